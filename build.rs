@@ -1,1 +1,31 @@
-fn main() {}
+//! Compiles `proto/` with protox (pure Rust: no system `protoc`) and
+//! tonic-prost-build, and writes the descriptor set used by gRPC reflection.
+
+use prost::Message;
+use std::path::PathBuf;
+
+const PROTO_ROOT: &str = "proto";
+const PROTO_FILES: &[&str] = &[
+    "proto/dialogwatch/v1/records.proto",
+    "proto/dialogwatch/v1/articles.proto",
+    "proto/dialogwatch/v1/dialogues.proto",
+    "proto/dialogwatch/v1/worker.proto",
+];
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    println!("cargo:rerun-if-changed={PROTO_ROOT}");
+    for file in PROTO_FILES {
+        println!("cargo:rerun-if-changed={file}");
+    }
+    let descriptor_set = protox::compile(PROTO_FILES, [PROTO_ROOT])?;
+    let out_dir = PathBuf::from(std::env::var("OUT_DIR")?);
+    std::fs::write(
+        out_dir.join("dialogwatch_descriptor.bin"),
+        descriptor_set.encode_to_vec(),
+    )?;
+    tonic_prost_build::configure()
+        .build_client(true)
+        .build_server(true)
+        .compile_fds(descriptor_set)?;
+    Ok(())
+}

@@ -1,1 +1,45 @@
-//! dialogwatch
+//! # dialogwatch
+//!
+//! Turns Vietnamese news articles about Vietnam's bilateral defence diplomacy
+//! into a live, queryable, streamable record of dialogue events.
+//!
+//! ```text
+//! submit ─► ArticleService ─► store (sled, flushed before the ack) ─► queue
+//!                                                                   │ lease
+//!        in-process workers (workers.rs) or remote `dialogwatch worker`
+//!                                                                   │ complete
+//! subscribers ◄─ feed.rs (backlog from the feed log, then live) ◄─ merge + feed log
+//! ```
+//!
+//! ## Map
+//! - [`server::run`]: binds services, health, reflection, workers; ordered shutdown.
+//! - [`api`]: the gRPC handlers; [`convert`]: proto ⇄ domain at the edge;
+//!   [`error`]: the one `ApiError` → `tonic::Status` mapping.
+//! - [`domain`]: the types handlers and the store speak.
+//! - [`store`]: sled behind domain verbs (enqueue, lease, complete, read_feed_from…).
+//! - [`feed`]: WatchDialogues producers over the feed log and a head watch.
+//! - [`workers`]: the in-process and gRPC job sources of the worker loop.
+//! - [`cli`]: the `dialogwatch` command line.
+//! - The extraction engine is the `dialogwatch-worker` crate.
+
+pub mod api;
+pub mod cli;
+pub mod convert;
+pub mod domain;
+pub mod error;
+pub mod feed;
+pub mod server;
+pub mod store;
+pub mod workers;
+
+pub mod proto {
+    //! Generated gRPC types of `proto/dialogwatch/v1`.
+    #![allow(missing_docs, clippy::all, clippy::pedantic)]
+    tonic::include_proto!("dialogwatch.v1");
+    /// Encoded descriptor set, for gRPC reflection.
+    pub const FILE_DESCRIPTOR_SET: &[u8] =
+        tonic::include_file_descriptor_set!("dialogwatch_descriptor");
+}
+
+pub use server::{run, ServerConfig};
+pub use store::{Store, StoreConfig};

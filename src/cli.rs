@@ -1,0 +1,623 @@
+//! The `dialogwatch` command line: `serve`, `worker`, `submit`, `get`,
+//! `list`, `watch` (JSON Lines), and the offline `extract` / `explain`.
+//! Every flag also reads a `DIALOGWATCH_*` environment variable.
+
+use crate::api::Limits;
+use crate::convert::{kind_from_proto, parse_date};
+use crate::domain::DialogueRecord;
+use crate::proto;
+use crate::proto::article_service_client::ArticleServiceClient;
+use crate::proto::dialogue_service_client::DialogueServiceClient;
+use crate::server::{ServerConfig, ServerError};
+use crate::store::{Store, StoreConfig, StoreError};
+use crate::workers::{run_remote_workers, WorkerError, WorkerOptions};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use dialogwatch_worker::record::PartialDate;
+use dialogwatch_worker::{ArticleInput, Extractor};
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+use tokio_stream::StreamExt;
+use tokio_util::sync::CancellationToken;
+
+/// dialogwatch: Vietnamese defence-diplomacy dialogues, extracted, merged and streamed.
+#[derive(Debug, Parser)]
+#[command(name = "dialogwatch", version, about)]
+pub struct Cli {
+    /// Log format on stderr.
+    #[arg(long, global = true, env = "DIALOGWATCH_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// Log filter (tracing EnvFilter syntax).
+    #[arg(long, global = true, env = "DIALOGWATCH_LOG", default_value = "info")]
+    pub log: String,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the gRPC server with in-process workers.
+    Serve(ServeArgs),
+    /// Run workers in this process, leasing from a server over gRPC.
+    Worker(WorkerArgs),
+    /// Submit article files to a server.
+    Submit(SubmitArgs),
+    /// Show an article (art-N) or a dialogue record (dlg-…) as JSON.
+    Get(GetArgs),
+    /// List dialogue records as JSON Lines.
+    List(ListArgs),
+    /// Stream feed events as JSON Lines (backlog, then live).
+    Watch(WatchArgs),
+    /// Extract offline (no server): one SPEC §2 JSON object per file.
+    Extract(ExtractArgs),
+    /// Print the cleaned text with each field's evidence marked.
+    Explain(ExtractArgs),
+}
+
+/// `serve` options.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Data directory (created if missing).
+    #[arg(long, env = "DIALOGWATCH_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    /// Address to listen on.
+    #[arg(long, env = "DIALOGWATCH_LISTEN", default_value = "127.0.0.1:50051")]
+    pub listen: String,
+    /// In-process workers (default: the number of cores; 0 = remote workers only).
+    #[arg(long, env = "DIALOGWATCH_WORKERS")]
+    pub workers: Option<usize>,
+    /// Lease length in seconds.
+    #[arg(long, env = "DIALOGWATCH_LEASE_SECONDS", default_value_t = 30)]
+    pub lease_seconds: u64,
+    /// Attempts before an article is dead-lettered.
+    #[arg(long, env = "DIALOGWATCH_MAX_ATTEMPTS", default_value_t = 5)]
+    pub max_attempts: u32,
+    /// First retry delay in milliseconds (doubles per attempt).
+    #[arg(long, env = "DIALOGWATCH_RETRY_BACKOFF_MS", default_value_t = 1000)]
+    pub retry_backoff_ms: u64,
+    /// Largest article accepted, in bytes.
+    #[arg(long, env = "DIALOGWATCH_MAX_ARTICLE_BYTES", default_value_t = 2 * 1024 * 1024)]
+    pub max_article_bytes: usize,
+    /// Concurrent WatchDialogues streams allowed.
+    #[arg(long, env = "DIALOGWATCH_MAX_SUBSCRIBERS", default_value_t = 1024)]
+    pub max_subscribers: usize,
+}
+
+/// Where the server is.
+#[derive(Debug, Args)]
+pub struct ServerArgs {
+    /// Server URL.
+    #[arg(
+        long,
+        env = "DIALOGWATCH_SERVER",
+        default_value = "http://127.0.0.1:50051"
+    )]
+    pub server: String,
+}
+
+/// `worker` options.
+#[derive(Debug, Args)]
+pub struct WorkerArgs {
+    /// Server to lease from.
+    #[command(flatten)]
+    pub server: ServerArgs,
+    /// Worker threads (default: the number of cores).
+    #[arg(long, env = "DIALOGWATCH_CONCURRENCY")]
+    pub concurrency: Option<usize>,
+    /// Lease length asked for, in seconds.
+    #[arg(long, env = "DIALOGWATCH_LEASE_SECONDS", default_value_t = 30)]
+    pub lease_seconds: u64,
+}
+
+/// `submit` options.
+#[derive(Debug, Args)]
+pub struct SubmitArgs {
+    /// Article files (`.html`/`.htm` are sent as HTML).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// The article's URL (only with one file).
+    #[arg(long)]
+    pub url: Option<String>,
+    /// Publication date: YYYY, YYYY-MM, YYYY-MM-DD or RFC 3339.
+    #[arg(long)]
+    pub published_at: Option<String>,
+    /// Outlet name.
+    #[arg(long)]
+    pub outlet: Option<String>,
+    /// Server.
+    #[command(flatten)]
+    pub server: ServerArgs,
+}
+
+/// `get` options.
+#[derive(Debug, Args)]
+pub struct GetArgs {
+    /// `art-N` or a dialogue id.
+    pub id: String,
+    /// Server.
+    #[command(flatten)]
+    pub server: ServerArgs,
+}
+
+/// Record filters of `list` and `watch`.
+#[derive(Debug, Args, Default)]
+pub struct FilterArgs {
+    /// Partner ISO code (repeatable).
+    #[arg(long = "partner")]
+    pub partners: Vec<String>,
+    /// Kind, e.g. policy_dialogue (repeatable).
+    #[arg(long = "kind")]
+    pub kinds: Vec<String>,
+    /// Event date from (inclusive).
+    #[arg(long)]
+    pub from_date: Option<String>,
+    /// Event date to (inclusive).
+    #[arg(long)]
+    pub to_date: Option<String>,
+    /// Edition number.
+    #[arg(long)]
+    pub edition: Option<u32>,
+}
+
+/// `list` options.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Filters.
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// Records per page.
+    #[arg(long, default_value_t = 100)]
+    pub page_size: i32,
+    /// Server.
+    #[command(flatten)]
+    pub server: ServerArgs,
+}
+
+/// `watch` options.
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// Events after this sequence (0: from the beginning).
+    #[arg(long = "from", default_value_t = 0)]
+    pub from_sequence: u64,
+    /// Live events only.
+    #[arg(long, conflicts_with = "from_sequence")]
+    pub head: bool,
+    /// Filters.
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// Server.
+    #[command(flatten)]
+    pub server: ServerArgs,
+}
+
+/// `extract` / `explain` options.
+#[derive(Debug, Args)]
+pub struct ExtractArgs {
+    /// Article files (`.html`/`.htm` are read as HTML).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// The article's URL.
+    #[arg(long)]
+    pub url: Option<String>,
+    /// Publication date: YYYY, YYYY-MM, YYYY-MM-DD or RFC 3339.
+    #[arg(long)]
+    pub published_at: Option<String>,
+}
+
+/// Why a command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// A bad flag value.
+    #[error("{0}")]
+    Usage(String),
+    /// A file could not be read or output not written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// What failed.
+        source: std::io::Error,
+    },
+    /// JSON encoding failed.
+    #[error("json: {0}")]
+    Json(#[from] serde_json::Error),
+    /// The server could not be reached.
+    #[error("cannot reach the server: {0}")]
+    Connect(#[from] tonic::transport::Error),
+    /// The server refused a call.
+    #[error("server said {}: {}", .0.code(), .0.message())]
+    Status(#[from] tonic::Status),
+    /// The store failed to open.
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    /// The server failed.
+    #[error("server: {0}")]
+    Server(#[from] ServerError),
+    /// A worker failed.
+    #[error("worker: {0}")]
+    Worker(#[from] WorkerError),
+}
+
+fn io_error(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> CliError + '_ {
+    move |source| CliError::Io {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+fn stdout_error(source: std::io::Error) -> CliError {
+    CliError::Io {
+        path: "<stdout>".to_string(),
+        source,
+    }
+}
+
+/// Runs a parsed command to completion. `shutdown` ends `serve`, `worker` and `watch`.
+pub async fn execute(
+    command: Command,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), CliError> {
+    match command {
+        Command::Serve(args) => serve(args, shutdown).await,
+        Command::Worker(args) => worker(args, shutdown).await,
+        Command::Submit(args) => submit(args).await,
+        Command::Get(args) => get(args).await,
+        Command::List(args) => list(args).await,
+        Command::Watch(args) => watch(args, shutdown).await,
+        Command::Extract(args) => extract(args),
+        Command::Explain(args) => explain(args),
+    }
+}
+
+async fn serve(
+    args: ServeArgs,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), CliError> {
+    let lease_duration = Duration::from_secs(args.lease_seconds.max(1));
+    let store = Store::open(StoreConfig {
+        path: args.data_dir.clone(),
+        lease_duration,
+        max_attempts: args.max_attempts.max(1),
+        retry_backoff: Duration::from_millis(args.retry_backoff_ms),
+        max_retry_backoff: Duration::from_secs(300),
+    })
+    .await?;
+    let listener = tokio::net::TcpListener::bind(&args.listen)
+        .await
+        .map_err(|source| CliError::Io {
+            path: args.listen.clone(),
+            source,
+        })?;
+    let defaults = ServerConfig::default();
+    let config = ServerConfig {
+        workers: args.workers.unwrap_or(defaults.workers),
+        worker_options: WorkerOptions {
+            lease_duration,
+            ..WorkerOptions::default()
+        },
+        limits: Limits {
+            max_article_bytes: args.max_article_bytes,
+            default_lease: lease_duration,
+            ..Limits::default()
+        },
+        max_subscribers: args.max_subscribers,
+        ..defaults
+    };
+    tracing::info!(data_dir = %args.data_dir.display(), listen = %args.listen, "starting");
+    crate::server::run(listener, store, config, shutdown).await?;
+    Ok(())
+}
+
+async fn connect(server: &ServerArgs) -> Result<tonic::transport::Channel, CliError> {
+    let endpoint = tonic::transport::Endpoint::from_shared(server.server.clone())
+        .map_err(|error| CliError::Usage(format!("--server {}: {error}", server.server)))?;
+    Ok(endpoint.connect().await?)
+}
+
+async fn worker(
+    args: WorkerArgs,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), CliError> {
+    let endpoint = tonic::transport::Endpoint::from_shared(args.server.server.clone())
+        .map_err(|error| CliError::Usage(format!("--server {}: {error}", args.server.server)))?;
+    let channel = endpoint.connect_lazy();
+    let stop = CancellationToken::new();
+    let stop_on_signal = stop.clone();
+    tokio::spawn(async move {
+        shutdown.await;
+        stop_on_signal.cancel();
+    });
+    let count = args
+        .concurrency
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from));
+    let options = WorkerOptions {
+        lease_duration: Duration::from_secs(args.lease_seconds.max(1)),
+        ..WorkerOptions::default()
+    };
+    tracing::info!(server = %args.server.server, count, "workers starting");
+    let stats = run_remote_workers(channel, count, options, stop).await?;
+    tracing::info!(
+        completed = stats.completed,
+        failed = stats.failed,
+        "workers stopped"
+    );
+    Ok(())
+}
+
+fn is_html_path(path: &std::path::Path) -> bool {
+    path.extension()
+        .and_then(|extension| extension.to_str())
+        .is_some_and(|extension| {
+            extension.eq_ignore_ascii_case("html") || extension.eq_ignore_ascii_case("htm")
+        })
+}
+
+async fn submit(args: SubmitArgs) -> Result<(), CliError> {
+    if args.url.is_some() && args.files.len() > 1 {
+        return Err(CliError::Usage(
+            "--url applies to one file only".to_string(),
+        ));
+    }
+    let mut client = ArticleServiceClient::new(connect(&args.server).await?);
+    let mut stdout = std::io::stdout().lock();
+    for path in &args.files {
+        let bytes = std::fs::read(path).map_err(io_error(path))?;
+        let body = if is_html_path(path) {
+            proto::article_content::Body::HtmlBytes(bytes)
+        } else {
+            proto::article_content::Body::TextBytes(bytes)
+        };
+        let request = proto::SubmitArticleRequest {
+            request_id: String::new(),
+            article: Some(proto::ArticleContent {
+                body: Some(body),
+                url: args.url.clone(),
+                outlet: args.outlet.clone(),
+                published_at: args.published_at.clone(),
+                title: None,
+            }),
+        };
+        let response = client.submit_article(request).await?.into_inner();
+        let line = serde_json::json!({
+            "file": path.display().to_string(),
+            "article_id": response.article_id,
+            "created": response.created,
+        });
+        writeln!(stdout, "{line}").map_err(stdout_error)?;
+    }
+    Ok(())
+}
+
+async fn get(args: GetArgs) -> Result<(), CliError> {
+    let channel = connect(&args.server).await?;
+    let json = if args.id.starts_with("art-") {
+        let article = ArticleServiceClient::new(channel)
+            .get_article(proto::GetArticleRequest {
+                article_id: args.id.clone(),
+            })
+            .await?
+            .into_inner();
+        article_json(&article)
+    } else {
+        let record = DialogueServiceClient::new(channel)
+            .get_dialogue(proto::GetDialogueRequest {
+                dialogue_id: args.id.clone(),
+            })
+            .await?
+            .into_inner();
+        serde_json::to_value(record_from_proto(record)?)?
+    };
+    println!("{}", serde_json::to_string_pretty(&json)?);
+    Ok(())
+}
+
+fn article_json(article: &proto::Article) -> serde_json::Value {
+    let state =
+        proto::ArticleState::try_from(article.state).map_or("unspecified", |state| match state {
+            proto::ArticleState::Unspecified => "unspecified",
+            proto::ArticleState::Queued => "queued",
+            proto::ArticleState::Processing => "processing",
+            proto::ArticleState::Done => "done",
+            proto::ArticleState::DeadLettered => "dead_lettered",
+        });
+    serde_json::json!({
+        "article_id": article.article_id,
+        "state": state,
+        "url": article.url,
+        "outlet": article.outlet,
+        "published_at": article.published_at,
+        "title": article.title,
+        "attempts": article.attempts,
+        "last_error": article.last_error,
+        "dialogue_ids": article.dialogue_ids,
+        "is_dialogue": article.is_dialogue,
+        "reason": article.reason,
+    })
+}
+
+/// A server record back in domain form (for JSON output).
+fn record_from_proto(record: proto::DialogueRecord) -> Result<DialogueRecord, CliError> {
+    crate::convert::record_from_proto(record)
+        .map_err(|error| CliError::Usage(format!("server sent a malformed record: {error}")))
+}
+
+fn filter_to_proto(filter: &FilterArgs) -> Result<proto::DialogueFilter, CliError> {
+    let mut kinds = Vec::with_capacity(filter.kinds.len());
+    for name in &filter.kinds {
+        let kind = proto::DialogueKind::from_str_name(&format!(
+            "DIALOGUE_KIND_{}",
+            name.to_ascii_uppercase()
+        ))
+        .filter(|kind| kind_from_proto(*kind).is_some())
+        .ok_or_else(|| CliError::Usage(format!("--kind {name}: unknown kind")))?;
+        kinds.push(kind as i32);
+    }
+    for (flag, value) in [
+        ("--from-date", &filter.from_date),
+        ("--to-date", &filter.to_date),
+    ] {
+        if let Some(text) = value {
+            parse_date(flag, text).map_err(|error| CliError::Usage(error.to_string()))?;
+        }
+    }
+    Ok(proto::DialogueFilter {
+        partners: filter.partners.clone(),
+        kinds,
+        date_from: filter.from_date.clone(),
+        date_to: filter.to_date.clone(),
+        edition: filter.edition,
+    })
+}
+
+async fn list(args: ListArgs) -> Result<(), CliError> {
+    let mut client = DialogueServiceClient::new(connect(&args.server).await?);
+    let filter = filter_to_proto(&args.filter)?;
+    let mut page_token = String::new();
+    let mut stdout = std::io::stdout().lock();
+    loop {
+        let page = client
+            .list_dialogues(proto::ListDialoguesRequest {
+                page_size: args.page_size,
+                page_token: page_token.clone(),
+                filter: Some(filter.clone()),
+            })
+            .await?
+            .into_inner();
+        for record in page.dialogues {
+            let line = serde_json::to_string(&record_from_proto(record)?)?;
+            writeln!(stdout, "{line}").map_err(stdout_error)?;
+        }
+        if page.next_page_token.is_empty() {
+            return Ok(());
+        }
+        page_token = page.next_page_token;
+    }
+}
+
+async fn watch(
+    args: WatchArgs,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), CliError> {
+    let mut client = DialogueServiceClient::new(connect(&args.server).await?);
+    let request = proto::WatchDialoguesRequest {
+        from_sequence: args.from_sequence,
+        start_at_head: args.head,
+        filter: Some(filter_to_proto(&args.filter)?),
+    };
+    let mut stream = client.watch_dialogues(request).await?.into_inner();
+    tokio::pin!(shutdown);
+    loop {
+        let next = tokio::select! {
+            next = stream.next() => next,
+            () = &mut shutdown => return Ok(()),
+        };
+        let Some(event) = next else {
+            return Ok(());
+        };
+        let event = event?;
+        let event_type = match proto::FeedEventType::try_from(event.r#type) {
+            Ok(proto::FeedEventType::Created) => "created",
+            Ok(proto::FeedEventType::Updated) => "updated",
+            _ => "unspecified",
+        };
+        let record = match event.dialogue {
+            Some(record) => serde_json::to_value(record_from_proto(record)?)?,
+            None => serde_json::Value::Null,
+        };
+        let line = serde_json::json!({
+            "sequence": event.sequence,
+            "type": event_type,
+            "dialogue": record,
+        });
+        let mut stdout = std::io::stdout().lock();
+        writeln!(stdout, "{line}").map_err(stdout_error)?;
+        stdout.flush().map_err(stdout_error)?;
+    }
+}
+
+fn published_at(args: &ExtractArgs) -> Result<Option<PartialDate>, CliError> {
+    args.published_at
+        .as_deref()
+        .map(|text| {
+            parse_date("--published-at", text).map_err(|error| CliError::Usage(error.to_string()))
+        })
+        .transpose()
+}
+
+fn extract(args: ExtractArgs) -> Result<(), CliError> {
+    let extractor = Extractor::new();
+    let published_at = published_at(&args)?;
+    let mut stdout = std::io::stdout().lock();
+    for path in &args.files {
+        let text = std::fs::read_to_string(path).map_err(io_error(path))?;
+        let input = ArticleInput {
+            text: &text,
+            is_html: is_html_path(path),
+            url: args.url.as_deref(),
+            published_at,
+            title: None,
+        };
+        let extraction = extractor.extract(&input);
+        let url = args.url.clone().or_else(|| extraction.source_url.clone());
+        let mut object = serde_json::json!({
+            "file": path.display().to_string(),
+            "url": url,
+            "published_at": published_at.map(|date| date.to_string()),
+            "is_dialogue": extraction.is_dialogue,
+            "events": extraction.events,
+        });
+        if let (Some(reason), Some(map)) = (&extraction.reason, object.as_object_mut()) {
+            map.insert(
+                "reason".to_string(),
+                serde_json::Value::String(reason.clone()),
+            );
+        }
+        writeln!(stdout, "{object}").map_err(stdout_error)?;
+    }
+    Ok(())
+}
+
+fn explain(args: ExtractArgs) -> Result<(), CliError> {
+    let extractor = Extractor::new();
+    let published_at = published_at(&args)?;
+    let mut stdout = std::io::stdout().lock();
+    for path in &args.files {
+        let text = std::fs::read_to_string(path).map_err(io_error(path))?;
+        let input = ArticleInput {
+            text: &text,
+            is_html: is_html_path(path),
+            url: args.url.as_deref(),
+            published_at,
+            title: None,
+        };
+        let explanation = extractor.explain(&input);
+        writeln!(stdout, "=== {}", path.display()).map_err(stdout_error)?;
+        writeln!(stdout, "{}", render_explanation_fallback(&explanation)).map_err(stdout_error)?;
+    }
+    Ok(())
+}
+
+/// Interim rendering until the extractor's own lands.
+fn render_explanation_fallback(explanation: &dialogwatch_worker::Explanation) -> String {
+    let mut out = explanation.cleaned.text.clone();
+    for event in &explanation.extraction.events {
+        for evidence in &event.evidence {
+            out.push_str(&format!(
+                "\n[{}..{}] {} = {:?}",
+                evidence.start, evidence.end, evidence.field, evidence.text
+            ));
+        }
+    }
+    out
+}

@@ -1,0 +1,657 @@
+//! Conversion at the edge: `TryFrom<proto::X>` into domain types (validating
+//! every field, naming the offending one), `From<domain>` into proto messages.
+
+use crate::domain::{
+    ArticleState, ArticleStatus, DialogueFilter, DialogueRecord, FeedEvent, FeedEventType,
+    LeasedArticle, NewArticle, Source,
+};
+use crate::error::ApiError;
+use crate::proto;
+use dialogwatch_worker::record::{
+    Area, DialogueEvent, DialogueKind, Document, DocumentType, Evidence, Extraction, Location,
+    PartialDate, Participant, Partner, PreviousEdition, Relationship, Role, Topic,
+};
+
+/// Longest request id, URL, outlet or title accepted (bytes).
+pub const MAX_SHORT_FIELD_BYTES: usize = 2048;
+
+/// Milliseconds since the epoch as a protobuf timestamp.
+pub fn timestamp(millis: u64) -> prost_types::Timestamp {
+    prost_types::Timestamp {
+        seconds: i64::try_from(millis / 1000).unwrap_or(i64::MAX),
+        nanos: i32::try_from((millis % 1000) * 1_000_000).unwrap_or(0),
+    }
+}
+
+/// Validates an optional short text field: trimmed, `None` when blank.
+fn short_field(field: &str, value: Option<String>) -> Result<Option<String>, ApiError> {
+    let Some(text) = value else {
+        return Ok(None);
+    };
+    if text.len() > MAX_SHORT_FIELD_BYTES {
+        return Err(ApiError::too_large(
+            field,
+            format!("{} bytes, limit {MAX_SHORT_FIELD_BYTES}", text.len()),
+        ));
+    }
+    let trimmed = text.trim();
+    Ok((!trimmed.is_empty()).then(|| trimmed.to_string()))
+}
+
+/// Parses an absolute http(s) URL.
+pub fn parse_url(field: &str, text: &str) -> Result<String, ApiError> {
+    let parsed = url::Url::parse(text.trim())
+        .map_err(|error| ApiError::invalid(field, format!("not an absolute URL: {error}")))?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+        return Err(ApiError::invalid(
+            field,
+            "must be an http or https URL with a host",
+        ));
+    }
+    Ok(parsed.to_string())
+}
+
+/// Parses `YYYY`, `YYYY-MM`, `YYYY-MM-DD` or RFC 3339.
+pub fn parse_date(field: &str, text: &str) -> Result<PartialDate, ApiError> {
+    text.parse::<PartialDate>()
+        .map_err(|error| ApiError::invalid(field, error.to_string()))
+}
+
+fn optional_date(field: &str, value: Option<String>) -> Result<Option<PartialDate>, ApiError> {
+    match value.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(text) => parse_date(field, text).map(Some),
+    }
+}
+
+impl TryFrom<proto::SubmitArticleRequest> for NewArticle {
+    type Error = ApiError;
+
+    fn try_from(request: proto::SubmitArticleRequest) -> Result<Self, ApiError> {
+        let request_id = short_field("request_id", Some(request.request_id))?;
+        let article = request
+            .article
+            .ok_or_else(|| ApiError::invalid("article", "required"))?;
+        let (content, is_html, body_field) = match article.body {
+            None => {
+                return Err(ApiError::invalid(
+                    "article.body",
+                    "one of text, html, text_bytes, html_bytes is required",
+                ))
+            }
+            Some(proto::article_content::Body::Text(text)) => (text, false, "article.text"),
+            Some(proto::article_content::Body::Html(html)) => (html, true, "article.html"),
+            Some(proto::article_content::Body::TextBytes(bytes)) => (
+                utf8("article.text_bytes", bytes)?,
+                false,
+                "article.text_bytes",
+            ),
+            Some(proto::article_content::Body::HtmlBytes(bytes)) => (
+                utf8("article.html_bytes", bytes)?,
+                true,
+                "article.html_bytes",
+            ),
+        };
+        if content.trim().is_empty() {
+            return Err(ApiError::invalid(body_field, "empty or whitespace-only"));
+        }
+        let url = match short_field("article.url", article.url)? {
+            Some(text) => Some(parse_url("article.url", &text)?),
+            None => None,
+        };
+        Ok(NewArticle {
+            request_id,
+            content,
+            is_html,
+            url,
+            outlet: short_field("article.outlet", article.outlet)?,
+            published_at: optional_date("article.published_at", article.published_at)?,
+            title: short_field("article.title", article.title)?,
+        })
+    }
+}
+
+fn utf8(field: &str, bytes: Vec<u8>) -> Result<String, ApiError> {
+    String::from_utf8(bytes).map_err(|error| {
+        ApiError::invalid(
+            field,
+            format!("invalid UTF-8 at byte {}", error.utf8_error().valid_up_to()),
+        )
+    })
+}
+
+impl TryFrom<proto::DialogueFilter> for DialogueFilter {
+    type Error = ApiError;
+
+    fn try_from(filter: proto::DialogueFilter) -> Result<Self, ApiError> {
+        let mut partners = Vec::with_capacity(filter.partners.len());
+        for code in filter.partners {
+            let upper = code.trim().to_ascii_uppercase();
+            if upper.len() != 2 || !upper.bytes().all(|byte| byte.is_ascii_uppercase()) {
+                return Err(ApiError::invalid(
+                    "filter.partners",
+                    format!("{code:?} is not an ISO 3166-1 alpha-2 code"),
+                ));
+            }
+            partners.push(upper);
+        }
+        let mut kinds = Vec::with_capacity(filter.kinds.len());
+        for raw_kind in filter.kinds {
+            let kind = proto::DialogueKind::try_from(raw_kind)
+                .ok()
+                .and_then(kind_from_proto)
+                .ok_or_else(|| {
+                    ApiError::invalid("filter.kinds", format!("unknown dialogue kind {raw_kind}"))
+                })?;
+            kinds.push(kind);
+        }
+        let date_from = optional_date("filter.date_from", filter.date_from)?;
+        let date_to = optional_date("filter.date_to", filter.date_to)?;
+        if let (Some(from), Some(to)) = (date_from, date_to) {
+            if from.days_from_epoch() > to.days_from_epoch() {
+                return Err(ApiError::invalid(
+                    "filter.date_to",
+                    "before filter.date_from",
+                ));
+            }
+        }
+        Ok(DialogueFilter {
+            partners,
+            kinds,
+            date_from,
+            date_to,
+            edition: filter.edition,
+        })
+    }
+}
+
+/// The domain kind of a proto kind (`None` for UNSPECIFIED).
+pub fn kind_from_proto(kind: proto::DialogueKind) -> Option<DialogueKind> {
+    match kind {
+        proto::DialogueKind::Unspecified => None,
+        proto::DialogueKind::PolicyDialogue => Some(DialogueKind::PolicyDialogue),
+        proto::DialogueKind::StrategicDialogue => Some(DialogueKind::StrategicDialogue),
+        proto::DialogueKind::DefenceTalks => Some(DialogueKind::DefenceTalks),
+        proto::DialogueKind::CourtesyCall => Some(DialogueKind::CourtesyCall),
+        proto::DialogueKind::Consultation => Some(DialogueKind::Consultation),
+        proto::DialogueKind::Other => Some(DialogueKind::Other),
+    }
+}
+
+/// The proto kind of a domain kind.
+pub fn kind_to_proto(kind: DialogueKind) -> proto::DialogueKind {
+    match kind {
+        DialogueKind::PolicyDialogue => proto::DialogueKind::PolicyDialogue,
+        DialogueKind::StrategicDialogue => proto::DialogueKind::StrategicDialogue,
+        DialogueKind::DefenceTalks => proto::DialogueKind::DefenceTalks,
+        DialogueKind::CourtesyCall => proto::DialogueKind::CourtesyCall,
+        DialogueKind::Consultation => proto::DialogueKind::Consultation,
+        DialogueKind::Other => proto::DialogueKind::Other,
+    }
+}
+
+fn document_type_to_proto(document_type: DocumentType) -> proto::DocumentType {
+    match document_type {
+        DocumentType::Mou => proto::DocumentType::Mou,
+        DocumentType::Minutes => proto::DocumentType::Minutes,
+        DocumentType::Agreement => proto::DocumentType::Agreement,
+        DocumentType::Plan => proto::DocumentType::Plan,
+        DocumentType::JointStatement => proto::DocumentType::JointStatement,
+        DocumentType::LetterOfIntent => proto::DocumentType::LetterOfIntent,
+        DocumentType::Other => proto::DocumentType::Other,
+    }
+}
+
+fn document_type_from_proto(document_type: proto::DocumentType) -> Option<DocumentType> {
+    match document_type {
+        proto::DocumentType::Unspecified => None,
+        proto::DocumentType::Mou => Some(DocumentType::Mou),
+        proto::DocumentType::Minutes => Some(DocumentType::Minutes),
+        proto::DocumentType::Agreement => Some(DocumentType::Agreement),
+        proto::DocumentType::Plan => Some(DocumentType::Plan),
+        proto::DocumentType::JointStatement => Some(DocumentType::JointStatement),
+        proto::DocumentType::LetterOfIntent => Some(DocumentType::LetterOfIntent),
+        proto::DocumentType::Other => Some(DocumentType::Other),
+    }
+}
+
+impl From<DialogueEvent> for proto::DialogueEvent {
+    fn from(event: DialogueEvent) -> Self {
+        proto::DialogueEvent {
+            primary: event.primary,
+            kind: kind_to_proto(event.kind) as i32,
+            partner: Some(proto::Partner {
+                code: event.partner.code,
+                name_vi: event.partner.name_vi,
+                name_en: event.partner.name_en,
+            }),
+            edition: event.edition,
+            date: event.date.map(|date| date.to_string()),
+            location: Some(proto::Location {
+                country: event.location.country,
+                city: event.location.city,
+                venue: event.location.venue,
+            }),
+            relationship: event.relationship.map(|level| level.as_str().to_string()),
+            participants: event
+                .participants
+                .into_iter()
+                .map(|person| proto::Participant {
+                    name: person.name,
+                    rank: person.rank,
+                    position: person.position,
+                    side: person.side,
+                    role: match person.role {
+                        Role::CoChair => proto::ParticipantRole::CoChair,
+                        Role::Participant => proto::ParticipantRole::Participant,
+                    } as i32,
+                })
+                .collect(),
+            documents: event
+                .documents
+                .into_iter()
+                .map(|document| proto::Document {
+                    r#type: document_type_to_proto(document.document_type) as i32,
+                    title: document.title,
+                    signed_at_event: document.signed_at_event,
+                })
+                .collect(),
+            areas: event
+                .areas
+                .iter()
+                .map(|area| area.as_str().to_string())
+                .collect(),
+            topics: event
+                .topics
+                .iter()
+                .map(|topic| topic.as_str().to_string())
+                .collect(),
+            previous: event.previous.map(|previous| proto::PreviousEdition {
+                edition: previous.edition,
+                date: previous.date.map(|date| date.to_string()),
+            }),
+            evidence: event
+                .evidence
+                .into_iter()
+                .map(|evidence| proto::Evidence {
+                    field: evidence.field,
+                    start: evidence.start as u64,
+                    end: evidence.end as u64,
+                    text: evidence.text,
+                })
+                .collect(),
+        }
+    }
+}
+
+impl From<Extraction> for proto::Extraction {
+    fn from(extraction: Extraction) -> Self {
+        proto::Extraction {
+            is_dialogue: extraction.is_dialogue,
+            source_url: extraction.source_url,
+            reason: extraction.reason,
+            events: extraction.events.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+/// Converts a worker-sent event, naming the field path of any bad value.
+fn event_from_proto(index: usize, event: proto::DialogueEvent) -> Result<DialogueEvent, ApiError> {
+    let path = format!("extraction.events[{index}]");
+    let kind = proto::DialogueKind::try_from(event.kind)
+        .ok()
+        .and_then(kind_from_proto)
+        .ok_or_else(|| ApiError::invalid(format!("{path}.kind"), "unknown or unspecified kind"))?;
+    let partner = event
+        .partner
+        .filter(|partner| !partner.code.trim().is_empty())
+        .ok_or_else(|| ApiError::invalid(format!("{path}.partner"), "required"))?;
+    let date = match event.date {
+        Some(text) => Some(parse_date(&format!("{path}.date"), &text)?),
+        None => None,
+    };
+    let relationship = match event.relationship {
+        Some(code) => Some(code.parse::<Relationship>().map_err(|error| {
+            ApiError::invalid(format!("{path}.relationship"), error.to_string())
+        })?),
+        None => None,
+    };
+    let mut participants = Vec::with_capacity(event.participants.len());
+    for (person_index, person) in event.participants.into_iter().enumerate() {
+        let role = match proto::ParticipantRole::try_from(person.role) {
+            Ok(proto::ParticipantRole::CoChair) => Role::CoChair,
+            Ok(proto::ParticipantRole::Participant) => Role::Participant,
+            _ => {
+                return Err(ApiError::invalid(
+                    format!("{path}.participants[{person_index}].role"),
+                    "unknown or unspecified role",
+                ))
+            }
+        };
+        participants.push(Participant {
+            name: person.name,
+            rank: person.rank,
+            position: person.position,
+            side: person.side,
+            role,
+        });
+    }
+    let mut documents = Vec::with_capacity(event.documents.len());
+    for (document_index, document) in event.documents.into_iter().enumerate() {
+        let document_type = proto::DocumentType::try_from(document.r#type)
+            .ok()
+            .and_then(document_type_from_proto)
+            .ok_or_else(|| {
+                ApiError::invalid(
+                    format!("{path}.documents[{document_index}].type"),
+                    "unknown or unspecified document type",
+                )
+            })?;
+        documents.push(Document {
+            document_type,
+            title: document.title,
+            signed_at_event: document.signed_at_event,
+        });
+    }
+    let mut areas = Vec::with_capacity(event.areas.len());
+    for code in &event.areas {
+        areas.push(
+            code.parse::<Area>()
+                .map_err(|error| ApiError::invalid(format!("{path}.areas"), error.to_string()))?,
+        );
+    }
+    let mut topics = Vec::with_capacity(event.topics.len());
+    for code in &event.topics {
+        topics.push(
+            code.parse::<Topic>()
+                .map_err(|error| ApiError::invalid(format!("{path}.topics"), error.to_string()))?,
+        );
+    }
+    let previous = match event.previous {
+        Some(previous) => Some(PreviousEdition {
+            edition: previous.edition,
+            date: match previous.date {
+                Some(text) => Some(parse_date(&format!("{path}.previous.date"), &text)?),
+                None => None,
+            },
+        }),
+        None => None,
+    };
+    let location = event.location.unwrap_or_default();
+    Ok(DialogueEvent {
+        primary: event.primary,
+        kind,
+        partner: Partner {
+            code: partner.code.trim().to_ascii_uppercase(),
+            name_vi: partner.name_vi,
+            name_en: partner.name_en,
+        },
+        edition: event.edition,
+        date,
+        location: Location {
+            country: location.country,
+            city: location.city,
+            venue: location.venue,
+        },
+        relationship,
+        participants,
+        documents,
+        areas,
+        topics,
+        previous,
+        evidence: event
+            .evidence
+            .into_iter()
+            .map(|evidence| Evidence {
+                field: evidence.field,
+                start: usize::try_from(evidence.start).unwrap_or(usize::MAX),
+                end: usize::try_from(evidence.end).unwrap_or(usize::MAX),
+                text: evidence.text,
+            })
+            .collect(),
+    })
+}
+
+impl TryFrom<proto::Extraction> for Extraction {
+    type Error = ApiError;
+
+    fn try_from(extraction: proto::Extraction) -> Result<Self, ApiError> {
+        let mut events = Vec::with_capacity(extraction.events.len());
+        for (index, event) in extraction.events.into_iter().enumerate() {
+            events.push(event_from_proto(index, event)?);
+        }
+        if extraction.is_dialogue && events.is_empty() {
+            return Err(ApiError::invalid(
+                "extraction.events",
+                "a dialogue extraction needs at least one event",
+            ));
+        }
+        Ok(Extraction {
+            is_dialogue: extraction.is_dialogue,
+            source_url: extraction.source_url,
+            reason: extraction.reason,
+            events,
+        })
+    }
+}
+
+impl From<Source> for proto::Source {
+    fn from(source: Source) -> Self {
+        proto::Source {
+            article_id: source.article_id.to_string(),
+            url: source.url,
+            outlet: source.outlet,
+            published_at: source.published_at.map(|date| date.to_string()),
+        }
+    }
+}
+
+impl From<DialogueRecord> for proto::DialogueRecord {
+    fn from(record: DialogueRecord) -> Self {
+        proto::DialogueRecord {
+            id: record.id,
+            revision: record.revision,
+            sequence: record.sequence,
+            event: Some(record.event.into()),
+            sources: record.sources.into_iter().map(Into::into).collect(),
+            create_time: Some(timestamp(record.created_at_ms)),
+            update_time: Some(timestamp(record.updated_at_ms)),
+        }
+    }
+}
+
+impl From<FeedEvent> for proto::FeedEvent {
+    fn from(event: FeedEvent) -> Self {
+        proto::FeedEvent {
+            sequence: event.sequence,
+            r#type: match event.event_type {
+                FeedEventType::Created => proto::FeedEventType::Created,
+                FeedEventType::Updated => proto::FeedEventType::Updated,
+            } as i32,
+            dialogue: Some(event.record.into()),
+            time: Some(timestamp(event.at_ms)),
+        }
+    }
+}
+
+impl From<ArticleState> for proto::ArticleState {
+    fn from(state: ArticleState) -> Self {
+        match state {
+            ArticleState::Queued => proto::ArticleState::Queued,
+            ArticleState::Processing => proto::ArticleState::Processing,
+            ArticleState::Done => proto::ArticleState::Done,
+            ArticleState::DeadLettered => proto::ArticleState::DeadLettered,
+        }
+    }
+}
+
+impl From<ArticleStatus> for proto::Article {
+    fn from(status: ArticleStatus) -> Self {
+        proto::Article {
+            article_id: status.id.to_string(),
+            state: proto::ArticleState::from(status.state) as i32,
+            url: status.url,
+            outlet: status.outlet,
+            published_at: status.published_at.map(|date| date.to_string()),
+            title: status.title,
+            attempts: status.attempts,
+            last_error: status.last_error,
+            dialogue_ids: status.dialogue_ids,
+            is_dialogue: status.is_dialogue,
+            reason: status.reason,
+            submit_time: Some(timestamp(status.submitted_at_ms)),
+            update_time: Some(timestamp(status.updated_at_ms)),
+        }
+    }
+}
+
+impl From<LeasedArticle> for proto::LeasedArticle {
+    fn from(leased: LeasedArticle) -> Self {
+        let job = leased.job;
+        proto::LeasedArticle {
+            article_id: job.article_id,
+            lease_id: job.lease_id,
+            attempt: job.attempt,
+            lease_deadline: Some(timestamp(leased.deadline_ms)),
+            content: job.text,
+            is_html: job.is_html,
+            url: job.url,
+            published_at: job.published_at.map(|date| date.to_string()),
+            title: job.title,
+        }
+    }
+}
+
+impl TryFrom<proto::LeasedArticle> for dialogwatch_worker::runner::Job {
+    type Error = ApiError;
+
+    fn try_from(leased: proto::LeasedArticle) -> Result<Self, ApiError> {
+        Ok(dialogwatch_worker::runner::Job {
+            article_id: leased.article_id,
+            lease_id: leased.lease_id,
+            attempt: leased.attempt,
+            text: leased.content,
+            is_html: leased.is_html,
+            url: leased.url,
+            published_at: optional_date("published_at", leased.published_at)?,
+            title: leased.title,
+        })
+    }
+}
+
+/// A record received from a server, back in domain form (the CLI prints it as JSON).
+pub fn record_from_proto(record: proto::DialogueRecord) -> Result<DialogueRecord, ApiError> {
+    let event = record
+        .event
+        .ok_or_else(|| ApiError::invalid("dialogue.event", "required"))?;
+    let mut sources = Vec::with_capacity(record.sources.len());
+    for source in record.sources {
+        sources.push(Source {
+            article_id: source.article_id.parse().map_err(
+                |error: crate::domain::MalformedArticleId| {
+                    ApiError::invalid("dialogue.sources.article_id", error.to_string())
+                },
+            )?,
+            url: source.url,
+            outlet: source.outlet,
+            published_at: optional_date("dialogue.sources.published_at", source.published_at)?,
+        });
+    }
+    let millis = |time: Option<prost_types::Timestamp>| {
+        time.map_or(0, |time| {
+            u64::try_from(time.seconds).unwrap_or(0) * 1000
+                + u64::try_from(time.nanos / 1_000_000).unwrap_or(0)
+        })
+    };
+    Ok(DialogueRecord {
+        id: record.id,
+        revision: record.revision,
+        sequence: record.sequence,
+        event: event_from_proto(0, event)?,
+        sources,
+        created_at_ms: millis(record.create_time),
+        updated_at_ms: millis(record.update_time),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(body: proto::article_content::Body) -> proto::SubmitArticleRequest {
+        proto::SubmitArticleRequest {
+            request_id: String::new(),
+            article: Some(proto::ArticleContent {
+                body: Some(body),
+                url: Some("https://example.vn/a.html".into()),
+                outlet: None,
+                published_at: Some("2023-10-05".into()),
+                title: None,
+            }),
+        }
+    }
+
+    #[test]
+    fn a_valid_submission_converts() {
+        let article = NewArticle::try_from(request(proto::article_content::Body::Text(
+            "Đối thoại".into(),
+        )))
+        .expect("valid");
+        assert_eq!(article.url.as_deref(), Some("https://example.vn/a.html"));
+        assert_eq!(
+            article.published_at.map(|date| date.to_string()).as_deref(),
+            Some("2023-10-05")
+        );
+        assert!(!article.is_html);
+    }
+
+    #[test]
+    fn bad_submissions_name_their_field() {
+        let blank =
+            NewArticle::try_from(request(proto::article_content::Body::Text(" \n\t ".into())));
+        assert_eq!(
+            blank.map_err(|error| error.field().to_string()),
+            Err("article.text".into())
+        );
+        let bad_bytes =
+            NewArticle::try_from(request(proto::article_content::Body::TextBytes(vec![
+                0x66, 0xff, 0xfe,
+            ])));
+        assert_eq!(
+            bad_bytes.map_err(|error| error.field().to_string()),
+            Err("article.text_bytes".into())
+        );
+        let mut bad_url = request(proto::article_content::Body::Text("x".into()));
+        if let Some(article) = bad_url.article.as_mut() {
+            article.url = Some("not a url".into());
+        }
+        let error = NewArticle::try_from(bad_url).expect_err("bad url");
+        assert_eq!(error.field(), "article.url");
+        let mut bad_date = request(proto::article_content::Body::Text("x".into()));
+        if let Some(article) = bad_date.article.as_mut() {
+            article.published_at = Some("5/10/2023".into());
+        }
+        let error = NewArticle::try_from(bad_date).expect_err("bad date");
+        assert_eq!(error.field(), "article.published_at");
+    }
+
+    #[test]
+    fn unknown_filter_values_are_refused() {
+        let filter = proto::DialogueFilter {
+            partners: vec!["Singapore".into()],
+            ..Default::default()
+        };
+        let error = DialogueFilter::try_from(filter).expect_err("bad partner");
+        assert_eq!(error.field(), "filter.partners");
+        let filter = proto::DialogueFilter {
+            kinds: vec![99],
+            ..Default::default()
+        };
+        assert_eq!(
+            DialogueFilter::try_from(filter)
+                .expect_err("bad kind")
+                .field(),
+            "filter.kinds"
+        );
+    }
+}

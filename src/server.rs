@@ -1,0 +1,155 @@
+//! The server: binds the gRPC services, health and reflection, starts the
+//! in-process workers, and shuts everything down in order.
+
+use crate::api::{ArticleApi, DialogueApi, Limits, WorkerApi};
+use crate::feed::FeedSubscriptions;
+use crate::proto;
+use crate::proto::article_service_server::ArticleServiceServer;
+use crate::proto::dialogue_service_server::DialogueServiceServer;
+use crate::proto::worker_service_server::WorkerServiceServer;
+use crate::store::{Store, StoreError};
+use crate::workers::{spawn_in_process_workers, WorkerOptions};
+use dialogwatch_worker::Extractor;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+use tokio_util::sync::CancellationToken;
+
+/// How the server runs.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// In-process workers (0: only remote workers process articles).
+    pub workers: usize,
+    /// Worker tuning.
+    pub worker_options: WorkerOptions,
+    /// Request limits.
+    pub limits: Limits,
+    /// Concurrent WatchDialogues streams allowed.
+    pub max_subscribers: usize,
+    /// HTTP/2 keepalive ping interval (dead connections are closed).
+    pub keepalive_interval: Duration,
+    /// How long in-flight RPCs may take to finish after shutdown starts.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            workers: std::thread::available_parallelism().map_or(2, usize::from),
+            worker_options: WorkerOptions::default(),
+            limits: Limits::default(),
+            max_subscribers: 1024,
+            keepalive_interval: Duration::from_secs(30),
+            shutdown_grace: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Why the server stopped abnormally.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// The transport failed.
+    #[error("transport: {0}")]
+    Transport(#[from] tonic::transport::Error),
+    /// Reflection could not be built from the descriptor set.
+    #[error("reflection: {0}")]
+    Reflection(#[from] tonic_reflection::server::Error),
+    /// The store failed to close cleanly.
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+}
+
+/// Serves on `listener` until `shutdown` completes, then stops in order:
+/// stop accepting, end feed streams with UNAVAILABLE, let in-flight RPCs
+/// finish (bounded), stop the workers, report NOT_SERVING, close the store.
+pub async fn run(
+    listener: TcpListener,
+    store: Store,
+    config: ServerConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServerError> {
+    let stop = CancellationToken::new();
+    let (health_reporter, health_service) = tonic_health::server::health_reporter();
+    health_reporter
+        .set_serving::<ArticleServiceServer<ArticleApi>>()
+        .await;
+    health_reporter
+        .set_serving::<DialogueServiceServer<DialogueApi>>()
+        .await;
+    health_reporter
+        .set_serving::<WorkerServiceServer<WorkerApi>>()
+        .await;
+    health_reporter
+        .set_service_status("", tonic_health::ServingStatus::Serving)
+        .await;
+    let reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()?;
+
+    let subscriptions = FeedSubscriptions::new(store.clone(), config.max_subscribers, stop.clone());
+    let extractor = Arc::new(Extractor::new());
+    let workers = spawn_in_process_workers(
+        config.workers,
+        &store,
+        &extractor,
+        &stop,
+        &config.worker_options,
+    );
+    let local_address = listener.local_addr().ok();
+    tracing::info!(address = ?local_address, workers = config.workers, "serving");
+
+    let stop_on_signal = stop.clone();
+    let graceful = async move {
+        shutdown.await;
+        tracing::info!("shutdown requested");
+        stop_on_signal.cancel();
+    };
+    let router = tonic::transport::Server::builder()
+        .http2_keepalive_interval(Some(config.keepalive_interval))
+        .http2_keepalive_timeout(Some(Duration::from_secs(10)))
+        .add_service(health_service)
+        .add_service(reflection)
+        .add_service(ArticleServiceServer::new(ArticleApi::new(
+            store.clone(),
+            config.limits.clone(),
+        )))
+        .add_service(DialogueServiceServer::new(DialogueApi::new(
+            store.clone(),
+            config.limits.clone(),
+            subscriptions.clone(),
+        )))
+        .add_service(WorkerServiceServer::new(WorkerApi::new(
+            store.clone(),
+            config.limits.clone(),
+        )));
+    let serving = router.serve_with_incoming_shutdown(TcpListenerStream::new(listener), graceful);
+    tokio::pin!(serving);
+    let served = tokio::select! {
+        served = &mut serving => served,
+        () = async {
+            stop.cancelled().await;
+            tokio::time::sleep(config.shutdown_grace).await;
+        } => {
+            tracing::warn!("in-flight requests did not finish within the grace period");
+            Ok(())
+        }
+    };
+    stop.cancel();
+    subscriptions.wait_closed().await;
+    for worker in workers {
+        match worker.await {
+            Ok(Ok(stats)) => tracing::debug!(?stats, "worker stopped"),
+            Ok(Err(error)) => tracing::error!(%error, "worker failed"),
+            Err(error) => tracing::error!(%error, "worker task failed"),
+        }
+    }
+    health_reporter
+        .set_service_status("", tonic_health::ServingStatus::NotServing)
+        .await;
+    store.close().await?;
+    tracing::info!("stopped");
+    served.map_err(ServerError::from)
+}

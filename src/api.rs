@@ -1,6 +1,7 @@
 //! gRPC handlers. Each converts its request at the edge, calls one store verb
 //! in domain types, and converts the answer back.
 
+use crate::auth::{Authorizer, Scope};
 use crate::convert::MAX_SHORT_FIELD_BYTES;
 use crate::domain::{ArticleId, DialogueFilter, NewArticle};
 use crate::error::ApiError;
@@ -120,12 +121,17 @@ fn required_id<'a>(field: &str, text: &'a str) -> Result<&'a str, ApiError> {
 pub struct ArticleApi {
     store: Store,
     limits: Limits,
+    authorizer: Authorizer,
 }
 
 impl ArticleApi {
     /// Handlers over `store`.
-    pub fn new(store: Store, limits: Limits) -> Self {
-        ArticleApi { store, limits }
+    pub fn new(store: Store, limits: Limits, authorizer: Authorizer) -> Self {
+        ArticleApi {
+            store,
+            limits,
+            authorizer,
+        }
     }
 
     fn validate(&self, request: proto::SubmitArticleRequest) -> Result<NewArticle, ApiError> {
@@ -141,6 +147,7 @@ impl ArticleService for ArticleApi {
         &self,
         request: Request<proto::SubmitArticleRequest>,
     ) -> Result<Response<proto::SubmitArticleResponse>, Status> {
+        self.authorizer.check(&request, Scope::Submit)?;
         let article = self.validate(request.into_inner())?;
         let outcome = self.store.enqueue(article).await.map_err(ApiError::from)?;
         tracing::info!(article_id = %outcome.article_id, created = outcome.created, "article submitted");
@@ -154,6 +161,7 @@ impl ArticleService for ArticleApi {
         &self,
         request: Request<Streaming<proto::SubmitArticleRequest>>,
     ) -> Result<Response<proto::SubmitArticlesResponse>, Status> {
+        self.authorizer.check(&request, Scope::Submit)?;
         let mut stream = request.into_inner();
         let mut valid_articles = Vec::new();
         let mut valid_indexes = Vec::new();
@@ -217,6 +225,7 @@ impl ArticleService for ArticleApi {
         &self,
         request: Request<proto::GetArticleRequest>,
     ) -> Result<Response<proto::Article>, Status> {
+        self.authorizer.check(&request, Scope::Read)?;
         let request = request.into_inner();
         let id = parse_article_id(
             "article_id",
@@ -233,15 +242,22 @@ pub struct DialogueApi {
     store: Store,
     limits: Limits,
     subscriptions: FeedSubscriptions,
+    authorizer: Authorizer,
 }
 
 impl DialogueApi {
     /// Handlers over `store`; subscriptions end when `subscriptions` is shut down.
-    pub fn new(store: Store, limits: Limits, subscriptions: FeedSubscriptions) -> Self {
+    pub fn new(
+        store: Store,
+        limits: Limits,
+        subscriptions: FeedSubscriptions,
+        authorizer: Authorizer,
+    ) -> Self {
         DialogueApi {
             store,
             limits,
             subscriptions,
+            authorizer,
         }
     }
 }
@@ -252,6 +268,7 @@ impl DialogueService for DialogueApi {
         &self,
         request: Request<proto::GetDialogueRequest>,
     ) -> Result<Response<proto::DialogueRecord>, Status> {
+        self.authorizer.check(&request, Scope::Read)?;
         let request = request.into_inner();
         let id = required_id("dialogue_id", &request.dialogue_id)?;
         let record = self.store.dialogue(id).await.map_err(ApiError::from)?;
@@ -262,6 +279,7 @@ impl DialogueService for DialogueApi {
         &self,
         request: Request<proto::ListDialoguesRequest>,
     ) -> Result<Response<proto::ListDialoguesResponse>, Status> {
+        self.authorizer.check(&request, Scope::Read)?;
         let request = request.into_inner();
         let page_size = self.limits.page_size(request.page_size)?;
         let filter = DialogueFilter::try_from(request.filter.unwrap_or_default())?;
@@ -283,6 +301,7 @@ impl DialogueService for DialogueApi {
         &self,
         request: Request<proto::WatchDialoguesRequest>,
     ) -> Result<Response<Self::WatchDialoguesStream>, Status> {
+        self.authorizer.check(&request, Scope::Read)?;
         let request = request.into_inner();
         let filter = DialogueFilter::try_from(request.filter.unwrap_or_default())?;
         let head = self.store.feed_head();
@@ -310,12 +329,17 @@ impl DialogueService for DialogueApi {
 pub struct WorkerApi {
     store: Store,
     limits: Limits,
+    authorizer: Authorizer,
 }
 
 impl WorkerApi {
     /// Handlers over `store`.
-    pub fn new(store: Store, limits: Limits) -> Self {
-        WorkerApi { store, limits }
+    pub fn new(store: Store, limits: Limits, authorizer: Authorizer) -> Self {
+        WorkerApi {
+            store,
+            limits,
+            authorizer,
+        }
     }
 }
 
@@ -325,6 +349,7 @@ impl WorkerService for WorkerApi {
         &self,
         request: Request<proto::LeaseArticlesRequest>,
     ) -> Result<Response<proto::LeaseArticlesResponse>, Status> {
+        self.authorizer.check(&request, Scope::Worker)?;
         let request = request.into_inner();
         let max_articles = usize::try_from(request.max_articles).unwrap_or(usize::MAX);
         if max_articles == 0 || max_articles > self.limits.max_lease_batch {
@@ -360,6 +385,7 @@ impl WorkerService for WorkerApi {
         &self,
         request: Request<proto::CompleteArticleRequest>,
     ) -> Result<Response<proto::CompleteArticleResponse>, Status> {
+        self.authorizer.check(&request, Scope::Worker)?;
         let request = request.into_inner();
         let article_id = parse_article_id("article_id", &request.article_id)?;
         let lease_id = required_id("lease_id", &request.lease_id)?;
@@ -382,6 +408,7 @@ impl WorkerService for WorkerApi {
         &self,
         request: Request<proto::FailArticleRequest>,
     ) -> Result<Response<proto::FailArticleResponse>, Status> {
+        self.authorizer.check(&request, Scope::Worker)?;
         let request = request.into_inner();
         let article_id = parse_article_id("article_id", &request.article_id)?;
         let lease_id = required_id("lease_id", &request.lease_id)?;
@@ -401,6 +428,7 @@ impl WorkerService for WorkerApi {
         &self,
         request: Request<proto::ExtendLeaseRequest>,
     ) -> Result<Response<proto::ExtendLeaseResponse>, Status> {
+        self.authorizer.check(&request, Scope::Worker)?;
         let request = request.into_inner();
         let article_id = parse_article_id("article_id", &request.article_id)?;
         let lease_id = required_id("lease_id", &request.lease_id)?;

@@ -3,12 +3,14 @@
 //! Every flag also reads a `DIALOGWATCH_*` environment variable.
 
 use crate::api::Limits;
+use crate::auth::AuthConfig;
+use crate::client::{AuthedChannel, ClientError, ClientOptions};
 use crate::convert::{kind_from_proto, parse_date};
 use crate::domain::DialogueRecord;
 use crate::proto;
 use crate::proto::article_service_client::ArticleServiceClient;
 use crate::proto::dialogue_service_client::DialogueServiceClient;
-use crate::server::{ServerConfig, ServerError};
+use crate::server::{ServerConfig, ServerError, ServerTls};
 use crate::store::{Store, StoreConfig, StoreError};
 use crate::workers::{run_remote_workers, WorkerError, WorkerOptions};
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -63,6 +65,8 @@ pub enum Command {
     Extract(ExtractArgs),
     /// Print the cleaned text with each field's evidence marked.
     Explain(ExtractArgs),
+    /// Check the server's gRPC health (exit status 0 when SERVING): for container health checks.
+    Health(ServerArgs),
 }
 
 /// `serve` options.
@@ -92,19 +96,25 @@ pub struct ServeArgs {
     /// Concurrent WatchDialogues streams allowed.
     #[arg(long, env = "DIALOGWATCH_MAX_SUBSCRIBERS", default_value_t = 1024)]
     pub max_subscribers: usize,
+    /// Bearer tokens file: lines `<token> <scope>[,<scope>…]` (scopes submit, read, worker, admin).
+    #[arg(long, env = "DIALOGWATCH_TOKENS_FILE")]
+    pub tokens_file: Option<PathBuf>,
+    /// Require a `read` token for Get/List/Watch too (by default reads are open).
+    #[arg(long, env = "DIALOGWATCH_PROTECT_READS")]
+    pub protect_reads: bool,
+    /// TLS certificate chain (PEM); enables TLS with --tls-key.
+    #[arg(long, env = "DIALOGWATCH_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM).
+    #[arg(long, env = "DIALOGWATCH_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// CA (PEM) for client certificates: enables mutual TLS.
+    #[arg(long, env = "DIALOGWATCH_TLS_CLIENT_CA", requires = "tls_cert")]
+    pub tls_client_ca: Option<PathBuf>,
 }
 
-/// Where the server is.
-#[derive(Debug, Args)]
-pub struct ServerArgs {
-    /// Server URL.
-    #[arg(
-        long,
-        env = "DIALOGWATCH_SERVER",
-        default_value = "http://127.0.0.1:50051"
-    )]
-    pub server: String,
-}
+/// Where the server is and how to authenticate.
+pub type ServerArgs = ClientOptions;
 
 /// `worker` options.
 #[derive(Debug, Args)]
@@ -233,8 +243,8 @@ pub enum CliError {
     #[error("json: {0}")]
     Json(#[from] serde_json::Error),
     /// The server could not be reached.
-    #[error("cannot reach the server: {0}")]
-    Connect(#[from] tonic::transport::Error),
+    #[error("{0}")]
+    Connect(#[from] ClientError),
     /// The server refused a call.
     #[error("server said {}: {}", .0.code(), .0.message())]
     Status(#[from] tonic::Status),
@@ -277,6 +287,7 @@ pub async fn execute(
         Command::Watch(args) => watch(args, shutdown).await,
         Command::Extract(args) => extract(args),
         Command::Explain(args) => explain(args),
+        Command::Health(args) => health(args).await,
     }
 }
 
@@ -299,6 +310,24 @@ async fn serve(
             path: args.listen.clone(),
             source,
         })?;
+    let read = |path: &PathBuf| std::fs::read(path).map_err(io_error(path));
+    let auth = match &args.tokens_file {
+        Some(path) => {
+            let contents = String::from_utf8(read(path)?)
+                .map_err(|_| CliError::Usage(format!("{}: not UTF-8", path.display())))?;
+            AuthConfig::parse(&contents, !args.protect_reads)
+                .map_err(|error| CliError::Usage(format!("{}: {error}", path.display())))?
+        }
+        None => AuthConfig::open(),
+    };
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(ServerTls {
+            certificate_pem: read(cert)?,
+            private_key_pem: read(key)?,
+            client_ca_pem: args.tls_client_ca.as_ref().map(read).transpose()?,
+        }),
+        _ => None,
+    };
     let defaults = ServerConfig::default();
     let config = ServerConfig {
         workers: args.workers.unwrap_or(defaults.workers),
@@ -312,6 +341,8 @@ async fn serve(
             ..Limits::default()
         },
         max_subscribers: args.max_subscribers,
+        auth,
+        tls,
         ..defaults
     };
     tracing::info!(data_dir = %args.data_dir.display(), listen = %args.listen, "starting");
@@ -319,19 +350,15 @@ async fn serve(
     Ok(())
 }
 
-async fn connect(server: &ServerArgs) -> Result<tonic::transport::Channel, CliError> {
-    let endpoint = tonic::transport::Endpoint::from_shared(server.server.clone())
-        .map_err(|error| CliError::Usage(format!("--server {}: {error}", server.server)))?;
-    Ok(endpoint.connect().await?)
+async fn connect(server: &ServerArgs) -> Result<AuthedChannel, CliError> {
+    Ok(server.connect().await?)
 }
 
 async fn worker(
     args: WorkerArgs,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), CliError> {
-    let endpoint = tonic::transport::Endpoint::from_shared(args.server.server.clone())
-        .map_err(|error| CliError::Usage(format!("--server {}: {error}", args.server.server)))?;
-    let channel = endpoint.connect_lazy();
+    let channel = args.server.connect_lazy()?;
     let stop = CancellationToken::new();
     let stop_on_signal = stop.clone();
     tokio::spawn(async move {
@@ -353,6 +380,27 @@ async fn worker(
         "workers stopped"
     );
     Ok(())
+}
+
+async fn health(args: ServerArgs) -> Result<(), CliError> {
+    use tonic_health::pb::health_check_response::ServingStatus;
+    let mut client = tonic_health::pb::health_client::HealthClient::new(connect(&args).await?);
+    let response = client
+        .check(tonic_health::pb::HealthCheckRequest {
+            service: String::new(),
+        })
+        .await?
+        .into_inner();
+    let status = response.status();
+    println!("{}", status.as_str_name());
+    if status == ServingStatus::Serving {
+        Ok(())
+    } else {
+        Err(CliError::Usage(format!(
+            "server is {}",
+            status.as_str_name()
+        )))
+    }
 }
 
 fn is_html_path(path: &std::path::Path) -> bool {

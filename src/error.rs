@@ -40,6 +40,12 @@ pub enum ApiError {
         /// Why.
         description: String,
     },
+    /// No valid credentials were presented.
+    #[error("unauthenticated: {0}")]
+    Unauthenticated(String),
+    /// The credentials do not grant this call.
+    #[error("permission denied: {0}")]
+    PermissionDenied(String),
     /// The server is shutting down or the store is closed; retry elsewhere or later.
     #[error("unavailable: {0}")]
     Unavailable(String),
@@ -71,7 +77,11 @@ impl ApiError {
             ApiError::InvalidArgument { field, .. }
             | ApiError::ResourceExhausted { field, .. }
             | ApiError::FailedPrecondition { field, .. } => field,
-            ApiError::NotFound { .. } | ApiError::Unavailable(_) | ApiError::Internal(_) => "",
+            ApiError::NotFound { .. }
+            | ApiError::Unauthenticated(_)
+            | ApiError::PermissionDenied(_)
+            | ApiError::Unavailable(_)
+            | ApiError::Internal(_) => "",
         }
     }
 
@@ -82,6 +92,8 @@ impl ApiError {
             ApiError::ResourceExhausted { .. } => Code::ResourceExhausted,
             ApiError::NotFound { .. } => Code::NotFound,
             ApiError::FailedPrecondition { .. } => Code::FailedPrecondition,
+            ApiError::Unauthenticated(_) => Code::Unauthenticated,
+            ApiError::PermissionDenied(_) => Code::PermissionDenied,
             ApiError::Unavailable(_) => Code::Unavailable,
             ApiError::Internal(_) => Code::Internal,
         }
@@ -136,9 +148,10 @@ impl From<ApiError> for tonic::Status {
                 message,
                 ErrorDetails::with_resource_info(*what, id.clone(), "", ""),
             ),
-            ApiError::Unavailable(_) | ApiError::Internal(_) => {
-                tonic::Status::new(error.code(), message)
-            }
+            ApiError::Unauthenticated(_)
+            | ApiError::PermissionDenied(_)
+            | ApiError::Unavailable(_)
+            | ApiError::Internal(_) => tonic::Status::new(error.code(), message),
         }
     }
 }

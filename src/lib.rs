@@ -23,7 +23,9 @@
 //! - The extraction engine is the `dialogwatch-worker` crate.
 
 pub mod api;
+pub mod auth;
 pub mod cli;
+pub mod client;
 pub mod convert;
 pub mod domain;
 pub mod error;

@@ -2,6 +2,7 @@
 //! in-process workers, and shuts everything down in order.
 
 use crate::api::{ArticleApi, DialogueApi, Limits, WorkerApi};
+use crate::auth::{AuthConfig, Authorizer};
 use crate::feed::FeedSubscriptions;
 use crate::proto;
 use crate::proto::article_service_server::ArticleServiceServer;
@@ -32,6 +33,30 @@ pub struct ServerConfig {
     pub keepalive_interval: Duration,
     /// How long in-flight RPCs may take to finish after shutdown starts.
     pub shutdown_grace: Duration,
+    /// Bearer tokens and their scopes (none: open).
+    pub auth: AuthConfig,
+    /// TLS (and mutual TLS) settings; `None` serves plaintext.
+    pub tls: Option<ServerTls>,
+}
+
+/// PEM material for TLS.
+#[derive(Clone)]
+pub struct ServerTls {
+    /// The server's certificate chain.
+    pub certificate_pem: Vec<u8>,
+    /// The server's private key.
+    pub private_key_pem: Vec<u8>,
+    /// When set, clients must present a certificate signed by this CA (mutual TLS).
+    pub client_ca_pem: Option<Vec<u8>>,
+}
+
+impl std::fmt::Debug for ServerTls {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("ServerTls")
+            .field("mutual", &self.client_ca_pem.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for ServerConfig {
@@ -43,6 +68,8 @@ impl Default for ServerConfig {
             max_subscribers: 1024,
             keepalive_interval: Duration::from_secs(30),
             shutdown_grace: Duration::from_secs(10),
+            auth: AuthConfig::open(),
+            tls: None,
         }
     }
 }
@@ -99,7 +126,13 @@ pub async fn run(
         &config.worker_options,
     );
     let local_address = listener.local_addr().ok();
-    tracing::info!(address = ?local_address, workers = config.workers, "serving");
+    tracing::info!(
+        address = ?local_address,
+        workers = config.workers,
+        tls = config.tls.is_some(),
+        auth = ?config.auth,
+        "serving"
+    );
 
     let stop_on_signal = stop.clone();
     let graceful = async move {
@@ -107,7 +140,19 @@ pub async fn run(
         tracing::info!("shutdown requested");
         stop_on_signal.cancel();
     };
-    let router = tonic::transport::Server::builder()
+    let authorizer = Authorizer::new(config.auth.clone());
+    let mut builder = tonic::transport::Server::builder();
+    if let Some(tls) = &config.tls {
+        let mut tls_config = tonic::transport::ServerTlsConfig::new().identity(
+            tonic::transport::Identity::from_pem(&tls.certificate_pem, &tls.private_key_pem),
+        );
+        if let Some(client_ca) = &tls.client_ca_pem {
+            tls_config =
+                tls_config.client_ca_root(tonic::transport::Certificate::from_pem(client_ca));
+        }
+        builder = builder.tls_config(tls_config)?;
+    }
+    let router = builder
         .http2_keepalive_interval(Some(config.keepalive_interval))
         .http2_keepalive_timeout(Some(Duration::from_secs(10)))
         .add_service(health_service)
@@ -115,15 +160,18 @@ pub async fn run(
         .add_service(ArticleServiceServer::new(ArticleApi::new(
             store.clone(),
             config.limits.clone(),
+            authorizer.clone(),
         )))
         .add_service(DialogueServiceServer::new(DialogueApi::new(
             store.clone(),
             config.limits.clone(),
             subscriptions.clone(),
+            authorizer.clone(),
         )))
         .add_service(WorkerServiceServer::new(WorkerApi::new(
             store.clone(),
             config.limits.clone(),
+            authorizer,
         )));
     let serving = router.serve_with_incoming_shutdown(TcpListenerStream::new(listener), graceful);
     tokio::pin!(serving);

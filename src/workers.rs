@@ -2,6 +2,7 @@
 //! (in-process workers) and the gRPC lease API (remote workers). Both run
 //! the synchronous loop of `dialogwatch_worker::runner` on blocking threads.
 
+use crate::client::AuthedChannel;
 use crate::domain::ArticleId;
 use crate::error::ApiError;
 use crate::proto;
@@ -14,7 +15,6 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::runtime::Handle;
 use tokio_util::sync::CancellationToken;
-use tonic::transport::Channel;
 
 /// How long one lease call waits for work before the loop checks for shutdown.
 const LEASE_WAIT: Duration = Duration::from_secs(1);
@@ -163,7 +163,7 @@ pub fn spawn_in_process_workers(
 
 /// The gRPC lease API as a job source (`dialogwatch worker --server URL`).
 pub struct GrpcSource {
-    client: WorkerServiceClient<Channel>,
+    client: WorkerServiceClient<AuthedChannel>,
     runtime: Handle,
     shutdown: CancellationToken,
     options: WorkerOptions,
@@ -177,7 +177,7 @@ const MAX_RECONNECT_DELAY: Duration = Duration::from_secs(5);
 impl GrpcSource {
     /// A source leasing from the server behind `channel`.
     pub fn new(
-        channel: Channel,
+        channel: AuthedChannel,
         runtime: Handle,
         shutdown: CancellationToken,
         options: WorkerOptions,
@@ -212,7 +212,7 @@ impl GrpcSource {
         mut call: Call,
     ) -> Result<Option<Response>, WorkerError>
     where
-        Call: FnMut(WorkerServiceClient<Channel>) -> CallFuture,
+        Call: FnMut(WorkerServiceClient<AuthedChannel>) -> CallFuture,
         CallFuture: std::future::Future<Output = Result<tonic::Response<Response>, tonic::Status>>,
     {
         loop {
@@ -325,7 +325,7 @@ impl JobSource for GrpcSource {
 
 /// Runs `count` remote workers against the server at `channel` until `shutdown`.
 pub async fn run_remote_workers(
-    channel: Channel,
+    channel: AuthedChannel,
     count: usize,
     options: WorkerOptions,
     shutdown: CancellationToken,

@@ -6,3 +6,4 @@ mod common;
 mod end_to_end;
 mod health;
 mod queue;
+mod security;

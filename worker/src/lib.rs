@@ -13,6 +13,7 @@
 //! - [`runner`]: the worker loop: lease, extract (panics caught), complete or fail.
 
 pub mod clean;
+pub mod dates;
 pub mod extract;
 pub mod gazetteer;
 pub mod normalize;

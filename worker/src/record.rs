@@ -165,7 +165,7 @@ pub struct InvalidDate {
 impl PartialDate {
     /// A full date, checked against the calendar.
     pub fn ymd(year: i32, month: u8, day: u8) -> Option<Self> {
-        (month >= 1 && month <= 12 && day >= 1 && day <= days_in_month(year, month)).then_some(
+        ((1..=12).contains(&month) && day >= 1 && day <= days_in_month(year, month)).then_some(
             PartialDate {
                 year,
                 month: Some(month),

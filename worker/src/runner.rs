@@ -6,6 +6,7 @@
 use crate::extract::{ArticleInput, Extractor};
 use crate::record::{Extraction, PartialDate};
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::time::{Duration, Instant};
 
 /// One leased article.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,6 +59,9 @@ pub trait JobSource {
 
     /// True once the loop should return.
     fn should_stop(&self) -> bool;
+
+    /// Told how long each extraction took (for metrics); does nothing by default.
+    fn extraction_finished(&mut self, _job: &Job, _elapsed: Duration) {}
 }
 
 /// What one run of the loop did.
@@ -69,8 +73,21 @@ pub struct WorkerStats {
     pub failed: u64,
 }
 
+/// Anything that turns an article into an [`Extraction`]: the [`Extractor`],
+/// or in tests an engine that misbehaves on purpose.
+pub trait Extract {
+    /// Extracts one article.
+    fn extract(&self, input: &ArticleInput<'_>) -> Extraction;
+}
+
+impl Extract for Extractor {
+    fn extract(&self, input: &ArticleInput<'_>) -> Extraction {
+        Extractor::extract(self, input)
+    }
+}
+
 /// Runs one extraction, turning a panic into an error message.
-pub fn extract_catching_panics(extractor: &Extractor, job: &Job) -> Result<Extraction, String> {
+pub fn extract_catching_panics<E: Extract + ?Sized>(extractor: &E, job: &Job) -> Result<Extraction, String> {
     catch_unwind(AssertUnwindSafe(|| extractor.extract(&job.input()))).map_err(|payload| {
         let message = payload
             .downcast_ref::<&str>()
@@ -82,16 +99,25 @@ pub fn extract_catching_panics(extractor: &Extractor, job: &Job) -> Result<Extra
 }
 
 /// Leases, extracts and completes until the source says stop or fails.
-pub fn run_worker<S: JobSource>(
+pub fn run_worker<S: JobSource, E: Extract + ?Sized>(
     source: &mut S,
-    extractor: &Extractor,
+    extractor: &E,
     batch_size: usize,
 ) -> Result<WorkerStats, S::Error> {
     let mut stats = WorkerStats::default();
     while !source.should_stop() {
         let jobs = source.lease(batch_size.max(1))?;
         for job in jobs {
-            match extract_catching_panics(extractor, &job) {
+            let span = tracing::info_span!(
+                "article.process",
+                article_id = %job.article_id,
+                attempt = job.attempt
+            );
+            let _entered = span.enter();
+            let started = Instant::now();
+            let extracted = extract_catching_panics(extractor, &job);
+            source.extraction_finished(&job, started.elapsed());
+            match extracted {
                 Ok(extraction) => {
                     source.complete(&job, extraction)?;
                     stats.completed += 1;
@@ -149,6 +175,32 @@ mod tests {
             published_at: None,
             title: None,
         }
+    }
+
+    /// Panics on articles that ask for it.
+    struct Explosive;
+
+    impl Extract for Explosive {
+        fn extract(&self, input: &ArticleInput<'_>) -> Extraction {
+            if input.text.contains("PANIC") {
+                panic!("asked to panic");
+            }
+            Extraction::not_dialogue("fine")
+        }
+    }
+
+    #[test]
+    fn a_panicking_extraction_fails_only_its_own_article() {
+        let mut source = ListSource {
+            pending: [job("a", "ok"), job("b", "PANIC"), job("c", "ok")].into(),
+            completed: Vec::new(),
+            failed: Vec::new(),
+        };
+        let stats = run_worker(&mut source, &Explosive, 3).expect("list source never fails");
+        assert_eq!(stats, WorkerStats { completed: 2, failed: 1 });
+        assert_eq!(source.completed, ["a", "c"]);
+        assert_eq!(source.failed.len(), 1);
+        assert!(source.failed[0].1.contains("extractor panicked: asked to panic"));
     }
 
     #[test]

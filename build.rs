@@ -10,6 +10,7 @@ const PROTO_FILES: &[&str] = &[
     "proto/dialogwatch/v1/articles.proto",
     "proto/dialogwatch/v1/dialogues.proto",
     "proto/dialogwatch/v1/worker.proto",
+    "proto/dialogwatch/v1/admin.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -6,12 +6,15 @@ use crate::convert::MAX_SHORT_FIELD_BYTES;
 use crate::domain::{ArticleId, DialogueFilter, NewArticle};
 use crate::error::ApiError;
 use crate::feed::{FeedSubscriptions, SubscriptionStream};
+use crate::metrics::Metrics;
 use crate::proto;
+use crate::proto::admin_service_server::AdminService;
 use crate::proto::article_service_server::ArticleService;
 use crate::proto::dialogue_service_server::DialogueService;
 use crate::proto::worker_service_server::WorkerService;
 use crate::store::Store;
 use dialogwatch_worker::record::Extraction;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio_stream::StreamExt;
 use tonic::{Request, Response, Status, Streaming};
@@ -100,6 +103,19 @@ impl Limits {
     }
 }
 
+/// What every handler needs; cheap to clone.
+#[derive(Clone)]
+pub struct ApiContext {
+    /// The store.
+    pub store: Store,
+    /// Request limits.
+    pub limits: Limits,
+    /// Token checks.
+    pub authorizer: Authorizer,
+    /// Counters.
+    pub metrics: Arc<Metrics>,
+}
+
 fn parse_article_id(field: &str, text: &str) -> Result<ArticleId, ApiError> {
     text.parse::<ArticleId>()
         .map_err(|error| ApiError::invalid(field, error.to_string()))
@@ -119,25 +135,35 @@ fn required_id<'a>(field: &str, text: &'a str) -> Result<&'a str, ApiError> {
 /// `ArticleService`: submissions and article state.
 #[derive(Clone)]
 pub struct ArticleApi {
-    store: Store,
-    limits: Limits,
-    authorizer: Authorizer,
+    context: ApiContext,
 }
 
 impl ArticleApi {
     /// Handlers over `store`.
-    pub fn new(store: Store, limits: Limits, authorizer: Authorizer) -> Self {
-        ArticleApi {
-            store,
-            limits,
-            authorizer,
-        }
+    pub fn new(context: ApiContext) -> Self {
+        ArticleApi { context }
     }
 
     fn validate(&self, request: proto::SubmitArticleRequest) -> Result<NewArticle, ApiError> {
-        let article = NewArticle::try_from(request)?;
-        self.limits.check_article(&article)?;
-        Ok(article)
+        let validated = NewArticle::try_from(request).and_then(|article| {
+            self.context
+                .limits
+                .check_article(&article)
+                .map(|()| article)
+        });
+        if validated.is_err() {
+            Metrics::increment(&self.context.metrics.submitted_rejected);
+        }
+        validated
+    }
+
+    fn count_stored(&self, created: bool) {
+        let metrics = &self.context.metrics;
+        Metrics::increment(if created {
+            &metrics.submitted_created
+        } else {
+            &metrics.submitted_duplicate
+        });
     }
 }
 
@@ -147,9 +173,15 @@ impl ArticleService for ArticleApi {
         &self,
         request: Request<proto::SubmitArticleRequest>,
     ) -> Result<Response<proto::SubmitArticleResponse>, Status> {
-        self.authorizer.check(&request, Scope::Submit)?;
+        self.context.authorizer.check(&request, Scope::Submit)?;
         let article = self.validate(request.into_inner())?;
-        let outcome = self.store.enqueue(article).await.map_err(ApiError::from)?;
+        let outcome = self
+            .context
+            .store
+            .enqueue(article)
+            .await
+            .map_err(ApiError::from)?;
+        self.count_stored(outcome.created);
         tracing::info!(article_id = %outcome.article_id, created = outcome.created, "article submitted");
         Ok(Response::new(proto::SubmitArticleResponse {
             article_id: outcome.article_id.to_string(),
@@ -161,7 +193,7 @@ impl ArticleService for ArticleApi {
         &self,
         request: Request<Streaming<proto::SubmitArticleRequest>>,
     ) -> Result<Response<proto::SubmitArticlesResponse>, Status> {
-        self.authorizer.check(&request, Scope::Submit)?;
+        self.context.authorizer.check(&request, Scope::Submit)?;
         let mut stream = request.into_inner();
         let mut valid_articles = Vec::new();
         let mut valid_indexes = Vec::new();
@@ -169,12 +201,12 @@ impl ArticleService for ArticleApi {
         while let Some(item) = stream.next().await {
             let item = item?;
             let index = results.len();
-            if index >= self.limits.max_bulk_items {
+            if index >= self.context.limits.max_bulk_items {
                 return Err(ApiError::too_large(
                     "requests",
                     format!(
                         "more than {} articles in one stream",
-                        self.limits.max_bulk_items
+                        self.context.limits.max_bulk_items
                     ),
                 )
                 .into());
@@ -198,11 +230,13 @@ impl ArticleService for ArticleApi {
             }
         }
         let outcomes = self
+            .context
             .store
             .enqueue_batch(valid_articles)
             .await
             .map_err(ApiError::from)?;
         for (index, outcome) in valid_indexes.into_iter().zip(outcomes) {
+            self.count_stored(outcome.created);
             if let Some(slot) = results.get_mut(index) {
                 *slot = Some(proto::SubmitArticleResult {
                     index: index as u64,
@@ -225,13 +259,18 @@ impl ArticleService for ArticleApi {
         &self,
         request: Request<proto::GetArticleRequest>,
     ) -> Result<Response<proto::Article>, Status> {
-        self.authorizer.check(&request, Scope::Read)?;
+        self.context.authorizer.check(&request, Scope::Read)?;
         let request = request.into_inner();
         let id = parse_article_id(
             "article_id",
             required_id("article_id", &request.article_id)?,
         )?;
-        let status = self.store.article(id).await.map_err(ApiError::from)?;
+        let status = self
+            .context
+            .store
+            .article(id)
+            .await
+            .map_err(ApiError::from)?;
         Ok(Response::new(status.into()))
     }
 }
@@ -239,25 +278,16 @@ impl ArticleService for ArticleApi {
 /// `DialogueService`: records and the feed.
 #[derive(Clone)]
 pub struct DialogueApi {
-    store: Store,
-    limits: Limits,
+    context: ApiContext,
     subscriptions: FeedSubscriptions,
-    authorizer: Authorizer,
 }
 
 impl DialogueApi {
     /// Handlers over `store`; subscriptions end when `subscriptions` is shut down.
-    pub fn new(
-        store: Store,
-        limits: Limits,
-        subscriptions: FeedSubscriptions,
-        authorizer: Authorizer,
-    ) -> Self {
+    pub fn new(context: ApiContext, subscriptions: FeedSubscriptions) -> Self {
         DialogueApi {
-            store,
-            limits,
+            context,
             subscriptions,
-            authorizer,
         }
     }
 }
@@ -268,10 +298,15 @@ impl DialogueService for DialogueApi {
         &self,
         request: Request<proto::GetDialogueRequest>,
     ) -> Result<Response<proto::DialogueRecord>, Status> {
-        self.authorizer.check(&request, Scope::Read)?;
+        self.context.authorizer.check(&request, Scope::Read)?;
         let request = request.into_inner();
         let id = required_id("dialogue_id", &request.dialogue_id)?;
-        let record = self.store.dialogue(id).await.map_err(ApiError::from)?;
+        let record = self
+            .context
+            .store
+            .dialogue(id)
+            .await
+            .map_err(ApiError::from)?;
         Ok(Response::new(record.into()))
     }
 
@@ -279,12 +314,13 @@ impl DialogueService for DialogueApi {
         &self,
         request: Request<proto::ListDialoguesRequest>,
     ) -> Result<Response<proto::ListDialoguesResponse>, Status> {
-        self.authorizer.check(&request, Scope::Read)?;
+        self.context.authorizer.check(&request, Scope::Read)?;
         let request = request.into_inner();
-        let page_size = self.limits.page_size(request.page_size)?;
+        let page_size = self.context.limits.page_size(request.page_size)?;
         let filter = DialogueFilter::try_from(request.filter.unwrap_or_default())?;
         let page_token = (!request.page_token.is_empty()).then_some(request.page_token);
         let page = self
+            .context
             .store
             .list_dialogues(filter, page_size, page_token)
             .await
@@ -301,10 +337,10 @@ impl DialogueService for DialogueApi {
         &self,
         request: Request<proto::WatchDialoguesRequest>,
     ) -> Result<Response<Self::WatchDialoguesStream>, Status> {
-        self.authorizer.check(&request, Scope::Read)?;
+        self.context.authorizer.check(&request, Scope::Read)?;
         let request = request.into_inner();
         let filter = DialogueFilter::try_from(request.filter.unwrap_or_default())?;
-        let head = self.store.feed_head();
+        let head = self.context.store.feed_head();
         let from_sequence = if request.start_at_head {
             head
         } else {
@@ -327,19 +363,13 @@ impl DialogueService for DialogueApi {
 /// `WorkerService`: the lease API of remote workers.
 #[derive(Clone)]
 pub struct WorkerApi {
-    store: Store,
-    limits: Limits,
-    authorizer: Authorizer,
+    context: ApiContext,
 }
 
 impl WorkerApi {
     /// Handlers over `store`.
-    pub fn new(store: Store, limits: Limits, authorizer: Authorizer) -> Self {
-        WorkerApi {
-            store,
-            limits,
-            authorizer,
-        }
+    pub fn new(context: ApiContext) -> Self {
+        WorkerApi { context }
     }
 }
 
@@ -349,29 +379,33 @@ impl WorkerService for WorkerApi {
         &self,
         request: Request<proto::LeaseArticlesRequest>,
     ) -> Result<Response<proto::LeaseArticlesResponse>, Status> {
-        self.authorizer.check(&request, Scope::Worker)?;
+        self.context.authorizer.check(&request, Scope::Worker)?;
         let request = request.into_inner();
         let max_articles = usize::try_from(request.max_articles).unwrap_or(usize::MAX);
-        if max_articles == 0 || max_articles > self.limits.max_lease_batch {
+        if max_articles == 0 || max_articles > self.context.limits.max_lease_batch {
             return Err(ApiError::invalid(
                 "max_articles",
-                format!("must be between 1 and {}", self.limits.max_lease_batch),
+                format!(
+                    "must be between 1 and {}",
+                    self.context.limits.max_lease_batch
+                ),
             )
             .into());
         }
-        let lease = self.limits.lease_duration(request.lease_seconds)?;
+        let lease = self.context.limits.lease_duration(request.lease_seconds)?;
         let wait = Duration::from_millis(u64::from(request.wait_millis));
-        if wait > self.limits.max_lease_wait {
+        if wait > self.context.limits.max_lease_wait {
             return Err(ApiError::invalid(
                 "wait_millis",
                 format!(
                     "exceeds the maximum {} ms",
-                    self.limits.max_lease_wait.as_millis()
+                    self.context.limits.max_lease_wait.as_millis()
                 ),
             )
             .into());
         }
         let leased = self
+            .context
             .store
             .lease(max_articles, lease, wait)
             .await
@@ -385,7 +419,7 @@ impl WorkerService for WorkerApi {
         &self,
         request: Request<proto::CompleteArticleRequest>,
     ) -> Result<Response<proto::CompleteArticleResponse>, Status> {
-        self.authorizer.check(&request, Scope::Worker)?;
+        self.context.authorizer.check(&request, Scope::Worker)?;
         let request = request.into_inner();
         let article_id = parse_article_id("article_id", &request.article_id)?;
         let lease_id = required_id("lease_id", &request.lease_id)?;
@@ -395,6 +429,7 @@ impl WorkerService for WorkerApi {
                 .ok_or_else(|| ApiError::invalid("extraction", "required"))?,
         )?;
         let dialogue_ids = self
+            .context
             .store
             .complete(article_id, lease_id, extraction)
             .await
@@ -408,12 +443,13 @@ impl WorkerService for WorkerApi {
         &self,
         request: Request<proto::FailArticleRequest>,
     ) -> Result<Response<proto::FailArticleResponse>, Status> {
-        self.authorizer.check(&request, Scope::Worker)?;
+        self.context.authorizer.check(&request, Scope::Worker)?;
         let request = request.into_inner();
         let article_id = parse_article_id("article_id", &request.article_id)?;
         let lease_id = required_id("lease_id", &request.lease_id)?;
         let error: String = request.error.chars().take(4096).collect();
         let outcome = self
+            .context
             .store
             .fail(article_id, lease_id, &error)
             .await
@@ -428,12 +464,13 @@ impl WorkerService for WorkerApi {
         &self,
         request: Request<proto::ExtendLeaseRequest>,
     ) -> Result<Response<proto::ExtendLeaseResponse>, Status> {
-        self.authorizer.check(&request, Scope::Worker)?;
+        self.context.authorizer.check(&request, Scope::Worker)?;
         let request = request.into_inner();
         let article_id = parse_article_id("article_id", &request.article_id)?;
         let lease_id = required_id("lease_id", &request.lease_id)?;
-        let lease = self.limits.lease_duration(request.lease_seconds)?;
+        let lease = self.context.limits.lease_duration(request.lease_seconds)?;
         let deadline = self
+            .context
             .store
             .extend_lease(article_id, lease_id, lease)
             .await
@@ -441,5 +478,62 @@ impl WorkerService for WorkerApi {
         Ok(Response::new(proto::ExtendLeaseResponse {
             lease_deadline: Some(crate::convert::timestamp(deadline)),
         }))
+    }
+}
+
+/// `AdminService`: dead letters (the `admin` scope).
+#[derive(Clone)]
+pub struct AdminApi {
+    context: ApiContext,
+}
+
+impl AdminApi {
+    /// Handlers over the context's store.
+    pub fn new(context: ApiContext) -> Self {
+        AdminApi { context }
+    }
+}
+
+#[tonic::async_trait]
+impl AdminService for AdminApi {
+    async fn list_dead_letters(
+        &self,
+        request: Request<proto::ListDeadLettersRequest>,
+    ) -> Result<Response<proto::ListDeadLettersResponse>, Status> {
+        self.context.authorizer.check(&request, Scope::Admin)?;
+        let page_size = self.context.limits.page_size(request.get_ref().page_size)?;
+        let articles = self
+            .context
+            .store
+            .dead_letters(page_size)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(Response::new(proto::ListDeadLettersResponse {
+            articles: articles.into_iter().map(Into::into).collect(),
+        }))
+    }
+
+    async fn retry_dead_letter(
+        &self,
+        request: Request<proto::RetryDeadLetterRequest>,
+    ) -> Result<Response<proto::Article>, Status> {
+        self.context.authorizer.check(&request, Scope::Admin)?;
+        let article_id = parse_article_id(
+            "article_id",
+            required_id("article_id", &request.get_ref().article_id)?,
+        )?;
+        self.context
+            .store
+            .retry_dead_letter(article_id)
+            .await
+            .map_err(ApiError::from)?;
+        let status = self
+            .context
+            .store
+            .article(article_id)
+            .await
+            .map_err(ApiError::from)?;
+        tracing::info!(article_id = %article_id, "dead letter requeued");
+        Ok(Response::new(status.into()))
     }
 }

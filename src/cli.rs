@@ -8,16 +8,18 @@ use crate::client::{AuthedChannel, ClientError, ClientOptions};
 use crate::convert::{kind_from_proto, parse_date};
 use crate::domain::DialogueRecord;
 use crate::proto;
+use crate::proto::admin_service_client::AdminServiceClient;
 use crate::proto::article_service_client::ArticleServiceClient;
 use crate::proto::dialogue_service_client::DialogueServiceClient;
 use crate::server::{ServerConfig, ServerError, ServerTls};
 use crate::store::{Store, StoreConfig, StoreError};
 use crate::workers::{run_remote_workers, WorkerError, WorkerOptions};
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
 use dialogwatch_worker::record::PartialDate;
 use dialogwatch_worker::{ArticleInput, Extractor};
 use std::io::Write;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio_stream::StreamExt;
 use tokio_util::sync::CancellationToken;
@@ -32,19 +34,15 @@ pub struct Cli {
     /// Log filter (tracing EnvFilter syntax).
     #[arg(long, global = true, env = "DIALOGWATCH_LOG", default_value = "info")]
     pub log: String,
+    /// Export trace spans over OTLP/gRPC to this collector (e.g. http://otel-collector:4317).
+    #[arg(long, global = true, env = "DIALOGWATCH_OTLP_ENDPOINT")]
+    pub otlp_endpoint: Option<String>,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
 }
 
-/// Log output format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LogFormat {
-    /// Human-readable lines.
-    Text,
-    /// One JSON object per line.
-    Json,
-}
+pub use crate::telemetry::LogFormat;
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
@@ -65,6 +63,8 @@ pub enum Command {
     Extract(ExtractArgs),
     /// Print the cleaned text with each field's evidence marked.
     Explain(ExtractArgs),
+    /// List dead-lettered articles with their errors, or requeue one.
+    DeadLetters(DeadLetterArgs),
     /// Check the server's gRPC health (exit status 0 when SERVING): for container health checks.
     Health(ServerArgs),
 }
@@ -78,6 +78,13 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "DIALOGWATCH_LISTEN", default_value = "127.0.0.1:50051")]
     pub listen: String,
+    /// Address of the HTTP endpoints /metrics, /healthz, /readyz (`off` disables them).
+    #[arg(
+        long,
+        env = "DIALOGWATCH_METRICS_LISTEN",
+        default_value = "127.0.0.1:9464"
+    )]
+    pub metrics_listen: String,
     /// In-process workers (default: the number of cores; 0 = remote workers only).
     #[arg(long, env = "DIALOGWATCH_WORKERS")]
     pub workers: Option<usize>,
@@ -211,6 +218,20 @@ pub struct WatchArgs {
     pub server: ServerArgs,
 }
 
+/// `dead-letters` options.
+#[derive(Debug, Args)]
+pub struct DeadLetterArgs {
+    /// Requeue this article (attempts reset) instead of listing.
+    #[arg(long)]
+    pub retry: Option<String>,
+    /// At most this many.
+    #[arg(long, default_value_t = 100)]
+    pub limit: i32,
+    /// Server.
+    #[command(flatten)]
+    pub server: ServerArgs,
+}
+
 /// `extract` / `explain` options.
 #[derive(Debug, Args)]
 pub struct ExtractArgs {
@@ -288,6 +309,7 @@ pub async fn execute(
         Command::Extract(args) => extract(args),
         Command::Explain(args) => explain(args),
         Command::Health(args) => health(args).await,
+        Command::DeadLetters(args) => dead_letters(args).await,
     }
 }
 
@@ -328,6 +350,18 @@ async fn serve(
         }),
         _ => None,
     };
+    let metrics_listener = if args.metrics_listen == "off" {
+        None
+    } else {
+        Some(
+            tokio::net::TcpListener::bind(&args.metrics_listen)
+                .await
+                .map_err(|source| CliError::Io {
+                    path: args.metrics_listen.clone(),
+                    source,
+                })?,
+        )
+    };
     let defaults = ServerConfig::default();
     let config = ServerConfig {
         workers: args.workers.unwrap_or(defaults.workers),
@@ -346,7 +380,7 @@ async fn serve(
         ..defaults
     };
     tracing::info!(data_dir = %args.data_dir.display(), listen = %args.listen, "starting");
-    crate::server::run(listener, store, config, shutdown).await?;
+    crate::server::run_with_metrics(listener, metrics_listener, store, config, shutdown).await?;
     Ok(())
 }
 
@@ -373,12 +407,36 @@ async fn worker(
         ..WorkerOptions::default()
     };
     tracing::info!(server = %args.server.server, count, "workers starting");
-    let stats = run_remote_workers(channel, count, options, stop).await?;
+    let stats =
+        run_remote_workers(channel, count, options, stop, Arc::new(Extractor::new())).await?;
     tracing::info!(
         completed = stats.completed,
         failed = stats.failed,
         "workers stopped"
     );
+    Ok(())
+}
+
+async fn dead_letters(args: DeadLetterArgs) -> Result<(), CliError> {
+    let mut client = AdminServiceClient::new(connect(&args.server).await?);
+    let mut stdout = std::io::stdout().lock();
+    if let Some(article_id) = args.retry {
+        let article = client
+            .retry_dead_letter(proto::RetryDeadLetterRequest { article_id })
+            .await?
+            .into_inner();
+        writeln!(stdout, "{}", article_json(&article)).map_err(stdout_error)?;
+        return Ok(());
+    }
+    let listed = client
+        .list_dead_letters(proto::ListDeadLettersRequest {
+            page_size: args.limit,
+        })
+        .await?
+        .into_inner();
+    for article in &listed.articles {
+        writeln!(stdout, "{}", article_json(article)).map_err(stdout_error)?;
+    }
     Ok(())
 }
 

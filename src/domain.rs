@@ -196,9 +196,7 @@ impl DialogueFilter {
     /// date fails any date bound.
     pub fn matches(&self, record: &DialogueRecord) -> bool {
         let event = &record.event;
-        if !self.partners.is_empty()
-            && !self.partners.iter().any(|code| *code == event.partner.code)
-        {
+        if !self.partners.is_empty() && !self.partners.contains(&event.partner.code) {
             return false;
         }
         if !self.kinds.is_empty() && !self.kinds.contains(&event.kind) {

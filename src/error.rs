@@ -108,6 +108,10 @@ impl From<StoreError> for ApiError {
                 field: "lease_id".to_string(),
                 description: error.to_string(),
             },
+            StoreError::NotDeadLettered { .. } => ApiError::FailedPrecondition {
+                field: "article_id".to_string(),
+                description: error.to_string(),
+            },
             StoreError::InvalidPageToken => ApiError::invalid(
                 "page_token",
                 "not a token issued by this server for this query",

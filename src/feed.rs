@@ -7,6 +7,7 @@
 
 use crate::domain::DialogueFilter;
 use crate::error::ApiError;
+use crate::metrics::{Metrics, SubscriberCursor};
 use crate::proto;
 use crate::store::Store;
 use std::pin::Pin;
@@ -34,16 +35,23 @@ pub struct FeedSubscriptions {
     slots: Arc<Semaphore>,
     shutdown: CancellationToken,
     tasks: TaskTracker,
+    metrics: Arc<Metrics>,
 }
 
 impl FeedSubscriptions {
     /// At most `max_subscribers` concurrent subscriptions.
-    pub fn new(store: Store, max_subscribers: usize, shutdown: CancellationToken) -> Self {
+    pub fn new(
+        store: Store,
+        max_subscribers: usize,
+        shutdown: CancellationToken,
+        metrics: Arc<Metrics>,
+    ) -> Self {
         FeedSubscriptions {
             store,
             slots: Arc::new(Semaphore::new(max_subscribers)),
             shutdown,
             tasks: TaskTracker::new(),
+            metrics,
         }
     }
 
@@ -64,9 +72,10 @@ impl FeedSubscriptions {
         let (sender, receiver) = mpsc::channel(CHANNEL_CAPACITY);
         let store = self.store.clone();
         let shutdown = self.shutdown.clone();
+        let cursor = self.metrics.register_subscriber(after);
         self.tasks.spawn(async move {
             let _permit = permit;
-            produce(store, after, filter, sender, shutdown).await;
+            produce(store, after, filter, sender, shutdown, cursor).await;
         });
         Ok(Box::pin(ReceiverStream::new(receiver)))
     }
@@ -85,6 +94,7 @@ async fn produce(
     filter: DialogueFilter,
     sender: mpsc::Sender<Result<proto::FeedEvent, tonic::Status>>,
     shutdown: CancellationToken,
+    reported: SubscriberCursor,
 ) {
     let mut head_watch = store.watch_feed_head();
     let mut cursor = after;
@@ -103,11 +113,16 @@ async fn produce(
                     return;
                 }
             };
-            let Some(last) = events.last() else {
+            // Only what is durable: the log may already hold events whose flush is pending.
+            let durable: Vec<_> = events
+                .into_iter()
+                .take_while(|event| event.sequence <= head)
+                .collect();
+            let Some(last) = durable.last() else {
                 break;
             };
             let last_sequence = last.sequence;
-            for event in events {
+            for event in durable {
                 if !filter.matches(&event.record) {
                     continue;
                 }
@@ -120,8 +135,10 @@ async fn produce(
                     return; // the client left
                 }
                 cursor = sequence;
+                reported.set(cursor);
             }
             cursor = last_sequence;
+            reported.set(cursor);
         }
         tokio::select! {
             changed = head_watch.changed() => {

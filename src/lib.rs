@@ -30,8 +30,10 @@ pub mod convert;
 pub mod domain;
 pub mod error;
 pub mod feed;
+pub mod metrics;
 pub mod server;
 pub mod store;
+pub mod telemetry;
 pub mod workers;
 
 pub mod proto {
@@ -43,5 +45,5 @@ pub mod proto {
         tonic::include_file_descriptor_set!("dialogwatch_descriptor");
 }
 
-pub use server::{run, ServerConfig};
+pub use server::{run, run_with_metrics, ServerConfig};
 pub use store::{Store, StoreConfig};

@@ -1,32 +1,22 @@
-//! The `dialogwatch` binary: parse the command line, set up logging, run.
+//! The `dialogwatch` binary: parse the command line, set up logs and traces, run.
 
 use anyhow::Context;
 use clap::Parser;
-use dialogwatch::cli::{execute, Cli, LogFormat};
-use tracing_subscriber::EnvFilter;
+use dialogwatch::cli::{execute, Cli};
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    init_tracing(cli.log_format, &cli.log)?;
+    let telemetry =
+        dialogwatch::telemetry::init(cli.log_format, &cli.log, cli.otlp_endpoint.as_deref())
+            .context("setting up logs and traces")?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    runtime.block_on(execute(cli.command, shutdown_signal()))?;
-    Ok(())
-}
-
-/// Logs go to stderr so stdout stays clean for JSON output.
-fn init_tracing(format: LogFormat, filter: &str) -> anyhow::Result<()> {
-    let filter =
-        EnvFilter::try_new(filter).with_context(|| format!("bad log filter {filter:?}"))?;
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    match format {
-        LogFormat::Json => builder.json().init(),
-        LogFormat::Text => builder.init(),
-    }
+    let outcome = runtime.block_on(execute(cli.command, shutdown_signal()));
+    drop(runtime);
+    telemetry.shutdown();
+    outcome?;
     Ok(())
 }
 

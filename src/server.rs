@@ -1,10 +1,12 @@
 //! The server: binds the gRPC services, health and reflection, starts the
 //! in-process workers, and shuts everything down in order.
 
-use crate::api::{ArticleApi, DialogueApi, Limits, WorkerApi};
+use crate::api::{AdminApi, ApiContext, ArticleApi, DialogueApi, Limits, WorkerApi};
 use crate::auth::{AuthConfig, Authorizer};
 use crate::feed::FeedSubscriptions;
+use crate::metrics::{serve_http, HttpState, Metrics};
 use crate::proto;
+use crate::proto::admin_service_server::AdminServiceServer;
 use crate::proto::article_service_server::ArticleServiceServer;
 use crate::proto::dialogue_service_server::DialogueServiceServer;
 use crate::proto::worker_service_server::WorkerServiceServer;
@@ -97,7 +99,33 @@ pub async fn run(
     config: ServerConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
+    run_with_metrics(listener, None, store, config, shutdown).await
+}
+
+/// [`run`], plus the operator endpoints (`/metrics`, `/healthz`, `/readyz`)
+/// on `metrics_listener` when given.
+pub async fn run_with_metrics(
+    listener: TcpListener,
+    metrics_listener: Option<TcpListener>,
+    store: Store,
+    config: ServerConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServerError> {
     let stop = CancellationToken::new();
+    let metrics = Arc::new(Metrics::default());
+    let http_stop = CancellationToken::new();
+    let http_task = metrics_listener.map(|metrics_listener| {
+        let gauges_store = store.clone();
+        let state = HttpState {
+            metrics: Arc::clone(&metrics),
+            gauges: Arc::new(move || {
+                let store = gauges_store.clone();
+                Box::pin(async move { store.gauges().await.ok() })
+            }),
+            stopping: stop.clone(),
+        };
+        tokio::spawn(serve_http(metrics_listener, state, http_stop.clone()))
+    });
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
     health_reporter
         .set_serving::<ArticleServiceServer<ArticleApi>>()
@@ -109,6 +137,9 @@ pub async fn run(
         .set_serving::<WorkerServiceServer<WorkerApi>>()
         .await;
     health_reporter
+        .set_serving::<AdminServiceServer<AdminApi>>()
+        .await;
+    health_reporter
         .set_service_status("", tonic_health::ServingStatus::Serving)
         .await;
     let reflection = tonic_reflection::server::Builder::configure()
@@ -116,7 +147,12 @@ pub async fn run(
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         .build_v1()?;
 
-    let subscriptions = FeedSubscriptions::new(store.clone(), config.max_subscribers, stop.clone());
+    let subscriptions = FeedSubscriptions::new(
+        store.clone(),
+        config.max_subscribers,
+        stop.clone(),
+        Arc::clone(&metrics),
+    );
     let extractor = Arc::new(Extractor::new());
     let workers = spawn_in_process_workers(
         config.workers,
@@ -124,6 +160,7 @@ pub async fn run(
         &extractor,
         &stop,
         &config.worker_options,
+        &metrics,
     );
     let local_address = listener.local_addr().ok();
     tracing::info!(
@@ -135,12 +172,19 @@ pub async fn run(
     );
 
     let stop_on_signal = stop.clone();
+    let reporter_on_signal = health_reporter.clone();
     let graceful = async move {
         shutdown.await;
         tracing::info!("shutdown requested");
+        set_not_serving(&reporter_on_signal).await;
         stop_on_signal.cancel();
     };
-    let authorizer = Authorizer::new(config.auth.clone());
+    let context = ApiContext {
+        store: store.clone(),
+        limits: config.limits.clone(),
+        authorizer: Authorizer::new(config.auth.clone()),
+        metrics: Arc::clone(&metrics),
+    };
     let mut builder = tonic::transport::Server::builder();
     if let Some(tls) = &config.tls {
         let mut tls_config = tonic::transport::ServerTlsConfig::new().identity(
@@ -153,26 +197,25 @@ pub async fn run(
         builder = builder.tls_config(tls_config)?;
     }
     let router = builder
+        .trace_fn(|request| {
+            tracing::info_span!(
+                "grpc",
+                otel.name = %request.uri().path(),
+                otel.kind = "server",
+                rpc.system = "grpc"
+            )
+        })
         .http2_keepalive_interval(Some(config.keepalive_interval))
         .http2_keepalive_timeout(Some(Duration::from_secs(10)))
         .add_service(health_service)
         .add_service(reflection)
-        .add_service(ArticleServiceServer::new(ArticleApi::new(
-            store.clone(),
-            config.limits.clone(),
-            authorizer.clone(),
-        )))
+        .add_service(ArticleServiceServer::new(ArticleApi::new(context.clone())))
         .add_service(DialogueServiceServer::new(DialogueApi::new(
-            store.clone(),
-            config.limits.clone(),
+            context.clone(),
             subscriptions.clone(),
-            authorizer.clone(),
         )))
-        .add_service(WorkerServiceServer::new(WorkerApi::new(
-            store.clone(),
-            config.limits.clone(),
-            authorizer,
-        )));
+        .add_service(WorkerServiceServer::new(WorkerApi::new(context.clone())))
+        .add_service(AdminServiceServer::new(AdminApi::new(context)));
     let serving = router.serve_with_incoming_shutdown(TcpListenerStream::new(listener), graceful);
     tokio::pin!(serving);
     let served = tokio::select! {
@@ -194,10 +237,31 @@ pub async fn run(
             Err(error) => tracing::error!(%error, "worker task failed"),
         }
     }
-    health_reporter
-        .set_service_status("", tonic_health::ServingStatus::NotServing)
-        .await;
+    set_not_serving(&health_reporter).await;
     store.close().await?;
+    http_stop.cancel();
+    if let Some(http_task) = http_task {
+        let _ = http_task.await;
+    }
     tracing::info!("stopped");
     served.map_err(ServerError::from)
+}
+
+/// Reports NOT_SERVING for the server and every service (probes stop routing here).
+async fn set_not_serving(reporter: &tonic_health::server::HealthReporter) {
+    reporter
+        .set_service_status("", tonic_health::ServingStatus::NotServing)
+        .await;
+    reporter
+        .set_not_serving::<ArticleServiceServer<ArticleApi>>()
+        .await;
+    reporter
+        .set_not_serving::<DialogueServiceServer<DialogueApi>>()
+        .await;
+    reporter
+        .set_not_serving::<WorkerServiceServer<WorkerApi>>()
+        .await;
+    reporter
+        .set_not_serving::<AdminServiceServer<AdminApi>>()
+        .await;
 }

@@ -5,11 +5,12 @@
 use crate::client::AuthedChannel;
 use crate::domain::ArticleId;
 use crate::error::ApiError;
+use crate::metrics::Metrics;
 use crate::proto;
 use crate::proto::worker_service_client::WorkerServiceClient;
 use crate::store::{Store, StoreError};
 use dialogwatch_worker::record::Extraction;
-use dialogwatch_worker::runner::{run_worker, Job, JobSource, WorkerStats};
+use dialogwatch_worker::runner::{run_worker, Extract, Job, JobSource, WorkerStats};
 use dialogwatch_worker::Extractor;
 use std::sync::Arc;
 use std::time::Duration;
@@ -54,6 +55,7 @@ pub struct InProcessSource {
     runtime: Handle,
     shutdown: CancellationToken,
     options: WorkerOptions,
+    metrics: Arc<Metrics>,
 }
 
 impl InProcessSource {
@@ -63,12 +65,14 @@ impl InProcessSource {
         runtime: Handle,
         shutdown: CancellationToken,
         options: WorkerOptions,
+        metrics: Arc<Metrics>,
     ) -> Self {
         InProcessSource {
             store,
             runtime,
             shutdown,
             options,
+            metrics,
         }
     }
 
@@ -136,6 +140,10 @@ impl JobSource for InProcessSource {
     fn should_stop(&self) -> bool {
         self.shutdown.is_cancelled()
     }
+
+    fn extraction_finished(&mut self, _job: &Job, elapsed: Duration) {
+        self.metrics.extraction_latency.observe(elapsed);
+    }
 }
 
 /// Starts `count` in-process workers on the blocking pool.
@@ -145,6 +153,7 @@ pub fn spawn_in_process_workers(
     extractor: &Arc<Extractor>,
     shutdown: &CancellationToken,
     options: &WorkerOptions,
+    metrics: &Arc<Metrics>,
 ) -> Vec<tokio::task::JoinHandle<Result<WorkerStats, WorkerError>>> {
     (0..count)
         .map(|_| {
@@ -153,10 +162,13 @@ pub fn spawn_in_process_workers(
                 Handle::current(),
                 shutdown.clone(),
                 options.clone(),
+                Arc::clone(metrics),
             );
             let extractor = Arc::clone(extractor);
             let batch_size = options.batch_size;
-            tokio::task::spawn_blocking(move || run_worker(&mut source, &extractor, batch_size))
+            tokio::task::spawn_blocking(move || {
+                run_worker(&mut source, extractor.as_ref(), batch_size)
+            })
         })
         .collect()
 }
@@ -324,13 +336,13 @@ impl JobSource for GrpcSource {
 }
 
 /// Runs `count` remote workers against the server at `channel` until `shutdown`.
-pub async fn run_remote_workers(
+pub async fn run_remote_workers<E: Extract + Send + Sync + 'static>(
     channel: AuthedChannel,
     count: usize,
     options: WorkerOptions,
     shutdown: CancellationToken,
+    extractor: Arc<E>,
 ) -> Result<WorkerStats, WorkerError> {
-    let extractor = Arc::new(Extractor::new());
     let mut handles = Vec::with_capacity(count);
     for index in 0..count {
         let mut source = GrpcSource::new(
@@ -343,7 +355,7 @@ pub async fn run_remote_workers(
         let extractor = Arc::clone(&extractor);
         let batch_size = options.batch_size;
         handles.push(tokio::task::spawn_blocking(move || {
-            run_worker(&mut source, &extractor, batch_size)
+            run_worker(&mut source, extractor.as_ref(), batch_size)
         }));
     }
     let mut total = WorkerStats::default();

@@ -30,6 +30,8 @@ pub fn store_config(data_dir: &Path) -> StoreConfig {
 /// A server running in this process.
 pub struct TestServer {
     pub address: SocketAddr,
+    /// Where /metrics, /healthz and /readyz are served, when started with them.
+    pub metrics_address: Option<SocketAddr>,
     shutdown: Option<oneshot::Sender<()>>,
     handle: Option<JoinHandle<Result<(), ServerError>>>,
 }
@@ -46,17 +48,49 @@ impl TestServer {
 
     /// Starts a server with explicit settings.
     pub async fn start_with(store_config: StoreConfig, config: ServerConfig) -> TestServer {
+        Self::launch(store_config, config, false).await
+    }
+
+    /// Starts a server that also serves the operator HTTP endpoints.
+    pub async fn start_with_metrics(store_config: StoreConfig, config: ServerConfig) -> TestServer {
+        Self::launch(store_config, config, true).await
+    }
+
+    async fn launch(
+        store_config: StoreConfig,
+        config: ServerConfig,
+        with_metrics: bool,
+    ) -> TestServer {
         let store = Store::open(store_config).await.expect("open store");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind loopback");
         let address = listener.local_addr().expect("local address");
+        let metrics_listener = if with_metrics {
+            Some(
+                tokio::net::TcpListener::bind("127.0.0.1:0")
+                    .await
+                    .expect("bind metrics"),
+            )
+        } else {
+            None
+        };
+        let metrics_address = metrics_listener
+            .as_ref()
+            .map(|listener| listener.local_addr().expect("metrics address"));
         let (shutdown, shutdown_signal) = oneshot::channel::<()>();
-        let handle = tokio::spawn(dialogwatch::run(listener, store, config, async move {
-            let _ = shutdown_signal.await;
-        }));
+        let handle = tokio::spawn(dialogwatch::run_with_metrics(
+            listener,
+            metrics_listener,
+            store,
+            config,
+            async move {
+                let _ = shutdown_signal.await;
+            },
+        ));
         TestServer {
             address,
+            metrics_address,
             shutdown: Some(shutdown),
             handle: Some(handle),
         }
@@ -184,4 +218,79 @@ pub async fn take_events(
         events.push(next);
     }
     events
+}
+
+/// A worker-made extraction of one policy dialogue with `partner` (ISO code), edition `edition`.
+/// Used where a test needs records without depending on the extractor's rules.
+pub fn synthetic_extraction(partner: &str, edition: u32) -> proto::Extraction {
+    proto::Extraction {
+        is_dialogue: true,
+        source_url: None,
+        reason: None,
+        events: vec![proto::DialogueEvent {
+            primary: true,
+            kind: proto::DialogueKind::PolicyDialogue as i32,
+            partner: Some(proto::Partner {
+                code: partner.to_string(),
+                name_vi: partner.to_string(),
+                name_en: partner.to_string(),
+            }),
+            edition: Some(edition),
+            location: Some(proto::Location::default()),
+            ..Default::default()
+        }],
+    }
+}
+
+/// Acts as a remote worker over the real lease API: leases and completes
+/// `count` articles, each with a distinct synthetic extraction (edition = order of completion + offset).
+pub async fn complete_synthetically(
+    server: &TestServer,
+    count: usize,
+    partner: &str,
+    first_edition: u32,
+) {
+    let mut workers = server.workers().await;
+    let mut done = 0usize;
+    while done < count {
+        let leased = workers
+            .lease_articles(proto::LeaseArticlesRequest {
+                worker_id: "synthetic".to_string(),
+                max_articles: 100,
+                lease_seconds: 60,
+                wait_millis: 5_000,
+            })
+            .await
+            .expect("lease")
+            .into_inner()
+            .articles;
+        assert!(
+            !leased.is_empty(),
+            "work was queued: {done} of {count} done"
+        );
+        for article in leased {
+            let edition = first_edition + u32::try_from(done).unwrap_or(u32::MAX);
+            workers
+                .complete_article(proto::CompleteArticleRequest {
+                    article_id: article.article_id,
+                    lease_id: article.lease_id,
+                    extraction: Some(synthetic_extraction(partner, edition)),
+                })
+                .await
+                .expect("complete");
+            done += 1;
+        }
+    }
+}
+
+/// `count` distinct plain-text submissions.
+pub fn distinct_requests(count: usize, tag: &str) -> Vec<proto::SubmitArticleRequest> {
+    (0..count)
+        .map(|index| {
+            text_request(
+                &format!("Bài số {index} ({tag}): hội đàm quốc phòng."),
+                None,
+            )
+        })
+        .collect()
 }

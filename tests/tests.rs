@@ -3,7 +3,12 @@
 
 mod bad_input;
 mod common;
+mod crash;
 mod end_to_end;
 mod health;
+mod operations;
 mod queue;
 mod security;
+mod subscribers;
+mod telemetry;
+mod worker_faults;

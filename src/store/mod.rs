@@ -1,18 +1,42 @@
 //! The durable store: sled trees behind domain verbs. Handlers and workers
 //! never see a `sled::Tree`; blocking sled work runs on the blocking pool.
 //!
-//! Trees: `articles`, `article_keys` (URL / text hash / request id → id),
-//! `queue`, `leases`, `dialogues`, `dialogue_keys` (identity → record id),
-//! `feed` (sequence → event), `meta` (counters).
+//! Trees:
+//! - `articles`: article id → [`StoredArticle`] (status + body)
+//! - `article_keys`: `u:<url>` / `h:<text hash>` / `r:<request id>` → article id (dedup)
+//! - `queue`: (ready-at ms, article id) → () — what is waiting, in due order
+//! - `leases`: article id → [`Lease`]; `lease_deadlines`: (deadline ms, article id) → ()
+//! - `dead_letters`: article id → ()
+//! - `dialogues`: record id → record; `dialogue_keys`: identity key → record id;
+//!   `dialogues_by_date`: (newest-first date key, record id) → () for paging
+//! - `feed`: sequence → feed event; `meta`: counters
+//!
+//! Writes are serialised by one writer lock and applied as sled transactions
+//! over the trees they touch, so a crash leaves each verb done or not done.
+//! Durability: submissions, completions and failures wait for a flush; flushes
+//! are shared between concurrent callers (group commit, see [`commit`]). The
+//! feed head is published only after the flush that made it durable.
+
+mod commit;
+pub mod merge;
+#[cfg(test)]
+mod tests;
 
 use crate::domain::{
-    ArticleId, ArticleStatus, DialogueFilter, DialogueRecord, FailOutcome, FeedEvent,
-    LeasedArticle, NewArticle, Page, SubmitOutcome,
+    now_millis, ArticleId, ArticleState, ArticleStatus, DialogueFilter, DialogueRecord,
+    FailOutcome, FeedEvent, FeedEventType, LeasedArticle, NewArticle, Page, SubmitOutcome,
 };
+use crate::metrics::StoreGauges;
 use dialogwatch_worker::record::Extraction;
+use dialogwatch_worker::runner::Job;
+use serde::{Deserialize, Serialize};
+use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
+use sled::Transactional;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::watch;
+use tokio::sync::{watch, Notify};
 
 /// Errors of the storage layer.
 #[derive(Debug, thiserror::Error)]
@@ -33,7 +57,15 @@ pub enum StoreError {
         /// The lease id given.
         lease_id: String,
     },
-    /// A page token this store did not issue (or for another filter).
+    /// The article is not in the state the verb needs (e.g. retrying a live article).
+    #[error("article {article_id} is {state:?}, not dead-lettered")]
+    NotDeadLettered {
+        /// The article.
+        article_id: String,
+        /// Its state.
+        state: ArticleState,
+    },
+    /// A page token this store did not issue.
     #[error("invalid page token")]
     InvalidPageToken,
     /// The store is closing.
@@ -48,6 +80,15 @@ pub enum StoreError {
     /// A blocking task panicked or was cancelled.
     #[error("storage task failed: {0}")]
     Task(String),
+}
+
+impl From<TransactionError<StoreError>> for StoreError {
+    fn from(error: TransactionError<StoreError>) -> Self {
+        match error {
+            TransactionError::Abort(inner) => inner,
+            TransactionError::Storage(inner) => StoreError::Sled(inner),
+        }
+    }
 }
 
 /// Queue tuning.
@@ -65,22 +106,205 @@ pub struct StoreConfig {
     pub max_retry_backoff: Duration,
 }
 
+/// An article as stored: its status and its body.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct StoredArticle {
+    status: ArticleStatus,
+    content: String,
+    is_html: bool,
+}
+
+/// A held lease.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Lease {
+    lease_id: String,
+    deadline_ms: u64,
+    attempt: u32,
+}
+
+struct Trees {
+    articles: sled::Tree,
+    article_keys: sled::Tree,
+    queue: sled::Tree,
+    leases: sled::Tree,
+    lease_deadlines: sled::Tree,
+    dead_letters: sled::Tree,
+    dialogues: sled::Tree,
+    dialogue_keys: sled::Tree,
+    dialogues_by_date: sled::Tree,
+    feed: sled::Tree,
+    meta: sled::Tree,
+}
+
+struct Inner {
+    db: sled::Db,
+    trees: Trees,
+    config: StoreConfig,
+    writer: Mutex<()>,
+    work_available: Notify,
+    head: watch::Sender<u64>,
+    closed: AtomicBool,
+    committer: commit::GroupCommit,
+}
+
+/// One record written by a completion: (date-index key to drop, the record,
+/// the feed event type, the identity key to file a new record under).
+type RecordChange = (
+    Option<Vec<u8>>,
+    DialogueRecord,
+    FeedEventType,
+    Option<String>,
+);
+
 /// Handle to the store; cheap to clone.
 #[derive(Clone)]
-pub struct Store {}
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+const META_NEXT_ARTICLE: &[u8] = b"next_article_id";
+const META_FEED_HEAD: &[u8] = b"feed_head";
+
+fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
+    serde_json::to_vec(value).map_err(|error| StoreError::Corrupt(error.to_string()))
+}
+
+fn decode<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, StoreError> {
+    serde_json::from_slice(bytes).map_err(|error| StoreError::Corrupt(error.to_string()))
+}
+
+fn be(number: u64) -> [u8; 8] {
+    number.to_be_bytes()
+}
+
+fn read_u64(bytes: &[u8]) -> Result<u64, StoreError> {
+    let array: [u8; 8] = bytes
+        .try_into()
+        .map_err(|_| StoreError::Corrupt("expected 8 bytes".to_string()))?;
+    Ok(u64::from_be_bytes(array))
+}
+
+/// `(first, second)` as a 16-byte big-endian key.
+fn pair_key(first: u64, second: u64) -> [u8; 16] {
+    let mut key = [0u8; 16];
+    key[..8].copy_from_slice(&first.to_be_bytes());
+    key[8..].copy_from_slice(&second.to_be_bytes());
+    key
+}
+
+fn second_of_pair(key: &[u8]) -> Result<u64, StoreError> {
+    key.get(8..16)
+        .ok_or_else(|| StoreError::Corrupt("short pair key".to_string()))
+        .and_then(read_u64)
+}
+
+/// Normalised text for duplicate detection: NFC, canonical tone marks, collapsed whitespace.
+fn text_fingerprint(content: &str) -> u64 {
+    let normalized = dialogwatch_worker::normalize::normalize(content);
+    let collapsed: Vec<&str> = normalized.split_whitespace().collect();
+    merge::stable_hash(collapsed.join(" ").as_bytes())
+}
+
+/// Sort key of `dialogues_by_date`: dated records newest first, then undated; then by id.
+fn date_index_key(record: &DialogueRecord) -> Vec<u8> {
+    let mut key = Vec::with_capacity(9 + record.id.len());
+    match record.event.date {
+        Some(date) => {
+            key.push(0);
+            // Later dates sort first; the less precise of two equal prefixes sorts last.
+            let days = date.days_from_epoch().clamp(-(1 << 40), 1 << 40) + (1 << 41);
+            let precision = u64::from(date.month.is_some()) + u64::from(date.day.is_some());
+            let rank = (u64::try_from(days).unwrap_or(0) << 2) | precision;
+            key.extend_from_slice(&(u64::MAX - rank).to_be_bytes());
+        }
+        None => key.push(1),
+    }
+    key.extend_from_slice(record.id.as_bytes());
+    key
+}
+
+/// Retries a blocking closure's sled work on the blocking pool.
+async fn blocking<T, F>(inner: &Arc<Inner>, work: F) -> Result<T, StoreError>
+where
+    T: Send + 'static,
+    F: FnOnce(&Inner) -> Result<T, StoreError> + Send + 'static,
+{
+    if inner.closed.load(Ordering::Acquire) {
+        return Err(StoreError::Closed);
+    }
+    let inner = Arc::clone(inner);
+    tokio::task::spawn_blocking(move || work(&inner))
+        .await
+        .map_err(|error| StoreError::Task(error.to_string()))?
+}
+
+fn abort(error: StoreError) -> ConflictableTransactionError<StoreError> {
+    ConflictableTransactionError::Abort(error)
+}
+
+fn tx_encode<T: Serialize>(value: &T) -> Result<Vec<u8>, ConflictableTransactionError<StoreError>> {
+    encode(value).map_err(abort)
+}
 
 impl Store {
     /// Opens (or creates) the store at `config.path`.
     pub async fn open(config: StoreConfig) -> Result<Store, StoreError> {
-        let _ = config;
-        todo!()
+        let path = config.path.clone();
+        let db = tokio::task::spawn_blocking(move || {
+            sled::Config::new()
+                .path(path)
+                .cache_capacity(64 * 1024 * 1024)
+                .flush_every_ms(Some(1000))
+                .open()
+        })
+        .await
+        .map_err(|error| StoreError::Task(error.to_string()))??;
+        let tree = |name: &str| db.open_tree(name);
+        let trees = Trees {
+            articles: tree("articles")?,
+            article_keys: tree("article_keys")?,
+            queue: tree("queue")?,
+            leases: tree("leases")?,
+            lease_deadlines: tree("lease_deadlines")?,
+            dead_letters: tree("dead_letters")?,
+            dialogues: tree("dialogues")?,
+            dialogue_keys: tree("dialogue_keys")?,
+            dialogues_by_date: tree("dialogues_by_date")?,
+            feed: tree("feed")?,
+            meta: tree("meta")?,
+        };
+        let head = match trees.meta.get(META_FEED_HEAD)? {
+            Some(bytes) => read_u64(&bytes)?,
+            None => 0,
+        };
+        let (head_sender, _) = watch::channel(head);
+        let committer = commit::GroupCommit::start(db.clone());
+        Ok(Store {
+            inner: Arc::new(Inner {
+                db,
+                trees,
+                config,
+                writer: Mutex::new(()),
+                work_available: Notify::new(),
+                head: head_sender,
+                closed: AtomicBool::new(false),
+                committer,
+            }),
+        })
+    }
+
+    /// Waits until everything written so far is on disk.
+    async fn flush(&self) -> Result<(), StoreError> {
+        self.inner.committer.flush().await
     }
 
     /// Stores and queues an article, durably (flushed, group commit) before returning.
     /// Same request id, URL or normalised text → the existing id, `created == false`.
     pub async fn enqueue(&self, article: NewArticle) -> Result<SubmitOutcome, StoreError> {
-        let _ = article;
-        todo!()
+        let mut outcomes = self.enqueue_batch(vec![article]).await?;
+        outcomes
+            .pop()
+            .ok_or_else(|| StoreError::Task("no outcome for the article".to_string()))
     }
 
     /// Many articles with one flush; one result per article, in order.
@@ -88,14 +312,33 @@ impl Store {
         &self,
         articles: Vec<NewArticle>,
     ) -> Result<Vec<SubmitOutcome>, StoreError> {
-        let _ = articles;
-        todo!()
+        if articles.is_empty() {
+            return Ok(Vec::new());
+        }
+        let outcomes = blocking(&self.inner, move |inner| {
+            let _writer = inner
+                .writer
+                .lock()
+                .map_err(|_| StoreError::Task("writer lock poisoned".into()))?;
+            articles
+                .into_iter()
+                .map(|article| inner.insert_article(article))
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .await?;
+        self.flush().await?;
+        if outcomes.iter().any(|outcome| outcome.created) {
+            self.inner.work_available.notify_waiters();
+        }
+        Ok(outcomes)
     }
 
     /// An article's status.
     pub async fn article(&self, id: ArticleId) -> Result<ArticleStatus, StoreError> {
-        let _ = id;
-        todo!()
+        blocking(&self.inner, move |inner| {
+            Ok(inner.stored_article(id)?.status)
+        })
+        .await
     }
 
     /// Leases up to `max_articles` ready articles for `lease_duration`, waiting up to
@@ -107,8 +350,31 @@ impl Store {
         lease_duration: Duration,
         wait: Duration,
     ) -> Result<Vec<LeasedArticle>, StoreError> {
-        let _ = (max_articles, lease_duration, wait);
-        todo!()
+        let give_up_at = tokio::time::Instant::now() + wait;
+        loop {
+            let notified = self.inner.work_available.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            let (leased, next_due_ms) = blocking(&self.inner, move |inner| {
+                inner.lease_now(max_articles, lease_duration)
+            })
+            .await?;
+            if !leased.is_empty() {
+                return Ok(leased);
+            }
+            let now = tokio::time::Instant::now();
+            if now >= give_up_at {
+                return Ok(Vec::new());
+            }
+            let until_due = next_due_ms
+                .map(|due| Duration::from_millis(due.saturating_sub(now_millis()).max(1)))
+                .unwrap_or(Duration::MAX);
+            let sleep_for = (give_up_at - now).min(until_due);
+            tokio::select! {
+                () = &mut notified => {}
+                () = tokio::time::sleep(sleep_for) => {}
+            }
+        }
     }
 
     /// Pushes a held lease's deadline to now + `lease_duration`; returns the deadline (ms).
@@ -118,8 +384,28 @@ impl Store {
         lease_id: &str,
         lease_duration: Duration,
     ) -> Result<u64, StoreError> {
-        let _ = (article_id, lease_id, lease_duration);
-        todo!()
+        let lease_id = lease_id.to_string();
+        blocking(&self.inner, move |inner| {
+            let _writer = inner
+                .writer
+                .lock()
+                .map_err(|_| StoreError::Task("writer lock poisoned".into()))?;
+            let lease = inner.held_lease(article_id, &lease_id)?;
+            let deadline_ms = now_millis() + duration_millis(lease_duration);
+            let renewed = Lease {
+                deadline_ms,
+                ..lease.clone()
+            };
+            let trees = &inner.trees;
+            (&trees.leases, &trees.lease_deadlines).transaction(|(leases, deadlines)| {
+                deadlines.remove(&pair_key(lease.deadline_ms, article_id.0))?;
+                deadlines.insert(&pair_key(deadline_ms, article_id.0), &[])?;
+                leases.insert(&be(article_id.0), tx_encode(&renewed)?)?;
+                Ok(())
+            })?;
+            Ok(deadline_ms)
+        })
+        .await
     }
 
     /// Stores the extraction of a leased article: merges its events into the
@@ -131,8 +417,22 @@ impl Store {
         lease_id: &str,
         extraction: Extraction,
     ) -> Result<Vec<String>, StoreError> {
-        let _ = (article_id, lease_id, extraction);
-        todo!()
+        let lease_id = lease_id.to_string();
+        let (record_ids, new_head) = blocking(&self.inner, move |inner| {
+            inner.complete_now(article_id, &lease_id, &extraction)
+        })
+        .await?;
+        self.flush().await?;
+        if let Some(head) = new_head {
+            self.inner.head.send_if_modified(|current| {
+                let advanced = head > *current;
+                if advanced {
+                    *current = head;
+                }
+                advanced
+            });
+        }
+        Ok(record_ids)
     }
 
     /// Records a failed attempt: requeued with backoff, or dead-lettered at the bound.
@@ -142,14 +442,88 @@ impl Store {
         lease_id: &str,
         error: &str,
     ) -> Result<FailOutcome, StoreError> {
-        let _ = (article_id, lease_id, error);
-        todo!()
+        let lease_id = lease_id.to_string();
+        let error = error.to_string();
+        let outcome = blocking(&self.inner, move |inner| {
+            let _writer = inner
+                .writer
+                .lock()
+                .map_err(|_| StoreError::Task("writer lock poisoned".into()))?;
+            let lease = inner.held_lease(article_id, &lease_id)?;
+            inner.release_failed(article_id, Some(&lease), &error)
+        })
+        .await?;
+        self.flush().await?;
+        self.inner.work_available.notify_waiters();
+        Ok(outcome)
+    }
+
+    /// Dead-lettered articles, oldest id first.
+    pub async fn dead_letters(&self, limit: usize) -> Result<Vec<ArticleStatus>, StoreError> {
+        blocking(&self.inner, move |inner| {
+            inner
+                .trees
+                .dead_letters
+                .iter()
+                .keys()
+                .take(limit)
+                .map(|key| {
+                    let id = ArticleId(read_u64(&key?)?);
+                    Ok(inner.stored_article(id)?.status)
+                })
+                .collect()
+        })
+        .await
+    }
+
+    /// Puts a dead-lettered article back in the queue with its attempts reset.
+    pub async fn retry_dead_letter(&self, article_id: ArticleId) -> Result<(), StoreError> {
+        blocking(&self.inner, move |inner| {
+            let _writer = inner
+                .writer
+                .lock()
+                .map_err(|_| StoreError::Task("writer lock poisoned".into()))?;
+            let mut stored = inner.stored_article(article_id)?;
+            if stored.status.state != ArticleState::DeadLettered {
+                return Err(StoreError::NotDeadLettered {
+                    article_id: article_id.to_string(),
+                    state: stored.status.state,
+                });
+            }
+            let now = now_millis();
+            stored.status.state = ArticleState::Queued;
+            stored.status.attempts = 0;
+            stored.status.updated_at_ms = now;
+            let trees = &inner.trees;
+            (&trees.articles, &trees.queue, &trees.dead_letters).transaction(
+                |(articles, queue, dead_letters)| {
+                    dead_letters.remove(&be(article_id.0))?;
+                    queue.insert(&pair_key(now, article_id.0), &[])?;
+                    articles.insert(&be(article_id.0), tx_encode(&stored)?)?;
+                    Ok(())
+                },
+            )?;
+            Ok(())
+        })
+        .await?;
+        self.flush().await?;
+        self.inner.work_available.notify_waiters();
+        Ok(())
     }
 
     /// One record.
     pub async fn dialogue(&self, id: &str) -> Result<DialogueRecord, StoreError> {
-        let _ = id;
-        todo!()
+        let id = id.to_string();
+        blocking(&self.inner, move |inner| {
+            match inner.trees.dialogues.get(id.as_bytes())? {
+                Some(bytes) => decode(&bytes),
+                None => Err(StoreError::NotFound {
+                    what: "dialogue",
+                    id,
+                }),
+            }
+        })
+        .await
     }
 
     /// Records passing `filter`, newest event date first, paged.
@@ -159,8 +533,49 @@ impl Store {
         page_size: usize,
         page_token: Option<String>,
     ) -> Result<Page<DialogueRecord>, StoreError> {
-        let _ = (filter, page_size, page_token);
-        todo!()
+        let after = match page_token {
+            Some(token) => Some(decode_token(&token)?),
+            None => None,
+        };
+        blocking(&self.inner, move |inner| {
+            let index = &inner.trees.dialogues_by_date;
+            let entries = match &after {
+                Some(key) => index.range::<&[u8], _>((
+                    std::ops::Bound::Excluded(key.as_slice()),
+                    std::ops::Bound::Unbounded,
+                )),
+                None => index.iter(),
+            };
+            let mut items = Vec::with_capacity(page_size.min(1024));
+            let mut last_key = None;
+            let mut more = false;
+            for entry in entries {
+                let (key, record_id) = entry?;
+                let Some(bytes) = inner.trees.dialogues.get(&record_id)? else {
+                    continue;
+                };
+                let record: DialogueRecord = decode(&bytes)?;
+                if !filter.matches(&record) {
+                    continue;
+                }
+                if items.len() == page_size {
+                    more = true;
+                    break;
+                }
+                last_key = Some(key.to_vec());
+                items.push(record);
+            }
+            let next_page_token = if more {
+                last_key.map(|key| encode_token(&key))
+            } else {
+                None
+            };
+            Ok(Page {
+                items,
+                next_page_token,
+            })
+        })
+        .await
     }
 
     /// Feed events with sequence > `after`, at most `limit`, in order.
@@ -169,22 +584,526 @@ impl Store {
         after: u64,
         limit: usize,
     ) -> Result<Vec<FeedEvent>, StoreError> {
-        let _ = (after, limit);
-        todo!()
+        blocking(&self.inner, move |inner| {
+            inner
+                .trees
+                .feed
+                .range(be(after.saturating_add(1))..)
+                .values()
+                .take(limit)
+                .map(|value| decode(&value?))
+                .collect()
+        })
+        .await
     }
 
     /// The newest durable feed sequence (0 when empty).
     pub fn feed_head(&self) -> u64 {
-        todo!()
+        *self.inner.head.borrow()
     }
 
     /// A watch of the newest durable feed sequence.
     pub fn watch_feed_head(&self) -> watch::Receiver<u64> {
-        todo!()
+        self.inner.head.subscribe()
+    }
+
+    /// Queue depth, leases, dead letters and the feed head, for metrics.
+    pub async fn gauges(&self) -> Result<StoreGauges, StoreError> {
+        let feed_head = self.feed_head();
+        blocking(&self.inner, move |inner| {
+            Ok(StoreGauges {
+                queued: inner.trees.queue.len() as u64,
+                leased: inner.trees.leases.len() as u64,
+                dead_lettered: inner.trees.dead_letters.len() as u64,
+                feed_head,
+            })
+        })
+        .await
     }
 
     /// Flushes and stops accepting writes.
     pub async fn close(&self) -> Result<(), StoreError> {
-        todo!()
+        if self.inner.closed.swap(true, Ordering::AcqRel) {
+            return Ok(());
+        }
+        self.inner.work_available.notify_waiters();
+        self.inner.committer.stop().await;
+        let inner = Arc::clone(&self.inner);
+        tokio::task::spawn_blocking(move || inner.db.flush())
+            .await
+            .map_err(|error| StoreError::Task(error.to_string()))??;
+        Ok(())
+    }
+}
+
+fn duration_millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+fn encode_token(key: &[u8]) -> String {
+    key.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+fn decode_token(token: &str) -> Result<Vec<u8>, StoreError> {
+    if token.is_empty() || token.len() % 2 != 0 || token.len() > 1024 {
+        return Err(StoreError::InvalidPageToken);
+    }
+    (0..token.len())
+        .step_by(2)
+        .map(|index| {
+            token
+                .get(index..index + 2)
+                .and_then(|pair| u8::from_str_radix(pair, 16).ok())
+                .ok_or(StoreError::InvalidPageToken)
+        })
+        .collect::<Result<Vec<u8>, _>>()
+        .and_then(|key| match key.first() {
+            Some(0) if key.len() > 9 => Ok(key),
+            Some(1) if key.len() > 1 => Ok(key),
+            _ => Err(StoreError::InvalidPageToken),
+        })
+}
+
+impl Inner {
+    fn stored_article(&self, id: ArticleId) -> Result<StoredArticle, StoreError> {
+        match self.trees.articles.get(be(id.0))? {
+            Some(bytes) => decode(&bytes),
+            None => Err(StoreError::NotFound {
+                what: "article",
+                id: id.to_string(),
+            }),
+        }
+    }
+
+    fn existing_id(&self, key: &[u8]) -> Result<Option<ArticleId>, StoreError> {
+        self.trees
+            .article_keys
+            .get(key)?
+            .map(|bytes| read_u64(&bytes).map(ArticleId))
+            .transpose()
+    }
+
+    /// Inserts one article unless it is a duplicate. Caller holds the writer lock.
+    fn insert_article(&self, article: NewArticle) -> Result<SubmitOutcome, StoreError> {
+        let hash_key = format!("h:{:016x}", text_fingerprint(&article.content)).into_bytes();
+        let url_key = article
+            .url
+            .as_ref()
+            .map(|url| format!("u:{url}").into_bytes());
+        let request_key = article
+            .request_id
+            .as_ref()
+            .map(|request_id| format!("r:{request_id}").into_bytes());
+        let lookups = [
+            request_key.as_deref(),
+            url_key.as_deref(),
+            Some(hash_key.as_slice()),
+        ];
+        for key in lookups.into_iter().flatten() {
+            if let Some(article_id) = self.existing_id(key)? {
+                return Ok(SubmitOutcome {
+                    article_id,
+                    created: false,
+                });
+            }
+        }
+        let next = match self.trees.meta.get(META_NEXT_ARTICLE)? {
+            Some(bytes) => read_u64(&bytes)?,
+            None => 1,
+        };
+        let article_id = ArticleId(next);
+        let now = now_millis();
+        let stored = StoredArticle {
+            status: ArticleStatus {
+                id: article_id,
+                state: ArticleState::Queued,
+                url: article.url,
+                outlet: article.outlet,
+                published_at: article.published_at,
+                title: article.title,
+                attempts: 0,
+                last_error: None,
+                dialogue_ids: Vec::new(),
+                is_dialogue: None,
+                reason: None,
+                submitted_at_ms: now,
+                updated_at_ms: now,
+            },
+            content: article.content,
+            is_html: article.is_html,
+        };
+        let encoded = encode(&stored)?;
+        let trees = &self.trees;
+        (
+            &trees.articles,
+            &trees.article_keys,
+            &trees.queue,
+            &trees.meta,
+        )
+            .transaction(|(articles, keys, queue, meta)| {
+                articles.insert(&be(article_id.0), encoded.as_slice())?;
+                for key in [
+                    request_key.as_deref(),
+                    url_key.as_deref(),
+                    Some(hash_key.as_slice()),
+                ]
+                .into_iter()
+                .flatten()
+                {
+                    keys.insert(key, &be(article_id.0))?;
+                }
+                queue.insert(&pair_key(now, article_id.0), &[])?;
+                meta.insert(META_NEXT_ARTICLE, &be(next + 1))?;
+                Ok(())
+            })?;
+        Ok(SubmitOutcome {
+            article_id,
+            created: true,
+        })
+    }
+
+    fn held_lease(&self, article_id: ArticleId, lease_id: &str) -> Result<Lease, StoreError> {
+        let not_held = || StoreError::LeaseNotHeld {
+            article_id: article_id.to_string(),
+            lease_id: lease_id.to_string(),
+        };
+        let bytes = self
+            .trees
+            .leases
+            .get(be(article_id.0))?
+            .ok_or_else(not_held)?;
+        let lease: Lease = decode(&bytes)?;
+        if lease.lease_id != lease_id {
+            return Err(not_held());
+        }
+        Ok(lease)
+    }
+
+    /// Hands out expired leases again, then leases ready articles. Returns the
+    /// leases and the time (ms) the next queued article or lease falls due.
+    fn lease_now(
+        &self,
+        max_articles: usize,
+        lease_duration: Duration,
+    ) -> Result<(Vec<LeasedArticle>, Option<u64>), StoreError> {
+        let _writer = self
+            .writer
+            .lock()
+            .map_err(|_| StoreError::Task("writer lock poisoned".into()))?;
+        let now = now_millis();
+        self.reclaim_expired(now)?;
+        let mut leased = Vec::new();
+        let ready: Vec<sled::IVec> = self
+            .trees
+            .queue
+            .range(..pair_key(now.saturating_add(1), 0))
+            .keys()
+            .take(max_articles)
+            .collect::<Result<_, _>>()?;
+        for queue_key in ready {
+            let article_id = ArticleId(second_of_pair(&queue_key)?);
+            let mut stored = self.stored_article(article_id)?;
+            let attempt = stored.status.attempts + 1;
+            let deadline_ms = now + duration_millis(lease_duration);
+            let lease = Lease {
+                lease_id: format!(
+                    "{article_id}.{attempt}.{:x}",
+                    merge::stable_hash(&pair_key(now, deadline_ms))
+                ),
+                deadline_ms,
+                attempt,
+            };
+            stored.status.state = ArticleState::Processing;
+            stored.status.attempts = attempt;
+            stored.status.updated_at_ms = now;
+            let trees = &self.trees;
+            (
+                &trees.articles,
+                &trees.queue,
+                &trees.leases,
+                &trees.lease_deadlines,
+            )
+                .transaction(|(articles, queue, leases, deadlines)| {
+                    queue.remove(queue_key.as_ref())?;
+                    leases.insert(&be(article_id.0), tx_encode(&lease)?)?;
+                    deadlines.insert(&pair_key(deadline_ms, article_id.0), &[])?;
+                    articles.insert(&be(article_id.0), tx_encode(&stored)?)?;
+                    Ok(())
+                })?;
+            leased.push(LeasedArticle {
+                job: Job {
+                    article_id: article_id.to_string(),
+                    lease_id: lease.lease_id,
+                    attempt,
+                    text: stored.content,
+                    is_html: stored.is_html,
+                    url: stored.status.url,
+                    published_at: stored.status.published_at,
+                    title: stored.status.title,
+                },
+                deadline_ms,
+            });
+        }
+        let next_queued = self
+            .trees
+            .queue
+            .first()?
+            .map(|(key, _)| read_u64(key.get(..8).unwrap_or_default()))
+            .transpose()?;
+        let next_expiry = self
+            .trees
+            .lease_deadlines
+            .first()?
+            .map(|(key, _)| read_u64(key.get(..8).unwrap_or_default()))
+            .transpose()?;
+        let next_due = match (next_queued, next_expiry) {
+            (Some(queued), Some(expiry)) => Some(queued.min(expiry)),
+            (queued, expiry) => queued.or(expiry),
+        };
+        Ok((leased, next_due))
+    }
+
+    /// Requeues (or dead-letters) articles whose lease passed its deadline.
+    fn reclaim_expired(&self, now: u64) -> Result<(), StoreError> {
+        let expired: Vec<sled::IVec> = self
+            .trees
+            .lease_deadlines
+            .range(..pair_key(now, u64::MAX))
+            .keys()
+            .collect::<Result<_, _>>()?;
+        for deadline_key in expired {
+            let article_id = ArticleId(second_of_pair(&deadline_key)?);
+            let lease = match self.trees.leases.get(be(article_id.0))? {
+                Some(bytes) => decode::<Lease>(&bytes)?,
+                None => {
+                    self.trees.lease_deadlines.remove(deadline_key)?;
+                    continue;
+                }
+            };
+            self.release_failed(article_id, Some(&lease), "lease expired")?;
+        }
+        Ok(())
+    }
+
+    /// Ends a lease after a failure: requeue with backoff, or dead-letter at the bound.
+    fn release_failed(
+        &self,
+        article_id: ArticleId,
+        lease: Option<&Lease>,
+        error: &str,
+    ) -> Result<FailOutcome, StoreError> {
+        let mut stored = self.stored_article(article_id)?;
+        let now = now_millis();
+        let dead = stored.status.attempts >= self.config.max_attempts;
+        let retry_at = if dead {
+            None
+        } else {
+            let exponent = stored.status.attempts.saturating_sub(1).min(20);
+            let backoff = self
+                .config
+                .retry_backoff
+                .saturating_mul(1 << exponent)
+                .min(self.config.max_retry_backoff);
+            Some(now + duration_millis(backoff))
+        };
+        stored.status.state = if dead {
+            ArticleState::DeadLettered
+        } else {
+            ArticleState::Queued
+        };
+        stored.status.last_error = Some(error.to_string());
+        stored.status.updated_at_ms = now;
+        let trees = &self.trees;
+        (
+            &trees.articles,
+            &trees.queue,
+            &trees.leases,
+            &trees.lease_deadlines,
+            &trees.dead_letters,
+        )
+            .transaction(|(articles, queue, leases, deadlines, dead_letters)| {
+                if let Some(lease) = lease {
+                    leases.remove(&be(article_id.0))?;
+                    deadlines.remove(&pair_key(lease.deadline_ms, article_id.0))?;
+                }
+                match retry_at {
+                    Some(at) => {
+                        queue.insert(&pair_key(at, article_id.0), &[])?;
+                    }
+                    None => {
+                        dead_letters.insert(&be(article_id.0), &[])?;
+                    }
+                }
+                articles.insert(&be(article_id.0), tx_encode(&stored)?)?;
+                Ok(())
+            })?;
+        Ok(FailOutcome {
+            dead_lettered: dead,
+            retry_at_ms: retry_at,
+        })
+    }
+
+    /// The completion transaction. Returns the record ids and, when feed events
+    /// were appended, the new head.
+    fn complete_now(
+        &self,
+        article_id: ArticleId,
+        lease_id: &str,
+        extraction: &Extraction,
+    ) -> Result<(Vec<String>, Option<u64>), StoreError> {
+        let _writer = self
+            .writer
+            .lock()
+            .map_err(|_| StoreError::Task("writer lock poisoned".into()))?;
+        let mut stored = self.stored_article(article_id)?;
+        if stored.status.state == ArticleState::Done {
+            return Ok((stored.status.dialogue_ids, None));
+        }
+        let lease = self.held_lease(article_id, lease_id)?;
+        let now = now_millis();
+        if stored.status.url.is_none() {
+            stored.status.url.clone_from(&extraction.source_url);
+        }
+        let source = crate::domain::Source {
+            article_id,
+            url: stored.status.url.clone(),
+            outlet: stored.status.outlet.clone(),
+            published_at: stored.status.published_at,
+        };
+        let head = match self.trees.meta.get(META_FEED_HEAD)? {
+            Some(bytes) => read_u64(&bytes)?,
+            None => 0,
+        };
+        // Work out every change first, then write them in one transaction.
+        let mut changes: Vec<RecordChange> = Vec::new();
+        let mut record_ids = Vec::new();
+        let mut sequence = head;
+        let events = if extraction.is_dialogue {
+            extraction.events.as_slice()
+        } else {
+            &[]
+        };
+        for event in events {
+            let identity = merge::identity(event, article_id);
+            let mut existing_id = None;
+            for candidate in &identity.candidates {
+                if let Some(found) = self.trees.dialogue_keys.get(candidate.as_bytes())? {
+                    existing_id = Some(String::from_utf8_lossy(&found).into_owned());
+                    break;
+                }
+            }
+            // A record changed earlier in this same completion is the freshest copy.
+            let pending = existing_id.as_ref().and_then(|id| {
+                changes
+                    .iter()
+                    .position(|(_, record, _, _)| &record.id == id)
+            });
+            let current = match (pending, &existing_id) {
+                (Some(index), _) => Some(changes.remove(index)),
+                (None, Some(id)) => match self.trees.dialogues.get(id.as_bytes())? {
+                    Some(bytes) => {
+                        let record: DialogueRecord = decode(&bytes)?;
+                        Some((
+                            Some(date_index_key(&record)),
+                            record,
+                            FeedEventType::Updated,
+                            None,
+                        ))
+                    }
+                    None => None,
+                },
+                (None, None) => None,
+            };
+            let already_changed_here = pending.is_some();
+            match current {
+                Some((old_index, mut record, event_type, new_key)) => {
+                    let changed = merge::merge_into(&mut record, event, source.clone());
+                    record_ids.push(record.id.clone());
+                    if changed && !already_changed_here {
+                        // One UPDATED event per record per completion.
+                        record.revision += 1;
+                        sequence += 1;
+                        record.sequence = sequence;
+                    }
+                    if changed || already_changed_here {
+                        record.updated_at_ms = now;
+                        changes.push((old_index, record, event_type, new_key));
+                    }
+                }
+                None => {
+                    sequence += 1;
+                    let record = merge::new_record(
+                        merge::record_id(&identity.key),
+                        event,
+                        source.clone(),
+                        sequence,
+                        now,
+                    );
+                    record_ids.push(record.id.clone());
+                    changes.push((None, record, FeedEventType::Created, Some(identity.key)));
+                }
+            }
+        }
+        record_ids.sort();
+        record_ids.dedup();
+        let mut feed_events: Vec<FeedEvent> = changes
+            .iter()
+            .map(|(_, record, event_type, _)| FeedEvent {
+                sequence: record.sequence,
+                event_type: *event_type,
+                record: record.clone(),
+                at_ms: now,
+            })
+            .collect();
+        feed_events.sort_by_key(|event| event.sequence);
+        stored.status.state = ArticleState::Done;
+        stored.status.dialogue_ids = record_ids.clone();
+        stored.status.is_dialogue = Some(extraction.is_dialogue && !extraction.events.is_empty());
+        stored.status.reason.clone_from(&extraction.reason);
+        stored.status.updated_at_ms = now;
+        let trees = &self.trees;
+        (
+            &trees.articles,
+            &trees.leases,
+            &trees.lease_deadlines,
+            &trees.dialogues,
+            &trees.dialogue_keys,
+            &trees.dialogues_by_date,
+            &trees.feed,
+            &trees.meta,
+        )
+            .transaction(
+                |(articles, leases, deadlines, dialogues, keys, by_date, feed, meta): &(
+                    TransactionalTree,
+                    TransactionalTree,
+                    TransactionalTree,
+                    TransactionalTree,
+                    TransactionalTree,
+                    TransactionalTree,
+                    TransactionalTree,
+                    TransactionalTree,
+                )| {
+                    leases.remove(&be(article_id.0))?;
+                    deadlines.remove(&pair_key(lease.deadline_ms, article_id.0))?;
+                    for (old_index, record, _, new_key) in &changes {
+                        if let Some(old_index) = old_index {
+                            by_date.remove(old_index.as_slice())?;
+                        }
+                        by_date.insert(date_index_key(record), record.id.as_bytes())?;
+                        dialogues.insert(record.id.as_bytes(), tx_encode(record)?)?;
+                        if let Some(key) = new_key {
+                            keys.insert(key.as_bytes(), record.id.as_bytes())?;
+                        }
+                    }
+                    for event in &feed_events {
+                        feed.insert(&be(event.sequence), tx_encode(event)?)?;
+                    }
+                    meta.insert(META_FEED_HEAD, &be(sequence))?;
+                    articles.insert(&be(article_id.0), tx_encode(&stored)?)?;
+                    Ok(())
+                },
+            )?;
+        let new_head = (sequence > head).then_some(sequence);
+        Ok((record_ids, new_head))
     }
 }

@@ -1,0 +1,74 @@
+//! Group commit: callers that need their writes on disk ask for a flush; one
+//! flusher task runs `Db::flush` for everyone who asked before it started, so
+//! concurrent submitters share fsyncs instead of paying one each.
+
+use super::StoreError;
+use std::sync::Mutex;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+type Waiter = oneshot::Sender<Result<(), String>>;
+
+/// Handle to the flusher task.
+pub(super) struct GroupCommit {
+    requests: Mutex<Option<mpsc::UnboundedSender<Waiter>>>,
+    task: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl GroupCommit {
+    /// Starts the flusher for `db`.
+    pub(super) fn start(db: sled::Db) -> Self {
+        let (requests, mut incoming) = mpsc::unbounded_channel::<Waiter>();
+        let task = tokio::spawn(async move {
+            while let Some(first) = incoming.recv().await {
+                let mut waiters = vec![first];
+                while let Ok(more) = incoming.try_recv() {
+                    waiters.push(more);
+                }
+                let flushing = db.clone();
+                let outcome = tokio::task::spawn_blocking(move || flushing.flush())
+                    .await
+                    .map_err(|error| error.to_string())
+                    .and_then(|flushed| flushed.map(|_| ()).map_err(|error| error.to_string()));
+                for waiter in waiters {
+                    let _ = waiter.send(outcome.clone());
+                }
+            }
+        });
+        GroupCommit {
+            requests: Mutex::new(Some(requests)),
+            task: Mutex::new(Some(task)),
+        }
+    }
+
+    /// Returns once a flush that started after this call has finished.
+    pub(super) async fn flush(&self) -> Result<(), StoreError> {
+        let (done, finished) = oneshot::channel();
+        let sent = self
+            .requests
+            .lock()
+            .ok()
+            .and_then(|requests| requests.as_ref().map(|sender| sender.send(done).is_ok()));
+        if sent != Some(true) {
+            return Err(StoreError::Closed);
+        }
+        finished
+            .await
+            .map_err(|_| StoreError::Closed)?
+            .map_err(|message| StoreError::Task(format!("flush failed: {message}")))
+    }
+
+    /// Answers the pending flushes, then stops the flusher (releasing its database handle).
+    pub(super) async fn stop(&self) {
+        let sender = self
+            .requests
+            .lock()
+            .ok()
+            .and_then(|mut requests| requests.take());
+        drop(sender);
+        let task = self.task.lock().ok().and_then(|mut task| task.take());
+        if let Some(task) = task {
+            let _ = task.await;
+        }
+    }
+}

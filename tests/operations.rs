@@ -1,0 +1,97 @@
+//! The operator endpoints: Prometheus metrics, liveness and readiness.
+
+use crate::common::{store_config, text_request, wait_until_settled, TestServer};
+use dialogwatch::proto;
+use dialogwatch::ServerConfig;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// GET `path` over plain HTTP/1.1; returns (status code, body).
+async fn http_get(address: std::net::SocketAddr, path: &str) -> (u16, String) {
+    let mut stream = tokio::net::TcpStream::connect(address)
+        .await
+        .expect("connect");
+    let request = format!("GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.expect("send");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.expect("read");
+    let status = response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .expect("status line");
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
+
+/// The value of the sample line `name` (with labels) in an exposition.
+fn sample(exposition: &str, name: &str) -> Option<f64> {
+    exposition
+        .lines()
+        .find(|line| line.starts_with(name) && line[name.len()..].starts_with(' '))
+        .and_then(|line| line.rsplit(' ').next())
+        .and_then(|value| value.parse().ok())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_health_and_readiness_are_served() {
+    let data_dir = tempfile::tempdir().expect("tempdir");
+    let config = ServerConfig {
+        workers: 1,
+        ..ServerConfig::default()
+    };
+    let server = TestServer::start_with_metrics(store_config(data_dir.path()), config).await;
+    let metrics_address = server.metrics_address.expect("metrics address");
+
+    assert_eq!(http_get(metrics_address, "/healthz").await.0, 200);
+    assert_eq!(http_get(metrics_address, "/readyz").await.0, 200);
+    assert_eq!(http_get(metrics_address, "/nope").await.0, 404);
+
+    let mut articles = server.articles().await;
+    let accepted = articles
+        .submit_article(text_request(
+            "Chiều 5/10/2023, tại Hà Nội, Thượng tướng Hoàng Xuân Chiến và ông Chan Heng Kee đồng chủ trì Đối thoại Chính sách Quốc phòng Việt Nam - Singapore lần thứ 14.",
+            None,
+        ))
+        .await
+        .expect("submit")
+        .into_inner();
+    articles
+        .submit_article(text_request("", None))
+        .await
+        .expect_err("rejected");
+    let settled = wait_until_settled(&mut articles, &accepted.article_id).await;
+    assert_eq!(settled.state(), proto::ArticleState::Done);
+
+    let (status, exposition) = http_get(metrics_address, "/metrics").await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        sample(
+            &exposition,
+            "dialogwatch_articles_submitted_total{result=\"created\"}"
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        sample(
+            &exposition,
+            "dialogwatch_articles_submitted_total{result=\"rejected\"}"
+        ),
+        Some(1.0)
+    );
+    assert_eq!(sample(&exposition, "dialogwatch_queue_depth"), Some(0.0));
+    assert_eq!(
+        sample(&exposition, "dialogwatch_leases_outstanding"),
+        Some(0.0)
+    );
+    let head = sample(&exposition, "dialogwatch_feed_head_sequence").expect("feed head");
+    assert!(head >= 1.0, "a record was created");
+    assert_eq!(
+        sample(&exposition, "dialogwatch_extraction_duration_seconds_count"),
+        Some(1.0)
+    );
+    assert!(exposition.contains("# TYPE dialogwatch_processing_duration_seconds histogram"));
+    server.stop().await;
+}

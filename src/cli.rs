@@ -709,21 +709,12 @@ fn explain(args: ExtractArgs) -> Result<(), CliError> {
         };
         let explanation = extractor.explain(&input);
         writeln!(stdout, "=== {}", path.display()).map_err(stdout_error)?;
-        writeln!(stdout, "{}", render_explanation_fallback(&explanation)).map_err(stdout_error)?;
+        writeln!(
+            stdout,
+            "{}",
+            dialogwatch_worker::extract::render_explanation(&explanation)
+        )
+        .map_err(stdout_error)?;
     }
     Ok(())
-}
-
-/// Interim rendering until the extractor's own lands.
-fn render_explanation_fallback(explanation: &dialogwatch_worker::Explanation) -> String {
-    let mut out = explanation.cleaned.text.clone();
-    for event in &explanation.extraction.events {
-        for evidence in &event.evidence {
-            out.push_str(&format!(
-                "\n[{}..{}] {} = {:?}",
-                evidence.start, evidence.end, evidence.field, evidence.text
-            ));
-        }
-    }
-    out
 }

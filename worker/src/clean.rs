@@ -1,5 +1,15 @@
 //! Boilerplate removal: turns a raw article (plain text or HTML) into the
 //! cleaned text that every evidence span points into.
+//!
+//! Steps: HTML to text (tags stripped, entities decoded, script/style/noscript
+//! and comments dropped, block elements as line breaks) → [`normalize`] →
+//! per line: site widgets, hotlines and subscription notices, photo credits,
+//! image file names and bylines removed; an embedded source line ("Nguồn
+//! VietnamNet: https://…") kept aside as the URL; a teaser block ("Bài liên
+//! quan", "Tin mới", …) ends the article; a paragraph printed twice in a row
+//! (photo captions) kept once. Lines are joined with `\n`. Idempotent.
+
+use crate::normalize::normalize;
 
 /// The cleaned article.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -10,12 +20,383 @@ pub struct CleanedArticle {
     pub source_url: Option<String>,
 }
 
-/// Cleans a raw article. `is_html` selects HTML parsing (tags stripped,
-/// entities decoded, script/style dropped); plain text is cleaned as is.
+/// Headings after which a page carries only teasers of other articles.
+const TRAILER_HEADINGS: [&str; 10] = [
+    "bài liên quan",
+    "tin liên quan",
+    "tin mới",
+    "tin mới nhất",
+    "chủ đề nóng",
+    "xem thêm",
+    "đọc thêm",
+    "tin cùng chuyên mục",
+    "tin khác",
+    "có thể bạn quan tâm",
+];
+
+/// Whole lines that are site widgets.
+const WIDGET_LINES: [&str; 12] = [
+    "click để copy",
+    "• click để copy",
+    "bình luận",
+    "chia sẻ",
+    "in bài",
+    "lưu bài",
+    "gửi bình luận",
+    "facebook",
+    "twitter",
+    "zalo",
+    "quay lại",
+    "đầu trang",
+];
+
+/// Fragments that mark a hotline or subscription notice line.
+const NOTICE_FRAGMENTS: [&str; 7] = [
+    "đường dây nóng",
+    "hotline",
+    "đặt mua",
+    "xin trân trọng cảm ơn",
+    "chúng tôi xin thông báo",
+    "liên hệ quảng cáo",
+    "bản quyền thuộc về",
+];
+
+/// Cleans a raw article. `is_html` selects HTML parsing; plain text is cleaned as is.
 pub fn clean_article(raw: &str, is_html: bool) -> CleanedArticle {
-    let _ = is_html;
+    let text = if is_html {
+        html_to_text(raw)
+    } else {
+        raw.to_string()
+    };
+    let normalized = normalize(&text);
+    let mut source_url = None;
+    let mut kept: Vec<String> = Vec::new();
+    for line in normalized.split('\n') {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let lower = line.to_lowercase();
+        let bare = lower.trim_end_matches([':', '.']).trim();
+        if TRAILER_HEADINGS.contains(&bare) {
+            break;
+        }
+        if WIDGET_LINES.contains(&bare)
+            || NOTICE_FRAGMENTS
+                .iter()
+                .any(|fragment| lower.contains(fragment))
+        {
+            continue;
+        }
+        if let Some(url) = source_line_url(line) {
+            source_url.get_or_insert(url);
+            continue;
+        }
+        if is_byline(line) || is_file_name(line) {
+            continue;
+        }
+        let without_credit = strip_photo_credit(line);
+        if without_credit.is_empty() {
+            continue;
+        }
+        if kept
+            .last()
+            .is_some_and(|previous| same_paragraph(previous, &without_credit))
+        {
+            continue;
+        }
+        kept.push(without_credit);
+    }
+    // A short line in capitals at the very end is a byline ("TRẦN QUYẾT").
+    while kept
+        .last()
+        .is_some_and(|last| is_capitalised_signature(last))
+    {
+        kept.pop();
+    }
     CleanedArticle {
-        text: crate::normalize::normalize(raw),
-        source_url: None,
+        text: kept.join("\n"),
+        source_url,
+    }
+}
+
+fn same_paragraph(left: &str, right: &str) -> bool {
+    left.trim_end_matches(['.', ' ']) == right.trim_end_matches(['.', ' '])
+}
+
+/// "Nguồn VietnamNet: https://…", "Nguồn: https://…", "Theo https://…".
+fn source_line_url(line: &str) -> Option<String> {
+    let lower = line.to_lowercase();
+    if !(lower.starts_with("nguồn") || lower.starts_with("theo ")) {
+        return None;
+    }
+    let start = line.find("http://").or_else(|| line.find("https://"))?;
+    let url: String = line[start..]
+        .chars()
+        .take_while(|c| !c.is_whitespace())
+        .collect();
+    Some(url.trim_end_matches(['.', ',', ')']).to_string())
+}
+
+/// "Tin, ảnh: X", "Ảnh: X", "Theo X", "PV", "Nhóm PV", "Bài và ảnh: X".
+fn is_byline(line: &str) -> bool {
+    let lower = line.to_lowercase();
+    let prefixes = [
+        "tin, ảnh:",
+        "tin và ảnh:",
+        "bài, ảnh:",
+        "bài và ảnh:",
+        "ảnh:",
+        "video:",
+        "tin:",
+        "bài:",
+    ];
+    if prefixes.iter().any(|prefix| lower.starts_with(prefix)) && line.chars().count() < 80 {
+        return true;
+    }
+    if lower.starts_with("theo ") && line.chars().count() < 60 && !line.contains(',') {
+        return true;
+    }
+    matches!(lower.as_str(), "pv" | "nhóm pv" | "ctv" | "pv/ttxvn")
+}
+
+fn is_file_name(line: &str) -> bool {
+    let lower = line.to_lowercase();
+    !line.contains(' ')
+        && [".jpg", ".jpeg", ".png", ".gif", ".webp"]
+            .iter()
+            .any(|extension| lower.ends_with(extension))
+}
+
+/// A final line of one to five words in capitals, without sentence punctuation.
+fn is_capitalised_signature(line: &str) -> bool {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    !words.is_empty()
+        && words.len() <= 5
+        && line.chars().any(char::is_alphabetic)
+        && line
+            .chars()
+            .filter(|c| c.is_alphabetic())
+            .all(char::is_uppercase)
+        && !line.contains(['.', ',', ':'])
+}
+
+/// Removes "(Ảnh: …)" and a trailing "Ảnh: … " credit from a caption.
+fn strip_photo_credit(line: &str) -> String {
+    let mut text = line.to_string();
+    for opener in ["(Ảnh:", "(ảnh:", "(Ảnh :", "(Nguồn:", "(Ảnh minh họa"] {
+        while let Some(start) = text.find(opener) {
+            let end = text[start..]
+                .find(')')
+                .map_or(text.len(), |offset| start + offset + 1);
+            text.replace_range(start..end, "");
+        }
+    }
+    for marker in [". Ảnh: ", " Ảnh: ", ". Ảnh minh họa", " Ảnh minh họa"] {
+        if let Some(start) = text.rfind(marker) {
+            let credit = &text[start + marker.len()..];
+            if credit.chars().count() < 60 {
+                let keep_period = marker.starts_with('.');
+                text.truncate(start);
+                if keep_period {
+                    text.push('.');
+                }
+            }
+        }
+    }
+    normalize(text.trim())
+}
+
+/// HTML to plain text without recursion: a single pass over the input.
+fn html_to_text(html: &str) -> String {
+    let mut output = String::with_capacity(html.len() / 2);
+    let mut rest = html;
+    let mut skipping: Option<&'static str> = None;
+    while let Some(open) = rest.find('<') {
+        if skipping.is_none() {
+            output.push_str(&decode_entities(&rest[..open]));
+        }
+        let after = &rest[open..];
+        if after.starts_with("<!--") {
+            rest = after.find("-->").map_or("", |end| &after[end + 3..]);
+            continue;
+        }
+        let Some(close) = after.find('>') else {
+            rest = "";
+            break;
+        };
+        let tag = after[1..close].trim().to_ascii_lowercase();
+        let name: String = tag
+            .trim_start_matches('/')
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect();
+        let closing = tag.starts_with('/');
+        match skipping {
+            Some(skipped) => {
+                if closing && name == skipped {
+                    skipping = None;
+                }
+            }
+            None => {
+                if !closing
+                    && matches!(name.as_str(), "script" | "style" | "noscript" | "template")
+                    && !tag.ends_with('/')
+                {
+                    skipping = Some(match name.as_str() {
+                        "script" => "script",
+                        "style" => "style",
+                        "noscript" => "noscript",
+                        _ => "template",
+                    });
+                } else if matches!(
+                    name.as_str(),
+                    "p" | "div"
+                        | "br"
+                        | "li"
+                        | "ul"
+                        | "ol"
+                        | "tr"
+                        | "table"
+                        | "h1"
+                        | "h2"
+                        | "h3"
+                        | "h4"
+                        | "h5"
+                        | "h6"
+                        | "section"
+                        | "article"
+                        | "header"
+                        | "footer"
+                        | "blockquote"
+                        | "figcaption"
+                        | "figure"
+                        | "title"
+                ) {
+                    output.push('\n');
+                } else if matches!(name.as_str(), "td" | "th") {
+                    output.push(' ');
+                }
+            }
+        }
+        rest = &after[close + 1..];
+    }
+    if skipping.is_none() {
+        output.push_str(&decode_entities(rest));
+    }
+    output
+}
+
+/// Decodes the named entities of news pages and every numeric one.
+fn decode_entities(text: &str) -> String {
+    if !text.contains('&') {
+        return text.to_string();
+    }
+    let mut output = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find('&') {
+        output.push_str(&rest[..start]);
+        let after = &rest[start..];
+        let end = after
+            .char_indices()
+            .take(12)
+            .find(|(_, character)| *character == ';')
+            .map(|(index, _)| index);
+        let decoded = end.and_then(|end| {
+            let entity = &after[1..end];
+            let character = match entity {
+                "amp" => Some('&'),
+                "lt" => Some('<'),
+                "gt" => Some('>'),
+                "quot" => Some('"'),
+                "apos" => Some('\''),
+                "nbsp" => Some('\u{a0}'),
+                "ndash" => Some('–'),
+                "mdash" => Some('—'),
+                "hellip" => Some('…'),
+                "laquo" => Some('«'),
+                "raquo" => Some('»'),
+                "ldquo" => Some('“'),
+                "rdquo" => Some('”'),
+                "lsquo" => Some('‘'),
+                "rsquo" => Some('’'),
+                "bull" => Some('•'),
+                _ => entity
+                    .strip_prefix("#x")
+                    .or_else(|| entity.strip_prefix("#X"))
+                    .and_then(|hex| u32::from_str_radix(hex, 16).ok())
+                    .or_else(|| {
+                        entity
+                            .strip_prefix('#')
+                            .and_then(|digits| digits.parse().ok())
+                    })
+                    .and_then(char::from_u32),
+            };
+            character.map(|c| (c, end + 1))
+        });
+        match decoded {
+            Some((character, length)) => {
+                output.push(character);
+                rest = &after[length..];
+            }
+            None => {
+                output.push('&');
+                rest = &after[1..];
+            }
+        }
+    }
+    output.push_str(rest);
+    output
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn teasers_widgets_and_bylines_are_removed() {
+        let raw = "• Click để copy\nĐối thoại quốc phòng.\nTin, ảnh: PHƯƠNG LINH\nBài liên quan\nTin mới\nMột tin khác";
+        assert_eq!(clean_article(raw, false).text, "Đối thoại quốc phòng.");
+    }
+
+    #[test]
+    fn notices_captions_and_signatures_are_removed() {
+        let raw = "Đường dây nóng : ( 84 ) 24 393 82413\nXin trân trọng cảm ơn !\nHai bên hội đàm . ( Ảnh : Trọng Đức )\nHai bên hội đàm.\nTRẦN QUYẾT";
+        assert_eq!(clean_article(raw, false).text, "Hai bên hội đàm.");
+    }
+
+    #[test]
+    fn an_embedded_source_gives_the_url() {
+        let cleaned = clean_article(
+            "Nội dung.\nNguồn VietnamNet: https://vietnamnet.vn/a-1.html",
+            false,
+        );
+        assert_eq!(cleaned.text, "Nội dung.");
+        assert_eq!(
+            cleaned.source_url.as_deref(),
+            Some("https://vietnamnet.vn/a-1.html")
+        );
+    }
+
+    #[test]
+    fn html_is_reduced_to_paragraphs() {
+        let html = "<html><head><style>p{}</style><script>var x='<p>';</script></head><body><p>Hội&nbsp;đàm &amp; tiếp</p><!-- c --><div>Hà Nội&#44; 5/10</div></body></html>";
+        assert_eq!(
+            clean_article(html, true).text,
+            "Hội đàm & tiếp\nHà Nội, 5/10"
+        );
+    }
+
+    #[test]
+    fn deeply_nested_html_does_not_recurse() {
+        let html = "<div>".repeat(100_000) + "Văn bản" + &"</div>".repeat(100_000);
+        assert_eq!(clean_article(&html, true).text, "Văn bản");
+    }
+
+    #[test]
+    fn cleaning_is_idempotent() {
+        let raw = "Tại đối thoại , hai bên ( Ảnh : X )\nTại đối thoại, hai bên\nTin mới";
+        let once = clean_article(raw, false).text;
+        assert_eq!(clean_article(&once, false).text, once);
     }
 }

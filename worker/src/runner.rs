@@ -87,7 +87,10 @@ impl Extract for Extractor {
 }
 
 /// Runs one extraction, turning a panic into an error message.
-pub fn extract_catching_panics<E: Extract + ?Sized>(extractor: &E, job: &Job) -> Result<Extraction, String> {
+pub fn extract_catching_panics<E: Extract + ?Sized>(
+    extractor: &E,
+    job: &Job,
+) -> Result<Extraction, String> {
     catch_unwind(AssertUnwindSafe(|| extractor.extract(&job.input()))).map_err(|payload| {
         let message = payload
             .downcast_ref::<&str>()
@@ -197,10 +200,18 @@ mod tests {
             failed: Vec::new(),
         };
         let stats = run_worker(&mut source, &Explosive, 3).expect("list source never fails");
-        assert_eq!(stats, WorkerStats { completed: 2, failed: 1 });
+        assert_eq!(
+            stats,
+            WorkerStats {
+                completed: 2,
+                failed: 1
+            }
+        );
         assert_eq!(source.completed, ["a", "c"]);
         assert_eq!(source.failed.len(), 1);
-        assert!(source.failed[0].1.contains("extractor panicked: asked to panic"));
+        assert!(source.failed[0]
+            .1
+            .contains("extractor panicked: asked to panic"));
     }
 
     #[test]

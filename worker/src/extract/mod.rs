@@ -1,8 +1,43 @@
 //! The extractor: cleaned text in, dialogue events out, every field with the
 //! character span of its evidence.
+//!
+//! The steps, each a general rule of how these reports are written:
+//! 1. **Events**: event names ("Đối thoại Chính sách Quốc phòng", "hội đàm",
+//!    "tiếp xã giao", …) are found; the first named event is the primary one;
+//!    an event of another kind later in the text, with people acting in its
+//!    sentence, is a further event whose passage runs from its sentence on.
+//! 2. **Partner**: countries vote, weighted by syntax: paired with Việt Nam
+//!    ("Việt Nam - X"), owning an institution or title ("Bộ Quốc phòng X"),
+//!    named in the event's sentence, elsewhere.
+//! 3. **Edition** from "lần thứ N" attached to the event's name; an earlier one
+//!    cited ("kể từ … lần thứ 13 (tháng 11/2022)") is `previous`.
+//! 4. **Date** from the lede's day/month ("Chiều 5/10"), the year from the
+//!    text (explicit, anniversary "(1973-2023)", "Năm 2023 là…") or from the
+//!    publication date.
+//! 5. **People**: names after ranks, honorifics and titles, with the position
+//!    that follows (party titles dropped); people only mentioned in a
+//!    referenced event are left out; the first person of each side heads it.
+//! 6. **Location, relationship, documents, areas, topics** from their phrases,
+//!    each in the passage of its event.
+
+pub mod lexicon;
+mod people;
+mod render;
+mod text;
+
+pub use render::render_explanation;
 
 use crate::clean::{clean_article, CleanedArticle};
-use crate::record::{Extraction, PartialDate};
+use crate::dates::{find_dates, DateForm, DateMention};
+use crate::gazetteer::{CountryMention, Gazetteer};
+use crate::numbers::parse_number_prefix;
+use crate::record::{
+    Area, DialogueEvent, DialogueKind, Document, Evidence, Extraction, Location, PartialDate,
+    Partner, PreviousEdition, Relationship, Topic,
+};
+use lexicon::CueStrength;
+use std::collections::BTreeMap;
+use text::{clip, floor_boundary, PhraseMatcher, Sentences, TextView};
 
 /// One article to extract.
 #[derive(Debug, Clone, Copy, Default)]
@@ -29,13 +64,57 @@ pub struct Explanation {
 }
 
 /// The extraction engine. Build once (automata are compiled in `new`), share freely.
-#[derive(Debug, Default)]
-pub struct Extractor {}
+#[derive(Debug)]
+pub struct Extractor {
+    gazetteer: Gazetteer,
+    kinds: PhraseMatcher<(DialogueKind, CueStrength)>,
+    areas: PhraseMatcher<Area>,
+    topics: PhraseMatcher<Topic>,
+    documents: PhraseMatcher<crate::record::DocumentType>,
+    relationships: PhraseMatcher<Relationship>,
+    people: people::PeopleFinder,
+}
+
+impl Default for Extractor {
+    fn default() -> Self {
+        Extractor::new()
+    }
+}
+
+/// An event name found in the text (byte span of the lower-cased view).
+#[derive(Debug, Clone, Copy)]
+struct KindHit {
+    start: usize,
+    end: usize,
+    kind: DialogueKind,
+    strength: CueStrength,
+}
+
+/// An event being built: its kind, the passage it owns, its anchor.
+#[derive(Debug, Clone)]
+struct EventFrame {
+    kind: DialogueKind,
+    hit: KindHit,
+    passage_start: usize,
+    passage_end: usize,
+}
 
 impl Extractor {
     /// Builds the engine.
     pub fn new() -> Self {
-        Extractor {}
+        Extractor {
+            gazetteer: Gazetteer::new(),
+            kinds: PhraseMatcher::new(
+                lexicon::KIND_CUES
+                    .iter()
+                    .map(|(phrase, kind, strength)| (*phrase, (*kind, *strength))),
+            ),
+            areas: PhraseMatcher::new(lexicon::AREA_CUES.iter().copied()),
+            topics: PhraseMatcher::new(lexicon::TOPIC_CUES.iter().copied()),
+            documents: PhraseMatcher::new(lexicon::DOCUMENT_CUES.iter().copied()),
+            relationships: PhraseMatcher::new(lexicon::RELATIONSHIP_CUES.iter().copied()),
+            people: people::PeopleFinder::new(),
+        }
     }
 
     /// Extracts the dialogue events of one article.
@@ -45,11 +124,830 @@ impl Extractor {
 
     /// Extracts and returns the cleaned text as well (for `dialogwatch explain`, for search).
     pub fn explain(&self, input: &ArticleInput<'_>) -> Explanation {
-        let cleaned = clean_article(input.text, input.is_html);
-        let extraction = Extraction::not_dialogue("extractor not implemented");
+        let mut cleaned = clean_article(input.text, input.is_html);
+        if let Some(title) = input.title.map(str::trim).filter(|title| !title.is_empty()) {
+            let title_clean = clean_article(title, false).text;
+            if !title_clean.is_empty() && !cleaned.text.starts_with(&title_clean) {
+                cleaned.text = format!("{title_clean}\n{}", cleaned.text);
+            }
+        }
+        let extraction = self.extract_cleaned(&cleaned, input.published_at);
         Explanation {
             cleaned,
             extraction,
         }
     }
+
+    fn extract_cleaned(
+        &self,
+        cleaned: &CleanedArticle,
+        published: Option<PartialDate>,
+    ) -> Extraction {
+        let text = cleaned.text.as_str();
+        if text.trim().is_empty() {
+            return Extraction::not_dialogue("the article has no text after cleaning");
+        }
+        let view = TextView::new(text);
+        let sentences = Sentences::split(text);
+        let frames = self.find_events(&view, &sentences);
+        if frames.is_empty() {
+            return Extraction {
+                source_url: cleaned.source_url.clone(),
+                ..Extraction::not_dialogue("no bilateral defence event (dialogue, talks, courtesy call, consultation) is named")
+            };
+        }
+        let countries = self.gazetteer.find_all(text);
+        let pairs = self.gazetteer.find_pairs(text);
+        let people = self.people.find(&view, &sentences, &self.gazetteer);
+        let dates = find_dates(text);
+        let context_year = context_year(&view, &dates);
+        let relationship = self.relationship(&view);
+
+        let mut events = Vec::new();
+        let mut online = Vec::new();
+        let mut primary_partner: Option<(&'static crate::gazetteer::Country, usize, usize)> = None;
+        for (index, frame) in frames.iter().enumerate() {
+            let mut evidence = Vec::new();
+            let partner = self
+                .partner(text, &view, &sentences, frame, &countries, &pairs)
+                .or(primary_partner);
+            let Some((country, partner_start, partner_end)) = partner else {
+                continue;
+            };
+            if index == 0 {
+                primary_partner = Some((country, partner_start, partner_end));
+            }
+            evidence.push(evidence_for("kind", text, frame.hit.start, frame.hit.end));
+            evidence.push(evidence_for("partner", text, partner_start, partner_end));
+            let (edition, previous) =
+                self.edition(text, &view, &sentences, frame, &dates, &mut evidence);
+            let date = event_date(
+                text,
+                &view,
+                &sentences,
+                frame,
+                &dates,
+                context_year,
+                published,
+                index,
+                &mut evidence,
+            );
+            let location = location(
+                text,
+                &view,
+                &sentences,
+                frame,
+                country.code,
+                &self.gazetteer,
+                &mut evidence,
+            );
+            online.push(is_online(&view, &sentences, frame));
+            if let Some((level, start, end)) = relationship {
+                evidence.push(evidence_for("relationship", text, start, end));
+                let _ = level;
+            }
+            let participants = people::participants(
+                &people,
+                frame,
+                &sentences,
+                &view,
+                country.code,
+                text,
+                &mut evidence,
+            );
+            let documents = self.documents(text, &view, &sentences, frame, &mut evidence);
+            let areas = self.areas(text, &view, frame, &mut evidence);
+            let topics = self.topics(text, &view, frame, &mut evidence);
+            events.push(DialogueEvent {
+                primary: events.is_empty(),
+                kind: frame.kind,
+                partner: Partner {
+                    code: country.code.to_string(),
+                    name_vi: country.name_vi.to_string(),
+                    name_en: country.name_en.to_string(),
+                },
+                edition,
+                date,
+                location,
+                relationship: if index == 0 {
+                    relationship.map(|(level, _, _)| level)
+                } else {
+                    None
+                },
+                participants,
+                documents,
+                areas,
+                topics,
+                previous,
+                evidence: to_char_offsets(text, evidence),
+            });
+        }
+        // Events of one visit share its place: a courtesy call by a Vietnamese
+        // host is in Việt Nam; an event with no place of its own takes the visit's.
+        for (event, frame) in events.iter_mut().zip(&frames) {
+            if event.location.country.is_none()
+                && frame.kind == DialogueKind::CourtesyCall
+                && event.participants.iter().any(|person| {
+                    person.side == "VN" && person.role == crate::record::Role::CoChair
+                })
+                && sentences_host_is_vietnamese(&view, &sentences, frame)
+            {
+                event.location.country = Some("VN".to_string());
+            }
+        }
+        let known_place = events
+            .iter()
+            .find(|event| event.location.country.is_some())
+            .map(|event| event.location.clone());
+        if let Some(place) = known_place {
+            for (event, online) in events.iter_mut().zip(&online) {
+                if event.location.country.is_none() && !online {
+                    event.location = Location {
+                        venue: None,
+                        ..place.clone()
+                    };
+                }
+            }
+        }
+        if events.is_empty() {
+            return Extraction {
+                source_url: cleaned.source_url.clone(),
+                ..Extraction::not_dialogue(
+                    "an event is named but no partner country is paired with Việt Nam",
+                )
+            };
+        }
+        Extraction {
+            is_dialogue: true,
+            source_url: cleaned.source_url.clone(),
+            reason: None,
+            events,
+        }
+    }
+
+    /// The events of the article: the primary one and any later one of another kind.
+    fn find_events(&self, view: &TextView, sentences: &Sentences) -> Vec<EventFrame> {
+        let mut hits: Vec<KindHit> = self
+            .kinds
+            .find(view)
+            .into_iter()
+            .map(|(start, end, (kind, strength))| KindHit {
+                start,
+                end,
+                kind,
+                strength,
+            })
+            .collect();
+        hits.extend(courtesy_receptions(view, sentences));
+        hits.sort_by_key(|hit| hit.start);
+        let named: Vec<KindHit> = hits
+            .iter()
+            .copied()
+            .filter(|hit| {
+                hit.strength == CueStrength::Named && !in_multilateral_context(view, sentences, hit)
+            })
+            .collect();
+        let candidates = if named.is_empty() {
+            hits.iter()
+                .copied()
+                .filter(|hit| !in_multilateral_context(view, sentences, hit))
+                .collect()
+        } else {
+            named
+        };
+        let Some(first) = candidates.first().copied() else {
+            return Vec::new();
+        };
+        // A dialogue named in the headline/lede is the event even when talks are mentioned first.
+        let lede_end = sentences.lede_end();
+        let primary_hit = candidates
+            .iter()
+            .copied()
+            .filter(|hit| hit.start < lede_end)
+            .find(|hit| {
+                matches!(
+                    hit.kind,
+                    DialogueKind::PolicyDialogue | DialogueKind::StrategicDialogue
+                )
+            })
+            .unwrap_or(first);
+        let mut frames = vec![EventFrame {
+            kind: primary_hit.kind,
+            hit: primary_hit,
+            passage_start: 0,
+            passage_end: view.lower.len(),
+        }];
+        for hit in candidates {
+            if hit.start <= primary_hit.start || frames.iter().any(|frame| frame.kind == hit.kind) {
+                continue;
+            }
+            let sentence = sentences.containing(hit.start);
+            let sentence_text = &view.lower[sentence.0..sentence.1];
+            let has_actor = self.people.sentence_has_person(view, sentence);
+            let referenced = lexicon::REFERENCE_MARKERS
+                .iter()
+                .any(|marker| sentence_text.contains(marker));
+            if !has_actor || referenced {
+                continue;
+            }
+            if let Some(previous) = frames.last_mut() {
+                previous.passage_end = sentence.0;
+            }
+            frames.push(EventFrame {
+                kind: hit.kind,
+                hit,
+                passage_start: sentence.0,
+                passage_end: view.lower.len(),
+            });
+        }
+        frames
+    }
+
+    /// The partner of an event: the country that wins a vote weighted by syntax.
+    fn partner(
+        &self,
+        text: &str,
+        view: &TextView,
+        sentences: &Sentences,
+        frame: &EventFrame,
+        countries: &[CountryMention],
+        pairs: &[crate::gazetteer::CountryPair],
+    ) -> Option<(&'static crate::gazetteer::Country, usize, usize)> {
+        let mut votes: BTreeMap<
+            &'static str,
+            (u32, usize, usize, &'static crate::gazetteer::Country),
+        > = BTreeMap::new();
+        let event_sentence = sentences.containing(frame.hit.start);
+        let mut vote = |mention: &CountryMention, weight: u32| {
+            if mention.country.code == "VN" {
+                return;
+            }
+            let entry = votes.entry(mention.country.code).or_insert((
+                0,
+                mention.start,
+                mention.end,
+                mention.country,
+            ));
+            entry.0 += weight;
+        };
+        for pair in pairs {
+            let (left, right) = (pair.left, pair.right);
+            let other = if left.country.code == "VN" {
+                right
+            } else if right.country.code == "VN" {
+                left
+            } else {
+                continue;
+            };
+            let inside = other.start >= frame.passage_start && other.start < frame.passage_end;
+            vote(&other, if inside { 6 } else { 3 });
+        }
+        for mention in countries {
+            let inside = mention.start >= frame.passage_start && mention.start < frame.passage_end;
+            let before = clip(&view.lower, mention.start.saturating_sub(40), mention.start);
+            let owner = [
+                "quốc phòng ",
+                "bộ quốc phòng ",
+                "quân đội ",
+                "phía ",
+                "đoàn ",
+                "lực lượng vũ trang ",
+                "hải quân ",
+                "lục quân ",
+                "không quân ",
+                "cộng hòa ",
+                "vương quốc ",
+                "đại sứ ",
+            ]
+            .iter()
+            .any(|word| before.ends_with(word));
+            let in_event_sentence =
+                mention.start >= event_sentence.0 && mention.start < event_sentence.1;
+            let referenced = {
+                let sentence = sentences.containing(mention.start);
+                let sentence_text = &view.lower[sentence.0..sentence.1];
+                lexicon::REFERENCE_MARKERS
+                    .iter()
+                    .any(|marker| sentence_text.contains(marker))
+                    || sentence_text.contains("asean")
+            };
+            let mut weight: u32 = if inside { 2 } else { 1 };
+            if owner {
+                weight += 2;
+            }
+            if in_event_sentence {
+                weight += 3;
+            }
+            if referenced {
+                weight = weight.saturating_sub(1).max(1);
+            }
+            vote(mention, weight);
+        }
+        let _ = text;
+        votes
+            .into_values()
+            .max_by(|left, right| left.0.cmp(&right.0).then(right.1.cmp(&left.1)))
+            .map(|(_, start, end, country)| (country, start, end))
+    }
+
+    /// The edition of the event's mechanism, and an earlier one it cites.
+    fn edition(
+        &self,
+        text: &str,
+        view: &TextView,
+        sentences: &Sentences,
+        frame: &EventFrame,
+        dates: &[DateMention],
+        evidence: &mut Vec<Evidence>,
+    ) -> (Option<u32>, Option<PreviousEdition>) {
+        let mut current: Vec<(u32, usize, usize)> = Vec::new();
+        let mut cited: Vec<(u32, usize, usize)> = Vec::new();
+        for (start, end, (kind, strength)) in self.kinds.find(view) {
+            if kind != frame.kind || strength != CueStrength::Named {
+                continue;
+            }
+            let sentence = sentences.containing(start);
+            let window = clip(&view.lower, end, (end + 90).min(sentence.1));
+            let Some(offset) = window.find("lần thứ ") else {
+                continue;
+            };
+            let between = &window[..offset];
+            let foreign_noun = ["hội nghị", "nhóm", "triển lãm", "diễn đàn", "(", ";", "."]
+                .iter()
+                .any(|noun| between.contains(noun));
+            if foreign_noun {
+                continue;
+            }
+            let number_start = end + offset + "lần thứ ".len();
+            let Some((number, length)) = parse_number_prefix(&text[number_start..]) else {
+                continue;
+            };
+            let before = &view.lower[sentence.0..start];
+            let is_cited = before.contains("kể từ")
+                || before.ends_with("tại ")
+                || before.contains("lần trước")
+                || before.contains("trước đó");
+            let span = (number, end + offset, number_start + length);
+            if is_cited {
+                cited.push(span);
+            } else {
+                current.push(span);
+            }
+        }
+        let edition = current.first().copied();
+        if let Some((_, start, end)) = edition {
+            evidence.push(evidence_for("edition", text, start, end));
+        }
+        let previous = cited
+            .iter()
+            .find(|(number, _, _)| edition.is_none_or(|(current, _, _)| number < &current))
+            .map(|(number, start, end)| {
+                let date = dates
+                    .iter()
+                    .find(|date| date.start >= *end && date.start <= end + 12)
+                    .and_then(DateMention::partial_date);
+                evidence.push(evidence_for("previous", text, *start, *end));
+                PreviousEdition {
+                    edition: Some(*number),
+                    date,
+                }
+            });
+        (edition.map(|(number, _, _)| number), previous)
+    }
+
+    /// The highest relationship level stated, with its span.
+    fn relationship(&self, view: &TextView) -> Option<(Relationship, usize, usize)> {
+        self.relationships
+            .find(view)
+            .into_iter()
+            .min_by_key(|(start, _, level)| (relationship_rank(*level), *start))
+            .map(|(start, end, level)| (level, start, end))
+    }
+
+    fn documents(
+        &self,
+        text: &str,
+        view: &TextView,
+        sentences: &Sentences,
+        frame: &EventFrame,
+        evidence: &mut Vec<Evidence>,
+    ) -> Vec<Document> {
+        let mut documents: Vec<Document> = Vec::new();
+        for (start, end, document_type) in self.documents.find(view) {
+            if start < frame.passage_start || start >= frame.passage_end {
+                continue;
+            }
+            let sentence = sentences.containing(start);
+            let before = &view.lower[sentence.0..start];
+            let after = &view.lower[end..sentence.1];
+            let signed_before = text::has_word(before, "ký") || text::has_word(before, "ký kết");
+            let referenced = before.contains("đã ký")
+                || before.contains("kể từ")
+                || before.contains("các văn bản")
+                || after.trim_start().starts_with("đã ký")
+                || after.contains("(ký")
+                || after.contains("ký năm")
+                || after.contains("ký tháng")
+                || after.contains("ký ngày")
+                || after.contains("đã ký")
+                || after.contains("đã được ký");
+            let signed = signed_before && !referenced;
+            let title_end = after
+                .find([',', ';', '(', '.'])
+                .map_or(sentence.1, |offset| end + offset)
+                .min(floor_boundary(text, end + 160));
+            let title = text
+                .get(start..title_end)
+                .map(|title| title.trim().to_string());
+            let document = Document {
+                document_type,
+                title: title.filter(|title| title.chars().count() > 3),
+                signed_at_event: signed,
+            };
+            if documents.iter().any(|known| {
+                known.document_type == document.document_type
+                    && known.signed_at_event == document.signed_at_event
+            }) {
+                continue;
+            }
+            evidence.push(evidence_for(
+                &format!("documents[{}]", documents.len()),
+                text,
+                start,
+                title_end.max(end),
+            ));
+            documents.push(document);
+        }
+        documents
+    }
+
+    fn areas(
+        &self,
+        text: &str,
+        view: &TextView,
+        frame: &EventFrame,
+        evidence: &mut Vec<Evidence>,
+    ) -> Vec<Area> {
+        let mut found: Vec<Area> = Vec::new();
+        for (start, end, area) in self.areas.find(view) {
+            if start < frame.passage_start || start >= frame.passage_end {
+                continue;
+            }
+            if text::inside_institution_name(text, start) {
+                continue;
+            }
+            if area == Area::MultilateralCooperation
+                && view.lower[end..].trim_start().starts_with("hóa")
+            {
+                continue;
+            }
+            if !found.contains(&area) {
+                found.push(area);
+                evidence.push(evidence_for(
+                    &format!("areas.{}", area.as_str()),
+                    text,
+                    start,
+                    end,
+                ));
+            }
+        }
+        found.sort_by_key(|area| area.as_str());
+        found
+    }
+
+    fn topics(
+        &self,
+        text: &str,
+        view: &TextView,
+        frame: &EventFrame,
+        evidence: &mut Vec<Evidence>,
+    ) -> Vec<Topic> {
+        let mut found: Vec<Topic> = Vec::new();
+        for (start, end, topic) in self.topics.find(view) {
+            if start < frame.passage_start || start >= frame.passage_end {
+                continue;
+            }
+            if !found.contains(&topic) {
+                found.push(topic);
+                evidence.push(evidence_for(
+                    &format!("topics.{}", topic.as_str()),
+                    text,
+                    start,
+                    end,
+                ));
+            }
+        }
+        found.sort_by_key(|topic| topic.as_str());
+        found
+    }
+}
+
+fn relationship_rank(level: Relationship) -> u8 {
+    match level {
+        Relationship::ComprehensiveStrategicPartnership => 0,
+        Relationship::StrategicPartnership => 1,
+        Relationship::ComprehensivePartnership => 2,
+    }
+}
+
+/// "X tiếp Y": a reception with a person or a delegation as the object.
+fn courtesy_receptions(view: &TextView, sentences: &Sentences) -> Vec<KindHit> {
+    let mut hits = Vec::new();
+    let lower = view.lower.as_str();
+    let mut search_from = 0;
+    while let Some(offset) = lower[search_from..].find("tiếp ") {
+        let start = search_from + offset;
+        search_from = start + "tiếp ".len();
+        let preceded_by_letter = lower[..start]
+            .chars()
+            .next_back()
+            .is_some_and(char::is_alphanumeric);
+        if preceded_by_letter || lower[..start].ends_with("đón ") {
+            continue;
+        }
+        let rest = &view.original[start + "tiếp ".len()..];
+        let next_word: String = rest.chars().take_while(|c| !c.is_whitespace()).collect();
+        let object_follows = next_word.chars().next().is_some_and(char::is_uppercase)
+            || matches!(next_word.as_str(), "đoàn" | "ông" | "bà" | "ngài");
+        if !object_follows || next_word.starts_with("Xã") {
+            continue;
+        }
+        let sentence = sentences.containing(start);
+        let _ = sentence;
+        hits.push(KindHit {
+            start,
+            end: start + "tiếp".len(),
+            kind: DialogueKind::CourtesyCall,
+            strength: CueStrength::Named,
+        });
+    }
+    hits
+}
+
+/// An event name at a multilateral forum ("Đối thoại Shangri-La", "ADMM") names no bilateral event.
+fn in_multilateral_context(view: &TextView, sentences: &Sentences, hit: &KindHit) -> bool {
+    let after = clip(&view.lower, hit.end, hit.end + 24);
+    let sentence = sentences.containing(hit.start);
+    let _ = sentence;
+    after.trim_start().starts_with("shangri") || after.trim_start().starts_with("asean")
+}
+
+/// A year the text states for the whole report: an anniversary "(1973-2023)"
+/// or a sentence opening "Năm 2023 …".
+fn context_year(view: &TextView, dates: &[DateMention]) -> Option<(i32, usize, usize)> {
+    let anniversary = dates
+        .iter()
+        .find(|date| date.form == DateForm::Anniversary)
+        .and_then(|date| date.date.year.map(|year| (year, date.start, date.end)));
+    if anniversary.is_some() {
+        return anniversary;
+    }
+    dates
+        .iter()
+        .filter(|date| date.form == DateForm::Year)
+        .find(|date| {
+            let before = view.lower[..date.start].trim_end();
+            before.is_empty()
+                || before.ends_with(['.', '\n', ':'])
+                || view.original[..date.start].ends_with('\n')
+        })
+        .and_then(|date| date.date.year.map(|year| (year, date.start, date.end)))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn event_date(
+    text: &str,
+    view: &TextView,
+    sentences: &Sentences,
+    frame: &EventFrame,
+    dates: &[DateMention],
+    context_year: Option<(i32, usize, usize)>,
+    published: Option<PartialDate>,
+    event_index: usize,
+    evidence: &mut Vec<Evidence>,
+) -> Option<PartialDate> {
+    let day_forms = [
+        DateForm::DayMonth,
+        DateForm::DayMonthYear,
+        DateForm::DayRange,
+    ];
+    let candidate = dates.iter().find(|date| {
+        day_forms.contains(&date.form)
+            && date.start >= frame.passage_start
+            && date.start < frame.passage_end
+            && date.cue.is_some_and(|cue| {
+                cue.word.is_time_of_day()
+                    || matches!(
+                        cue.word,
+                        crate::dates::CueWord::Day | crate::dates::CueWord::Today
+                    )
+            })
+            && {
+                let sentence = sentences.containing(date.start);
+                let sentence_text = &view.lower[sentence.0..sentence.1];
+                !lexicon::REFERENCE_MARKERS
+                    .iter()
+                    .any(|marker| sentence_text.contains(marker))
+            }
+    });
+    if let Some(date) = candidate {
+        let (day, month) = (date.date.day?, date.date.month?);
+        let year = date
+            .date
+            .year
+            .or(context_year.map(|(year, _, _)| year))
+            .or_else(|| crate::dates::resolve_year(day, month, published));
+        let start = date.cue.map_or(date.start, |cue| cue.start.min(date.start));
+        evidence.push(evidence_for("date", text, start, date.end));
+        if let Some((_, year_start, year_end)) = context_year.filter(|_| date.date.year.is_none()) {
+            evidence.push(evidence_for("date", text, year_start, year_end));
+        }
+        return year.and_then(|year| PartialDate::ymd(year, month, day));
+    }
+    if event_index > 0 {
+        return None;
+    }
+    if let Some((year, start, end)) = context_year {
+        evidence.push(evidence_for("date", text, start, end));
+        return Some(PartialDate::year(year));
+    }
+    published.map(|date| PartialDate::year(date.year))
+}
+
+/// True when the event's lede says it was held online.
+fn is_online(view: &TextView, sentences: &Sentences, frame: &EventFrame) -> bool {
+    let lede_end = sentences
+        .nth_end_after(frame.passage_start, 3)
+        .min(frame.passage_end);
+    clip(&view.lower, frame.passage_start, lede_end).contains("trực tuyến")
+}
+
+fn location(
+    text: &str,
+    view: &TextView,
+    sentences: &Sentences,
+    frame: &EventFrame,
+    partner_code: &'static str,
+    gazetteer: &Gazetteer,
+    evidence: &mut Vec<Evidence>,
+) -> Location {
+    let passage = &view.lower[frame.passage_start..frame.passage_end];
+    let lede_end = sentences
+        .nth_end_after(frame.passage_start, 3)
+        .min(frame.passage_end);
+    let lede = &view.lower[frame.passage_start..lede_end];
+    if lede.contains("trực tuyến") {
+        if let Some(offset) = lede.find("trực tuyến") {
+            let start = frame.passage_start + offset;
+            evidence.push(evidence_for(
+                "location",
+                text,
+                start,
+                start + "trực tuyến".len(),
+            ));
+        }
+        return Location::default();
+    }
+    let mut location = Location::default();
+    if let Some(offset) = passage.find("trụ sở bộ quốc phòng") {
+        let start = frame.passage_start + offset;
+        let end = start + "trụ sở bộ quốc phòng".len();
+        let following = gazetteer.find_all(clip(text, end, end + 40));
+        let owner = following
+            .first()
+            .filter(|mention| mention.start <= 1)
+            .map(|mention| mention.country.code);
+        location.venue = Some("Trụ sở Bộ Quốc phòng".to_string());
+        match owner {
+            Some(code) if code != "VN" => location.country = Some(code.to_string()),
+            _ => {
+                location.country = Some("VN".to_string());
+                location.city = Some("Hà Nội".to_string());
+            }
+        }
+        evidence.push(evidence_for("location", text, start, end));
+    }
+    for (city, code) in lexicon::CITIES {
+        let city_lower = city.to_lowercase();
+        let mut from = frame.passage_start;
+        while let Some(offset) = view.lower[from..lede_end.max(from)].find(&city_lower) {
+            let start = from + offset;
+            let end = start + city_lower.len();
+            from = end;
+            let before = view.lower[..start].trim_end();
+            let introduced = before.ends_with("tại")
+                || before.ends_with("(")
+                || before.ends_with("thủ đô")
+                || before.ends_with("ở")
+                || before.ends_with("thành phố");
+            let boundary = !view.lower[end..]
+                .chars()
+                .next()
+                .is_some_and(char::is_alphanumeric);
+            if introduced && boundary && text[start..].starts_with(|c: char| c.is_uppercase()) {
+                location.city = Some((*city).to_string());
+                location.country = Some((*code).to_string());
+                evidence.push(evidence_for("location", text, start, end));
+                return location;
+            }
+        }
+    }
+    if location.country.is_some() {
+        return location;
+    }
+    for landmark in lexicon::HANOI_LANDMARKS {
+        if let Some(offset) = passage.find(landmark) {
+            let start = frame.passage_start + offset;
+            evidence.push(evidence_for(
+                "location",
+                text,
+                start,
+                start + landmark.len(),
+            ));
+            return Location {
+                country: Some("VN".to_string()),
+                city: Some("Hà Nội".to_string()),
+                venue: None,
+            };
+        }
+    }
+    // "tại Singapore": a country named as the place in the lede.
+    for mention in gazetteer.find_all(&text[frame.passage_start..lede_end]) {
+        let start = frame.passage_start + mention.start;
+        if view.lower[..start].trim_end().ends_with("tại") {
+            evidence.push(evidence_for(
+                "location",
+                text,
+                start,
+                frame.passage_start + mention.end,
+            ));
+            return Location {
+                country: Some(mention.country.code.to_string()),
+                city: None,
+                venue: None,
+            };
+        }
+    }
+    // A welcome thanked for: the event took place where the hosts are.
+    for marker in ["sự đón tiếp", "đón tiếp", "chào mừng đoàn"] {
+        if let Some(offset) = passage.find(marker) {
+            let start = frame.passage_start + offset;
+            let sentence = sentences.containing(start);
+            let hosts = gazetteer.find_all(&text[start..sentence.1]);
+            let host = hosts.first().map_or("VN", |mention| mention.country.code);
+            evidence.push(evidence_for("location", text, start, start + marker.len()));
+            return Location {
+                country: Some(host.to_string()),
+                city: None,
+                venue: None,
+            };
+        }
+    }
+    // A Vietnamese host receiving the visitor ("Bộ trưởng … tiếp …").
+    if frame.kind == DialogueKind::CourtesyCall || frame.kind == DialogueKind::DefenceTalks {
+        let _ = partner_code;
+    }
+    location
+}
+
+/// True when the event's sentence has a Vietnamese subject receiving ("X tiếp Y" with X first).
+fn sentences_host_is_vietnamese(
+    view: &TextView,
+    sentences: &Sentences,
+    frame: &EventFrame,
+) -> bool {
+    let sentence = sentences.containing(frame.hit.start);
+    let before = clip(view.original, sentence.0, frame.hit.start);
+    lexicon::VIETNAMESE_SURNAMES
+        .iter()
+        .any(|surname| before.contains(&format!(" {surname} ")))
+        || before.contains("Việt Nam")
+}
+
+/// An evidence record over a byte span (converted to characters at the end).
+fn evidence_for(field: &str, text: &str, start: usize, end: usize) -> Evidence {
+    Evidence {
+        field: field.to_string(),
+        start,
+        end,
+        text: text.get(start..end).unwrap_or_default().to_string(),
+    }
+}
+
+/// Converts byte spans to character spans of `text`.
+fn to_char_offsets(text: &str, evidence: Vec<Evidence>) -> Vec<Evidence> {
+    evidence
+        .into_iter()
+        .filter(|item| {
+            text.is_char_boundary(item.start)
+                && text.is_char_boundary(item.end)
+                && item.start <= item.end
+                && item.end <= text.len()
+        })
+        .map(|item| Evidence {
+            start: text[..item.start].chars().count(),
+            end: text[..item.end].chars().count(),
+            ..item
+        })
+        .collect()
 }

@@ -1,0 +1,555 @@
+//! People: names after ranks, honorifics and titles; their positions; which
+//! side they are on; who heads each side.
+
+use super::lexicon;
+use super::text::{floor_boundary, Sentences, TextView};
+use super::{evidence_for, EventFrame};
+use crate::gazetteer::Gazetteer;
+use crate::record::{Evidence, Participant, Role};
+
+/// One mention of a person.
+#[derive(Debug, Clone)]
+pub struct PersonMention {
+    /// The name as written.
+    pub name: String,
+    /// Byte span of the name.
+    pub start: usize,
+    /// End of the name.
+    pub end: usize,
+    /// Start of the whole mention (rank or honorific or title).
+    pub anchor: usize,
+    /// Rank, when written.
+    pub rank: Option<String>,
+    /// Position, when written next to the name.
+    pub position: Option<String>,
+    /// Country of the position ("Bộ Quốc phòng Singapore"), when named.
+    pub country: Option<&'static str>,
+}
+
+/// Finds people; phrase lists prepared once.
+#[derive(Debug)]
+pub struct PeopleFinder {
+    ranks: Vec<&'static str>,
+    honorifics: Vec<&'static str>,
+    heads: Vec<&'static str>,
+}
+
+impl PeopleFinder {
+    /// Prepares the lists (longest first, so "Phó Đô đốc" wins over "Đô đốc").
+    pub fn new() -> Self {
+        let longest_first = |list: &[&'static str]| {
+            let mut sorted = list.to_vec();
+            sorted.sort_by_key(|phrase| std::cmp::Reverse(phrase.len()));
+            sorted
+        };
+        PeopleFinder {
+            ranks: longest_first(lexicon::RANKS),
+            honorifics: longest_first(lexicon::HONORIFICS),
+            heads: longest_first(lexicon::POSITION_HEADS),
+        }
+    }
+
+    /// True when the sentence names a person.
+    pub fn sentence_has_person(&self, view: &TextView, sentence: (usize, usize)) -> bool {
+        let Some(text) = view.original.get(sentence.0..sentence.1) else {
+            return false;
+        };
+        let sub_view = TextView::new(text);
+        let sentences = Sentences::split(text);
+        !self.scan(&sub_view, &sentences, None).is_empty()
+    }
+
+    /// Every person mention in the text.
+    pub fn find(
+        &self,
+        view: &TextView,
+        sentences: &Sentences,
+        gazetteer: &Gazetteer,
+    ) -> Vec<PersonMention> {
+        self.scan(view, sentences, Some(gazetteer))
+    }
+
+    fn scan(
+        &self,
+        view: &TextView,
+        sentences: &Sentences,
+        gazetteer: Option<&Gazetteer>,
+    ) -> Vec<PersonMention> {
+        let text = view.original;
+        let mut mentions: Vec<PersonMention> = Vec::new();
+        let mut position = 0;
+        while position < text.len() {
+            let rest = &text[position..];
+            let at_word_start = text[..position]
+                .chars()
+                .next_back()
+                .is_none_or(|c| !c.is_alphanumeric());
+            if !at_word_start {
+                position += rest.chars().next().map_or(1, char::len_utf8);
+                continue;
+            }
+            if let Some(found) = self.mention_at(text, position, gazetteer) {
+                position = found.end.max(position + 1);
+                mentions.push(found);
+                continue;
+            }
+            position += rest.chars().next().map_or(1, char::len_utf8);
+        }
+        if let Some(gazetteer) = gazetteer {
+            for mention in &mut mentions {
+                let (position_text, country) =
+                    position_of(text, sentences, mention, gazetteer, &self.heads);
+                mention.position = position_text;
+                mention.country = country;
+            }
+            mentions.extend(title_country_name(
+                text,
+                view,
+                gazetteer,
+                &self.heads,
+                &mentions,
+            ));
+        }
+        mentions
+    }
+
+    /// A rank, honorific or title at `position` followed by a name.
+    fn mention_at(
+        &self,
+        text: &str,
+        position: usize,
+        gazetteer: Option<&Gazetteer>,
+    ) -> Option<PersonMention> {
+        let rest = &text[position..];
+        for rank in &self.ranks {
+            if starts_with_word(rest, rank) {
+                let mut after = position + rank.len();
+                for service in lexicon::SERVICES {
+                    if starts_with_word(text[after..].trim_start(), service) {
+                        after = skip_spaces(text, after) + service.len();
+                        break;
+                    }
+                }
+                let (start, end) = name_at(text, skip_spaces(text, after))?;
+                return Some(PersonMention {
+                    name: text[start..end].to_string(),
+                    start,
+                    end,
+                    anchor: position,
+                    rank: Some((*rank).to_string()),
+                    position: None,
+                    country: None,
+                });
+            }
+        }
+        for honorific in &self.honorifics {
+            if starts_with_word(rest, honorific) {
+                let (start, end) = name_at(text, skip_spaces(text, position + honorific.len()))?;
+                return Some(PersonMention {
+                    name: text[start..end].to_string(),
+                    start,
+                    end,
+                    anchor: position,
+                    rank: None,
+                    position: None,
+                    country: None,
+                });
+            }
+        }
+        // "Bộ trưởng Phan Văn Giang": a title right before a Vietnamese name.
+        for head in &self.heads {
+            if starts_with_word(rest, head) {
+                let name_start = skip_spaces(text, position + head.len());
+                let first_word: String = text[name_start..]
+                    .chars()
+                    .take_while(|c| c.is_alphabetic())
+                    .collect();
+                if lexicon::VIETNAMESE_SURNAMES.contains(&first_word.as_str())
+                    && gazetteer.is_some()
+                {
+                    let (start, end) = name_at(text, name_start)?;
+                    if text[start..end].split_whitespace().count() >= 2 {
+                        return Some(PersonMention {
+                            name: text[start..end].to_string(),
+                            start,
+                            end,
+                            anchor: position,
+                            rank: None,
+                            position: Some((*head).to_string()),
+                            country: None,
+                        });
+                    }
+                }
+            }
+        }
+        None
+    }
+}
+
+fn skip_spaces(text: &str, mut index: usize) -> usize {
+    while text[index..].starts_with(' ') {
+        index += 1;
+    }
+    index
+}
+
+fn starts_with_word(text: &str, word: &str) -> bool {
+    text.starts_with(word)
+        && !text[word.len()..]
+            .chars()
+            .next()
+            .is_some_and(char::is_alphanumeric)
+}
+
+/// Words that open a title: a name stops before one followed by a lower-case word.
+const TITLE_STARTS: &[&str] = &[
+    "Thứ",
+    "Bộ",
+    "Ủy",
+    "Tổng",
+    "Phó",
+    "Chủ",
+    "Tư",
+    "Cục",
+    "Giám",
+    "Thư",
+    "Đại",
+    "Trưởng",
+    "Tham",
+    "Chính",
+    "Bí",
+    "Quốc",
+    "Tùy",
+    "Chánh",
+    "Viện",
+    "Hiệu",
+    "Người",
+    "Nữ",
+    "Nam",
+];
+
+/// The capitalised words of a name starting at `start`: (start, end).
+fn name_at(text: &str, start: usize) -> Option<(usize, usize)> {
+    let mut end = start;
+    let mut words = 0;
+    let mut cursor = start;
+    loop {
+        let rest = &text[cursor..];
+        let word_length = rest.find([' ', '\n']).unwrap_or(rest.len());
+        if word_length == 0 {
+            break;
+        }
+        let raw_word = &rest[..word_length];
+        let word = raw_word.trim_end_matches([',', '.', ';', ':', ')', '”', '"', '!', '?', '…']);
+        let punctuated = word.len() < raw_word.len();
+        let capitalised = word.chars().next().is_some_and(char::is_uppercase);
+        if !capitalised || word == "Việt" {
+            break;
+        }
+        let next_rest = rest[word_length..].trim_start_matches(' ');
+        let next_lower = next_rest.chars().next().is_some_and(char::is_lowercase);
+        if TITLE_STARTS.contains(&word) && next_lower && !punctuated {
+            break;
+        }
+        end = cursor + word.len();
+        words += 1;
+        if punctuated
+            || words >= 6
+            || rest[word_length..].starts_with('\n')
+            || rest.len() == word_length
+        {
+            break;
+        }
+        cursor += word_length + 1;
+    }
+    let name = &text[start..end];
+    let enough = words >= 2 || (words == 1 && name.contains('-'));
+    enough.then_some((start, end))
+}
+
+/// The position written next to a mention, without party titles, and its country.
+fn position_of(
+    text: &str,
+    sentences: &Sentences,
+    mention: &PersonMention,
+    gazetteer: &Gazetteer,
+    heads: &[&'static str],
+) -> (Option<String>, Option<&'static str>) {
+    let sentence = sentences.containing(mention.start);
+    let after = text.get(mention.end..sentence.1).unwrap_or_default();
+    let mut found = None;
+    if let Some(list) = after.strip_prefix(", ") {
+        for segment in list.split(", ") {
+            let segment = segment.trim();
+            if lexicon::PARTY_TITLES
+                .iter()
+                .any(|title| segment.starts_with(title))
+            {
+                continue;
+            }
+            if heads.iter().any(|head| segment.starts_with(head)) {
+                found = Some(cut_position(segment));
+            }
+            break;
+        }
+    }
+    if found.is_none() {
+        // "Thứ trưởng … Bê-la-rút, Thiếu tướng X": the title before the name.
+        let before = text
+            .get(sentence.0..mention.anchor)
+            .unwrap_or_default()
+            .trim_end();
+        if let Some(head_part) = before.strip_suffix(',') {
+            let segment = head_part
+                .rsplit([',', ';'])
+                .next()
+                .unwrap_or(head_part)
+                .trim();
+            let segment = segment.rsplit(". ").next().unwrap_or(segment);
+            if let Some(index) = heads.iter().filter_map(|head| segment.find(head)).min() {
+                found = Some(cut_position(&segment[index..]));
+            }
+        }
+    }
+    if found.is_none() {
+        found.clone_from(&mention.position);
+    }
+    let country = found.as_ref().and_then(|position| {
+        let mentions = gazetteer.find_all(position);
+        mentions
+            .iter()
+            .find(|country| country.country.code != "VN")
+            .or(mentions.first())
+            .map(|country| country.country.code)
+    });
+    (found, country)
+}
+
+/// A position phrase up to the verb or the next person.
+fn cut_position(segment: &str) -> String {
+    let markers = [
+        " đã ",
+        " đồng chủ trì",
+        " khẳng định",
+        " nhấn mạnh",
+        " cho biết",
+        " đánh giá",
+        " bày tỏ",
+        " tiếp ",
+        " chủ trì",
+        " dẫn đầu",
+        " thăm ",
+        " hội đàm",
+        " tham dự",
+        " phát biểu",
+        " chúc mừng",
+        " cảm ơn",
+        " trao ",
+        " tại ",
+        " chụp ảnh",
+        " đón ",
+        " mời ",
+        " nêu ",
+        " vui mừng",
+    ];
+    let mut end = segment.len();
+    for marker in markers {
+        if let Some(index) = segment.find(marker) {
+            end = end.min(index);
+        }
+    }
+    let mut search = 0;
+    while let Some(index) = segment[search..].find(" và ") {
+        let at = search + index;
+        if lexicon::RANKS
+            .iter()
+            .chain(lexicon::HONORIFICS)
+            .any(|word| segment[at + 5..].starts_with(word))
+        {
+            end = end.min(at);
+            break;
+        }
+        search = at + 5;
+    }
+    segment[..end]
+        .trim()
+        .trim_end_matches(['.', ','])
+        .to_string()
+}
+
+/// "Thứ trưởng Quốc phòng Nhật Bản Serizawa Kiyoshi": title, country, name.
+fn title_country_name(
+    text: &str,
+    view: &TextView,
+    gazetteer: &Gazetteer,
+    heads: &[&'static str],
+    known: &[PersonMention],
+) -> Vec<PersonMention> {
+    let mut found = Vec::new();
+    for country in gazetteer.find_all(text) {
+        let window_start = floor_boundary(text, country.start.saturating_sub(60));
+        let before = &text[window_start..country.start];
+        let Some(head_index) = heads.iter().filter_map(|head| before.rfind(head)).max() else {
+            continue;
+        };
+        if before[head_index..].contains([',', '.', ';']) {
+            continue;
+        }
+        let Some((start, end)) = name_at(text, skip_spaces(text, country.end)) else {
+            continue;
+        };
+        if known.iter().any(|mention| mention.start == start) {
+            continue;
+        }
+        let _ = view;
+        found.push(PersonMention {
+            name: text[start..end].to_string(),
+            start,
+            end,
+            anchor: window_start + head_index,
+            rank: None,
+            position: Some(text[window_start + head_index..country.end].to_string()),
+            country: Some(country.country.code),
+        });
+    }
+    found
+}
+
+fn folded(name: &str) -> String {
+    name.to_lowercase()
+}
+
+/// True when the name reads as Vietnamese (a Vietnamese family name first, no hyphen).
+fn looks_vietnamese(name: &str) -> bool {
+    let first = name.split_whitespace().next().unwrap_or_default();
+    !name.contains('-')
+        && name.split_whitespace().count() >= 2
+        && lexicon::VIETNAMESE_SURNAMES.contains(&first)
+}
+
+/// The participants of one event.
+pub fn participants(
+    people: &[PersonMention],
+    frame: &EventFrame,
+    sentences: &Sentences,
+    view: &TextView,
+    partner: &'static str,
+    text: &str,
+    evidence: &mut Vec<Evidence>,
+) -> Vec<Participant> {
+    let in_reference = |mention: &PersonMention| {
+        let sentence = sentences.containing(mention.start);
+        let sentence_text = &view.lower[sentence.0..sentence.1];
+        lexicon::REFERENCE_MARKERS
+            .iter()
+            .any(|marker| sentence_text.contains(marker))
+    };
+    let mut order: Vec<String> = Vec::new();
+    let mut chosen: Vec<(Participant, usize, usize)> = Vec::new();
+    for mention in people {
+        if mention.start < frame.passage_start
+            || mention.start >= frame.passage_end
+            || in_reference(mention)
+        {
+            continue;
+        }
+        let key = folded(&mention.name);
+        if order.contains(&key) || commemorative(view, mention.anchor) {
+            continue;
+        }
+        // Every mention of the same person, anywhere, can supply rank and position.
+        let all: Vec<&PersonMention> = people
+            .iter()
+            .filter(|other| folded(&other.name) == key)
+            .collect();
+        let rank = all.iter().find_map(|other| other.rank.clone());
+        let local_position = all
+            .iter()
+            .filter(|other| other.start >= frame.passage_start && other.start < frame.passage_end)
+            .find_map(|other| other.position.clone());
+        let position =
+            local_position.or_else(|| all.iter().find_map(|other| other.position.clone()));
+        let country = all
+            .iter()
+            .filter(|other| other.start >= frame.passage_start && other.start < frame.passage_end)
+            .find_map(|other| other.country)
+            .or_else(|| all.iter().find_map(|other| other.country));
+        let side = match country {
+            Some(code) if code == "VN" || code == partner => code,
+            Some(_) => continue,
+            None if looks_vietnamese(&mention.name) => "VN",
+            None => partner,
+        };
+        order.push(key);
+        chosen.push((
+            Participant {
+                name: mention.name.clone(),
+                rank,
+                position: position.map(|position| strip_party_titles(&position)),
+                side: side.to_string(),
+                role: Role::Participant,
+            },
+            mention.start,
+            mention.end,
+        ));
+    }
+    // The heads of the sides: those in the event's own sentence, else the first of each side.
+    let event_sentence = sentences.containing(frame.hit.start);
+    for side in ["VN", partner] {
+        let in_sentence = chosen.iter().position(|(person, start, _)| {
+            person.side == side
+                && people.iter().any(|mention| {
+                    folded(&mention.name) == folded(&person.name)
+                        && mention.start >= event_sentence.0
+                        && mention.start < event_sentence.1
+                })
+                && *start >= frame.passage_start
+        });
+        let head =
+            in_sentence.or_else(|| chosen.iter().position(|(person, _, _)| person.side == side));
+        if let Some(index) = head {
+            if let Some((person, _, _)) = chosen.get_mut(index) {
+                person.role = Role::CoChair;
+            }
+        }
+    }
+    for (index, (_, start, end)) in chosen.iter().enumerate() {
+        evidence.push(evidence_for(
+            &format!("participants[{index}]"),
+            text,
+            *start,
+            *end,
+        ));
+    }
+    chosen.into_iter().map(|(person, _, _)| person).collect()
+}
+
+fn strip_party_titles(position: &str) -> String {
+    position
+        .split(", ")
+        .filter(|segment| {
+            !lexicon::PARTY_TITLES
+                .iter()
+                .any(|title| segment.starts_with(title))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A name honoured rather than present: after "viếng", "Lăng", "tưởng niệm",
+/// "tư tưởng", "mang tên", "thành phố" (a mausoleum, a city, a doctrine).
+fn commemorative(view: &TextView, anchor: usize) -> bool {
+    let before = super::text::clip(&view.lower, anchor.saturating_sub(24), anchor);
+    [
+        "viếng",
+        "lăng",
+        "tưởng niệm",
+        "tư tưởng",
+        "mang tên",
+        "thành phố",
+        "tượng đài",
+        "bảo tàng",
+    ]
+    .iter()
+    .any(|word| super::text::has_word(before, word))
+}

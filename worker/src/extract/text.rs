@@ -1,0 +1,292 @@
+//! Text utilities of the extractor: a lower-cased view with the same byte
+//! offsets, a phrase matcher on word boundaries, sentence spans.
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+
+/// The cleaned text and a lower-cased copy whose byte offsets are the same.
+#[derive(Debug)]
+pub struct TextView<'a> {
+    /// The cleaned text.
+    pub original: &'a str,
+    /// Lower case, character by character where the length is kept.
+    pub lower: String,
+}
+
+impl<'a> TextView<'a> {
+    /// Builds the view.
+    pub fn new(original: &'a str) -> Self {
+        let mut lower = String::with_capacity(original.len());
+        for character in original.chars() {
+            let mut lowered = character.to_lowercase();
+            match (lowered.next(), lowered.next()) {
+                (Some(single), None) if single.len_utf8() == character.len_utf8() => {
+                    lower.push(single)
+                }
+                _ => lower.push(character),
+            }
+        }
+        TextView { original, lower }
+    }
+}
+
+/// Finds phrases (given in lower case) on word boundaries of a [`TextView`].
+#[derive(Debug)]
+pub struct PhraseMatcher<T> {
+    automaton: Option<AhoCorasick>,
+    values: Vec<T>,
+    acronyms: Vec<bool>,
+}
+
+impl<T: Copy> PhraseMatcher<T> {
+    /// Compiles the phrases once.
+    pub fn new<'p>(phrases: impl IntoIterator<Item = (&'p str, T)>) -> Self {
+        let (patterns, values): (Vec<String>, Vec<T>) = phrases
+            .into_iter()
+            .map(|(phrase, value)| (crate::normalize::normalize(phrase).to_lowercase(), value))
+            .unzip();
+        let acronyms = patterns
+            .iter()
+            .map(|pattern| {
+                pattern.len() <= 5 && pattern.bytes().all(|byte| byte.is_ascii_alphanumeric())
+            })
+            .collect();
+        let automaton = AhoCorasickBuilder::new()
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(&patterns)
+            .ok();
+        PhraseMatcher {
+            automaton,
+            values,
+            acronyms,
+        }
+    }
+
+    /// Every non-overlapping match on word boundaries: (start, end, value).
+    pub fn find(&self, view: &TextView) -> Vec<(usize, usize, T)> {
+        let Some(automaton) = &self.automaton else {
+            return Vec::new();
+        };
+        automaton
+            .find_iter(&view.lower)
+            .filter(|found| is_word_boundary(&view.lower, found.start(), found.end()))
+            .filter(|found| {
+                // Acronyms (DOC, COC, ADMM, GGHB) only as written in capitals.
+                !self
+                    .acronyms
+                    .get(found.pattern().as_usize())
+                    .copied()
+                    .unwrap_or(false)
+                    || view
+                        .original
+                        .get(found.start()..found.end())
+                        .is_some_and(|written| written.chars().all(|c| !c.is_lowercase()))
+            })
+            .filter_map(|found| {
+                self.values
+                    .get(found.pattern().as_usize())
+                    .map(|value| (found.start(), found.end(), *value))
+            })
+            .collect()
+    }
+}
+
+/// True when `start..end` of `text` is not inside a longer word.
+pub fn is_word_boundary(text: &str, start: usize, end: usize) -> bool {
+    let before = text.get(..start).and_then(|head| head.chars().next_back());
+    let after = text.get(end..).and_then(|tail| tail.chars().next());
+    !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+}
+
+/// True when `haystack` contains `word` as a whole word.
+pub fn has_word(haystack: &str, word: &str) -> bool {
+    let mut from = 0;
+    while let Some(offset) = haystack.get(from..).and_then(|rest| rest.find(word)) {
+        let start = from + offset;
+        if is_word_boundary(haystack, start, start + word.len()) {
+            return true;
+        }
+        from = start + word.len();
+    }
+    false
+}
+
+/// Sentence spans: lines, split further after `.`, `!`, `?` before a capital.
+#[derive(Debug)]
+pub struct Sentences {
+    spans: Vec<(usize, usize)>,
+    first_lines_end: usize,
+}
+
+impl Sentences {
+    /// Splits `text`.
+    pub fn split(text: &str) -> Self {
+        let mut spans = Vec::new();
+        let mut line_start = 0;
+        let mut lines_seen = 0;
+        let mut first_lines_end = text.len();
+        for line in text.split('\n') {
+            let line_end = line_start + line.len();
+            let mut sentence_start = line_start;
+                        for (offset, character) in line.char_indices() {
+                if matches!(character, '.' | '!' | '?') {
+                    let rest = &line[offset + character.len_utf8()..];
+                    let next_visible = rest.trim_start().chars().next();
+                    if rest.starts_with(' ')
+                        && next_visible.is_some_and(|c| c.is_uppercase() || c == '“' || c == '"')
+                    {
+                        let end = line_start + offset + character.len_utf8();
+                        spans.push((sentence_start, end));
+                        sentence_start = end;
+                    }
+                }
+            }
+            if sentence_start < line_end {
+                spans.push((sentence_start, line_end));
+            }
+            lines_seen += 1;
+            if lines_seen == 2 {
+                first_lines_end = line_end;
+            }
+            line_start = line_end + 1;
+        }
+        Sentences {
+            spans,
+            first_lines_end,
+        }
+    }
+
+    /// The sentence containing `position`.
+    pub fn containing(&self, position: usize) -> (usize, usize) {
+        let index = self.spans.partition_point(|span| span.1 < position);
+        self.spans
+            .get(index)
+            .copied()
+            .filter(|span| span.0 <= position)
+            .unwrap_or((position, position))
+    }
+
+    /// The end of the headline and lede (the first two lines).
+    pub fn lede_end(&self) -> usize {
+        self.first_lines_end
+    }
+
+    /// The end of the `count`-th sentence from the one containing `position`.
+    pub fn nth_end_after(&self, position: usize, count: usize) -> usize {
+        let index = self.spans.partition_point(|span| span.1 < position);
+        self.spans
+            .get((index + count.max(1) - 1).min(self.spans.len().saturating_sub(1)))
+            .map_or(position, |span| span.1)
+    }
+}
+
+/// True when the phrase at `start` sits inside an institution's name
+/// ("Học viện Khoa học Quân sự", "Ủy ban Quốc gia … tìm kiếm cứu nạn").
+pub fn inside_institution_name(text: &str, start: usize) -> bool {
+    let window_start = floor_boundary(text, start.saturating_sub(90));
+    let Some(window) = text.get(window_start..start) else {
+        return false;
+    };
+    let mut best: Option<(usize, &str)> = None;
+    for head in super::lexicon::INSTITUTION_HEADS {
+        let mut from = 0;
+        while let Some(offset) = window.get(from..).and_then(|rest| rest.find(head)) {
+            let at = from + offset;
+            if is_word_boundary(window, at, at + head.len())
+                && best.is_none_or(|(known, _)| at > known)
+            {
+                best = Some((at, head));
+            }
+            from = at + head.len();
+        }
+    }
+    let Some((at, head)) = best else {
+        return false;
+    };
+    let between = &window[at + head.len()..];
+    if between.contains(['.', ';', ':', '(', ')']) || between.split_whitespace().count() > 10 {
+        return false;
+    }
+    let between_lower = between.to_lowercase();
+    let clause_words = [
+        "hợp tác",
+        "về",
+        "trong",
+        "với",
+        "tại",
+        "là",
+        "đã",
+        "sẽ",
+        "cho",
+        "như",
+        "các",
+        "lĩnh vực",
+        "đề nghị",
+        "mong muốn",
+        "nhằm",
+    ];
+    if clause_words
+        .iter()
+        .any(|word| has_word(&between_lower, word))
+    {
+        return false;
+    }
+    let first_word = between.split_whitespace().next();
+    first_word.is_none()
+        || first_word.is_some_and(|word| word.chars().next().is_some_and(char::is_uppercase))
+}
+
+/// `text[start..end]`, both ends moved down to char boundaries (never panics).
+pub fn clip(text: &str, start: usize, end: usize) -> &str {
+    let end = floor_boundary(text, end.min(text.len()));
+    let start = floor_boundary(text, start.min(end));
+    text.get(start..end).unwrap_or_default()
+}
+
+/// The largest char boundary of `text` at or below `index`.
+pub fn floor_boundary(text: &str, mut index: usize) -> usize {
+    while index > 0 && !text.is_char_boundary(index) {
+        index -= 1;
+    }
+    index
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_lower_view_keeps_offsets() {
+        let view = TextView::new("ĐỐI Thoại İx");
+        assert_eq!(view.lower.len(), view.original.len());
+        assert!(view.lower.starts_with("đối thoại"));
+    }
+
+    #[test]
+    fn phrases_match_on_word_boundaries_only() {
+        let matcher = PhraseMatcher::new([("hải quân", 1u8), ("doc", 2u8)]);
+        let view = TextView::new("Hợp tác hải quân; thải quân; DOC và doc");
+        let found: Vec<u8> = matcher
+            .find(&view)
+            .into_iter()
+            .map(|(_, _, value)| value)
+            .collect();
+        assert_eq!(found, [1, 2]);
+    }
+
+    #[test]
+    fn sentences_split_on_stops_before_capitals() {
+        let text = "Câu một. Câu hai v.v. còn tiếp.\nDòng hai";
+        let sentences = Sentences::split(text);
+        assert_eq!(sentences.spans.len(), 3);
+        assert_eq!(sentences.containing(0), (0, 8));
+    }
+
+    #[test]
+    fn institution_names_are_recognised() {
+        let text = "tại Học viện Khoa học quân sự và hợp tác khoa học quân sự";
+        let inside = text.find("Khoa học").unwrap_or_default();
+        let outside = text.rfind("khoa học").unwrap_or_default();
+        assert!(inside_institution_name(text, inside));
+        assert!(!inside_institution_name(text, outside));
+    }
+}

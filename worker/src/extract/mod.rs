@@ -951,3 +951,6 @@ fn to_char_offsets(text: &str, evidence: Vec<Evidence>) -> Vec<Evidence> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests;

@@ -402,14 +402,21 @@ fn title_country_name(
             continue;
         }
         let _ = view;
+        let position = text[window_start + head_index..country.end].to_string();
+        // "Đại sứ Hoa Kỳ tại Việt Nam X": the title's own country, not the host's.
+        let owner = gazetteer
+            .find_all(&position)
+            .iter()
+            .find(|mention| mention.country.code != "VN")
+            .map_or(country.country.code, |mention| mention.country.code);
         found.push(PersonMention {
             name: text[start..end].to_string(),
             start,
             end,
             anchor: window_start + head_index,
             rank: None,
-            position: Some(text[window_start + head_index..country.end].to_string()),
-            country: Some(country.country.code),
+            position: Some(position),
+            country: Some(owner),
         });
     }
     found

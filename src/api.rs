@@ -24,6 +24,10 @@ use tonic::{Request, Response, Status, Streaming};
 pub struct Limits {
     /// Largest article body accepted, in bytes.
     pub max_article_bytes: usize,
+    /// Largest gRPC message decoded (transport limit; larger messages get OUT_OF_RANGE
+    /// from the transport before any handler runs). Keep it above `max_article_bytes`
+    /// so that an oversized article gets RESOURCE_EXHAUSTED naming its field.
+    pub max_message_bytes: usize,
     /// Largest number of items in one bulk submission.
     pub max_bulk_items: usize,
     /// Page size used when a request gives none.
@@ -44,6 +48,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_article_bytes: 2 * 1024 * 1024,
+            max_message_bytes: 2 * 1024 * 1024 + 1024 * 1024,
             max_bulk_items: 10_000,
             default_page_size: 50,
             max_page_size: 1000,

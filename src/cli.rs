@@ -100,6 +100,9 @@ pub struct ServeArgs {
     /// Largest article accepted, in bytes.
     #[arg(long, env = "DIALOGWATCH_MAX_ARTICLE_BYTES", default_value_t = 2 * 1024 * 1024)]
     pub max_article_bytes: usize,
+    /// Largest gRPC message accepted, in bytes (default: the article limit plus 1 MiB).
+    #[arg(long, env = "DIALOGWATCH_MAX_MESSAGE_BYTES")]
+    pub max_message_bytes: Option<usize>,
     /// Concurrent WatchDialogues streams allowed.
     #[arg(long, env = "DIALOGWATCH_MAX_SUBSCRIBERS", default_value_t = 1024)]
     pub max_subscribers: usize,
@@ -371,6 +374,9 @@ async fn serve(
         },
         limits: Limits {
             max_article_bytes: args.max_article_bytes,
+            max_message_bytes: args
+                .max_message_bytes
+                .unwrap_or(args.max_article_bytes.saturating_add(1024 * 1024)),
             default_lease: lease_duration,
             ..Limits::default()
         },

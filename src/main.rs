@@ -6,9 +6,14 @@ use dialogwatch::cli::{execute, Cli};
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let telemetry =
-        dialogwatch::telemetry::init(cli.log_format, &cli.log, cli.otlp_endpoint.as_deref())
-            .context("setting up logs and traces")?;
+    let telemetry = dialogwatch::telemetry::init(
+        cli.log_format,
+        &cli.log,
+        cli.otlp_endpoint
+            .as_deref()
+            .filter(|endpoint| !endpoint.trim().is_empty()),
+    )
+    .context("setting up logs and traces")?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

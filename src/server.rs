@@ -179,6 +179,7 @@ pub async fn run_with_metrics(
         set_not_serving(&reporter_on_signal).await;
         stop_on_signal.cancel();
     };
+    let max_message = config.limits.max_message_bytes;
     let context = ApiContext {
         store: store.clone(),
         limits: config.limits.clone(),
@@ -209,13 +210,21 @@ pub async fn run_with_metrics(
         .http2_keepalive_timeout(Some(Duration::from_secs(10)))
         .add_service(health_service)
         .add_service(reflection)
-        .add_service(ArticleServiceServer::new(ArticleApi::new(context.clone())))
-        .add_service(DialogueServiceServer::new(DialogueApi::new(
-            context.clone(),
-            subscriptions.clone(),
-        )))
-        .add_service(WorkerServiceServer::new(WorkerApi::new(context.clone())))
-        .add_service(AdminServiceServer::new(AdminApi::new(context)));
+        .add_service(
+            ArticleServiceServer::new(ArticleApi::new(context.clone()))
+                .max_decoding_message_size(max_message),
+        )
+        .add_service(
+            DialogueServiceServer::new(DialogueApi::new(context.clone(), subscriptions.clone()))
+                .max_decoding_message_size(max_message),
+        )
+        .add_service(
+            WorkerServiceServer::new(WorkerApi::new(context.clone()))
+                .max_decoding_message_size(max_message),
+        )
+        .add_service(
+            AdminServiceServer::new(AdminApi::new(context)).max_decoding_message_size(max_message),
+        );
     let serving = router.serve_with_incoming_shutdown(TcpListenerStream::new(listener), graceful);
     tokio::pin!(serving);
     let served = tokio::select! {

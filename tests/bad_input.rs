@@ -42,6 +42,7 @@ async fn small_limit_server(data_dir: &std::path::Path) -> TestServer {
         workers: 0,
         limits: Limits {
             max_article_bytes: 1000,
+            max_message_bytes: 4000,
             ..Limits::default()
         },
         ..ServerConfig::default()
@@ -313,5 +314,37 @@ async fn bad_reads_are_refused_with_their_field() {
         .await
         .expect_err("no extraction");
     assert_eq!(violated_field(&status), "extraction");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_over_the_transport_limit_is_refused_and_deep_html_is_harmless() {
+    let data_dir = tempfile::tempdir().expect("tempdir");
+    let server = small_limit_server(data_dir.path()).await;
+    let mut articles = server.articles().await;
+    let status = articles
+        .submit_article(with_body(proto::article_content::Body::Text(
+            "x".repeat(10_000),
+        )))
+        .await
+        .expect_err("over the message limit");
+    assert_eq!(status.code(), Code::OutOfRange, "{}", status.message());
+    // Deeply nested HTML within the limits is stored and processed, not a hang or a crash.
+    let nested = format!("{}Hội đàm{}", "<b>".repeat(120), "</b>".repeat(120));
+    let accepted = articles
+        .submit_article(with_body(proto::article_content::Body::Html(nested)))
+        .await
+        .expect("nested html accepted")
+        .into_inner();
+    server.stop().await;
+    let config = ServerConfig {
+        workers: 1,
+        ..ServerConfig::default()
+    };
+    let server = TestServer::start_with(store_config(data_dir.path()), config).await;
+    let processed =
+        crate::common::wait_until_settled(&mut server.articles().await, &accepted.article_id).await;
+    assert_eq!(processed.state(), proto::ArticleState::Done);
+    assert_eq!(processed.is_dialogue, Some(false));
     server.stop().await;
 }

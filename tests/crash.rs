@@ -16,10 +16,10 @@ use std::time::Duration;
 use tonic::transport::{Channel, Endpoint};
 
 /// Distinct events; each is reported by two articles (two outlets).
-const EVENTS: usize = 300;
+const EVENTS: usize = 1000;
 const CLIENTS: usize = 8;
 const SUBSCRIBERS: usize = 3;
-const KILLS: usize = 3;
+const KILLS: usize = 4;
 
 const PARTNERS: [&str; 6] = [
     "Singapore",

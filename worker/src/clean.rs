@@ -92,10 +92,14 @@ pub fn clean_article(raw: &str, is_html: bool) -> CleanedArticle {
             source_url.get_or_insert(url);
             continue;
         }
-        if is_byline(line) || is_file_name(line) {
+        if is_byline(line, &lower) || is_file_name(line, &lower) {
             continue;
         }
-        let without_credit = strip_photo_credit(line);
+        let without_credit = if lower.contains("ảnh") || lower.contains("(nguồn") {
+            strip_photo_credit(line)
+        } else {
+            line.to_string()
+        };
         if without_credit.is_empty() {
             continue;
         }
@@ -139,8 +143,7 @@ fn source_line_url(line: &str) -> Option<String> {
 }
 
 /// "Tin, ảnh: X", "Ảnh: X", "Theo X", "PV", "Nhóm PV", "Bài và ảnh: X".
-fn is_byline(line: &str) -> bool {
-    let lower = line.to_lowercase();
+fn is_byline(line: &str, lower: &str) -> bool {
     let prefixes = [
         "tin, ảnh:",
         "tin và ảnh:",
@@ -157,11 +160,10 @@ fn is_byline(line: &str) -> bool {
     if lower.starts_with("theo ") && line.chars().count() < 60 && !line.contains(',') {
         return true;
     }
-    matches!(lower.as_str(), "pv" | "nhóm pv" | "ctv" | "pv/ttxvn")
+    matches!(lower, "pv" | "nhóm pv" | "ctv" | "pv/ttxvn")
 }
 
-fn is_file_name(line: &str) -> bool {
-    let lower = line.to_lowercase();
+fn is_file_name(line: &str, lower: &str) -> bool {
     !line.contains(' ')
         && [".jpg", ".jpeg", ".png", ".gif", ".webp"]
             .iter()

@@ -201,8 +201,74 @@ pub fn resolve_month_year(month: u8, published: Option<PartialDate>) -> Option<i
     })
 }
 
+/// Bytes of context kept on each side of a number: every form's words
+/// ("Chiều ngày", "kỷ niệm 50 năm", "giai đoạn") sit within it.
+const CONTEXT_BYTES: usize = 64;
+
 /// Every date expression in `text`, in order, non-overlapping.
+///
+/// Dates need digits, so only the stretches of text around numbers are
+/// tokenised (merged windows cut at whitespace): the rest of an article is skipped.
 pub fn find_dates(text: &str) -> Vec<DateMention> {
+    let bytes = text.as_bytes();
+    let mut windows: Vec<(usize, usize)> = Vec::new();
+    let mut index = 0;
+    while index < bytes.len() {
+        if !bytes[index].is_ascii_digit() {
+            index += 1;
+            continue;
+        }
+        let digits_start = index;
+        while index < bytes.len() && bytes[index].is_ascii_digit() {
+            index += 1;
+        }
+        let start = window_edge(text, digits_start.saturating_sub(CONTEXT_BYTES), false);
+        let end = window_edge(text, (index + CONTEXT_BYTES).min(text.len()), true);
+        match windows.last_mut() {
+            Some(last) if start <= last.1 => last.1 = last.1.max(end),
+            _ => windows.push((start, end)),
+        }
+    }
+    let mut mentions = Vec::new();
+    for (start, end) in windows {
+        let Some(window) = text.get(start..end) else {
+            continue;
+        };
+        for mut mention in find_dates_in(window) {
+            mention.start += start;
+            mention.end += start;
+            if let Some(cue) = mention.cue.as_mut() {
+                cue.start += start;
+                cue.end += start;
+            }
+            mentions.push(mention);
+        }
+    }
+    mentions
+}
+
+/// A whitespace (or text edge) near `index`: searching backwards for a window's
+/// start, forwards for its end; always a char boundary.
+fn window_edge(text: &str, index: usize, forwards: bool) -> usize {
+    let bytes = text.as_bytes();
+    let mut position = index.min(text.len());
+    if forwards {
+        while position < bytes.len() && !bytes[position].is_ascii_whitespace() {
+            position += 1;
+        }
+    } else {
+        while position > 0 && !bytes[position - 1].is_ascii_whitespace() {
+            position -= 1;
+        }
+    }
+    while !text.is_char_boundary(position) {
+        position -= 1;
+    }
+    position
+}
+
+/// [`find_dates`] on one stretch of text.
+fn find_dates_in(text: &str) -> Vec<DateMention> {
     let tokens = tokenize(text);
     let lexicon = lexicon();
     let scanner = Scanner {

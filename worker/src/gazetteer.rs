@@ -1829,7 +1829,11 @@ impl Gazetteer {
     /// Dash-joined pairs of consecutive mentions ("Việt Nam - Singapore",
     /// "Việt-Trung"); a chain "Việt - Mỹ - Nhật" gives two pairs.
     pub fn find_pairs(&self, text: &str) -> Vec<CountryPair> {
-        let mentions = self.find_all(text);
+        Self::pairs_among(text, &self.find_all(text))
+    }
+
+    /// The pairs among mentions already found in `text` by [`Gazetteer::find_all`].
+    pub fn pairs_among(text: &str, mentions: &[CountryMention]) -> Vec<CountryPair> {
         mentions
             .windows(2)
             .filter_map(|window| match window {

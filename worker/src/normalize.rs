@@ -9,53 +9,85 @@
 
 use unicode_normalization::UnicodeNormalization;
 
-/// Tone marks as combining characters (after NFD).
-const TONE_MARKS: [char; 5] = ['\u{300}', '\u{301}', '\u{309}', '\u{303}', '\u{323}'];
+/// The five toned forms of a vowel, in the order grave, acute, hook, tilde, dot.
+const TONED_A: [char; 5] = ['à', 'á', 'ả', 'ã', 'ạ'];
+const TONED_CAPITAL_A: [char; 5] = ['À', 'Á', 'Ả', 'Ã', 'Ạ'];
+const TONED_E: [char; 5] = ['è', 'é', 'ẻ', 'ẽ', 'ẹ'];
+const TONED_CAPITAL_E: [char; 5] = ['È', 'É', 'Ẻ', 'Ẽ', 'Ẹ'];
+const TONED_Y: [char; 5] = ['ỳ', 'ý', 'ỷ', 'ỹ', 'ỵ'];
+const TONED_CAPITAL_Y: [char; 5] = ['Ỳ', 'Ý', 'Ỷ', 'Ỹ', 'Ỵ'];
+const TONED_O: [char; 5] = ['ò', 'ó', 'ỏ', 'õ', 'ọ'];
+const TONED_CAPITAL_O: [char; 5] = ['Ò', 'Ó', 'Ỏ', 'Õ', 'Ọ'];
+const TONED_U: [char; 5] = ['ù', 'ú', 'ủ', 'ũ', 'ụ'];
+const TONED_CAPITAL_U: [char; 5] = ['Ù', 'Ú', 'Ủ', 'Ũ', 'Ụ'];
 
-fn is_tone_mark(character: char) -> bool {
-    TONE_MARKS.contains(&character)
+/// The tone (0–4) and plain letter of a toned a/e/y, when it is one.
+fn toned_second_vowel(character: char) -> Option<(usize, char)> {
+    for (forms, plain) in [
+        (&TONED_A, 'a'),
+        (&TONED_CAPITAL_A, 'A'),
+        (&TONED_E, 'e'),
+        (&TONED_CAPITAL_E, 'E'),
+        (&TONED_Y, 'y'),
+        (&TONED_CAPITAL_Y, 'Y'),
+    ] {
+        if let Some(tone) = forms.iter().position(|form| *form == character) {
+            return Some((tone, plain));
+        }
+    }
+    None
 }
 
-/// Moves the tone mark of open -oa/-oe/-uy syllables onto the first vowel, on
-/// NFD text (base letters and combining marks as separate chars).
-fn place_tone_marks(decomposed: &[char]) -> Vec<char> {
-    let mut output: Vec<char> = Vec::with_capacity(decomposed.len());
-    let mut index = 0;
-    while index < decomposed.len() {
-        let current = decomposed[index];
-        let lower = current.to_ascii_lowercase();
-        let second = decomposed.get(index + 1).copied();
-        let pair_second = match (lower, second.map(|c| c.to_ascii_lowercase())) {
-            ('o', Some('a')) | ('o', Some('e')) | ('u', Some('y')) => second,
+/// Moves the tone mark of open -oa/-oe/-uy syllables onto the first vowel,
+/// on composed (NFC) text: "hoà" → "hòa", "thuỷ" → "thủy"; "hoàn", "quý" stay.
+/// Returns `None` when nothing moves (the common case: no copy is made).
+fn place_tone_marks(text: &str) -> Option<String> {
+    let mut output: Option<String> = None;
+    let mut copied_up_to = 0;
+    let mut previous: Option<char> = None;
+    let mut characters = text.char_indices().peekable();
+    while let Some((offset, current)) = characters.next() {
+        let first_forms = match current {
+            'o' => Some((&TONED_O, ['a', 'e'])),
+            'O' => Some((&TONED_CAPITAL_O, ['a', 'e'])),
+            'u' => Some((&TONED_U, ['y', 'y'])),
+            'U' => Some((&TONED_CAPITAL_U, ['y', 'y'])),
             _ => None,
         };
-        if let Some(second_vowel) = pair_second {
-            let tone = decomposed
-                .get(index + 2)
-                .copied()
-                .filter(|c| is_tone_mark(*c));
-            let after = decomposed
-                .get(index + if tone.is_some() { 3 } else { 2 })
-                .copied();
-            let open_syllable =
-                after.is_none_or(|next| !next.is_alphanumeric() && !is_combining(next));
-            let preceded_by_q = output
-                .iter()
-                .rev()
-                .find(|c| !is_combining(**c))
-                .is_some_and(|c| c.eq_ignore_ascii_case(&'q'));
-            if let (Some(tone_mark), true, false) = (tone, open_syllable, preceded_by_q) {
-                output.push(current);
-                output.push(tone_mark);
-                output.push(second_vowel);
-                index += 3;
-                continue;
-            }
+        let after_q = previous.is_some_and(|c| c.eq_ignore_ascii_case(&'q'));
+        previous = Some(current);
+        let Some((forms, seconds)) = first_forms else {
+            continue;
+        };
+        let Some(&(next_offset, next)) = characters.peek() else {
+            continue;
+        };
+        let Some((tone, plain)) = toned_second_vowel(next) else {
+            continue;
+        };
+        if !seconds.contains(&plain.to_ascii_lowercase()) || after_q {
+            continue;
         }
-        output.push(current);
-        index += 1;
+        let after_pair = next_offset + next.len_utf8();
+        let open_syllable = text[after_pair..]
+            .chars()
+            .next()
+            .is_none_or(|after| !after.is_alphanumeric() && !is_combining(after));
+        if !open_syllable {
+            continue;
+        }
+        let buffer = output.get_or_insert_with(|| String::with_capacity(text.len()));
+        buffer.push_str(&text[copied_up_to..offset]);
+        buffer.push(forms[tone]);
+        buffer.push(plain);
+        copied_up_to = after_pair;
+        characters.next();
+        previous = Some(plain);
     }
-    output
+    output.map(|mut buffer| {
+        buffer.push_str(&text[copied_up_to..]);
+        buffer
+    })
 }
 
 fn is_combining(character: char) -> bool {
@@ -68,36 +100,51 @@ fn is_space(character: char) -> bool {
 
 /// The canonical form described in the module documentation.
 pub fn normalize(text: &str) -> String {
-    let decomposed: Vec<char> = text
-        .chars()
-        .filter(|c| {
-            !matches!(
-                c,
-                '\u{200b}' | '\u{200c}' | '\u{200d}' | '\u{feff}' | '\u{ad}'
-            )
-        })
-        .map(|c| match c {
-            '\u{d0}' => 'Đ',
-            '\u{f0}' => 'đ',
-            '\r' => '\n',
-            other => other,
-        })
-        .collect::<String>()
-        .nfd()
-        .collect();
-    let placed: String = place_tone_marks(&decomposed).into_iter().collect();
-    let composed: String = placed.nfc().collect();
-    let lines: Vec<String> = composed.split('\n').map(tidy_line).collect();
-    lines.join("\n")
+    let needs_mapping = text.contains([
+        '\u{200b}', '\u{200c}', '\u{200d}', '\u{feff}', '\u{ad}', '\u{d0}', '\u{f0}', '\r',
+    ]);
+    let mapped: std::borrow::Cow<'_, str> = if needs_mapping {
+        text.chars()
+            .filter(|c| {
+                !matches!(
+                    c,
+                    '\u{200b}' | '\u{200c}' | '\u{200d}' | '\u{feff}' | '\u{ad}'
+                )
+            })
+            .map(|c| match c {
+                '\u{d0}' => 'Đ',
+                '\u{f0}' => 'đ',
+                '\r' => '\n',
+                other => other,
+            })
+            .collect::<String>()
+            .into()
+    } else {
+        text.into()
+    };
+    let composed: std::borrow::Cow<'_, str> =
+        match unicode_normalization::is_nfc_quick(mapped.chars()) {
+            unicode_normalization::IsNormalized::Yes => mapped,
+            _ => mapped.nfc().collect::<String>().into(),
+        };
+    let placed = place_tone_marks(&composed);
+    let source = placed.as_deref().unwrap_or(&composed);
+    let mut output = String::with_capacity(source.len());
+    for (index, line) in source.split('\n').enumerate() {
+        if index > 0 {
+            output.push('\n');
+        }
+        tidy_line_into(line, &mut output);
+    }
+    output
 }
 
 /// Spaces within one line: collapsed, trimmed, and removed where tokenisation put them.
-fn tidy_line(line: &str) -> String {
+fn tidy_line_into(line: &str, output: &mut String) {
     let words: Vec<&str> = line
         .split(is_space)
         .filter(|word| !word.is_empty())
         .collect();
-    let mut output = String::with_capacity(line.len());
     let mut index = 0;
     while index < words.len() {
         let word = words[index];
@@ -119,7 +166,6 @@ fn tidy_line(line: &str) -> String {
         output.push_str(word);
         index += 1;
     }
-    output
 }
 
 fn ends_or_starts_with_digit(word: &str, starts: bool) -> bool {

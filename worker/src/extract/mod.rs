@@ -157,8 +157,8 @@ impl Extractor {
             };
         }
         let countries = self.gazetteer.find_all(text);
-        let pairs = self.gazetteer.find_pairs(text);
-        let people = self.people.find(&view, &sentences, &self.gazetteer);
+        let pairs = Gazetteer::pairs_among(text, &countries);
+        let people = self.people.find(&view, &sentences, &countries);
         let dates = find_dates(text);
         let context_year = context_year(&view, &dates);
         let relationship = self.relationship(&view);

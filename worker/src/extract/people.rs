@@ -4,7 +4,7 @@
 use super::lexicon;
 use super::text::{floor_boundary, Sentences, TextView};
 use super::{evidence_for, EventFrame};
-use crate::gazetteer::Gazetteer;
+use crate::gazetteer::CountryMention;
 use crate::record::{Evidence, Participant, Role};
 
 /// One mention of a person.
@@ -29,6 +29,7 @@ pub struct PersonMention {
 /// Finds people; phrase lists prepared once.
 #[derive(Debug)]
 pub struct PeopleFinder {
+    triggers: Option<aho_corasick::AhoCorasick>,
     ranks: Vec<&'static str>,
     honorifics: Vec<&'static str>,
     heads: Vec<&'static str>,
@@ -42,7 +43,17 @@ impl PeopleFinder {
             sorted.sort_by_key(|phrase| std::cmp::Reverse(phrase.len()));
             sorted
         };
+        let triggers = aho_corasick::AhoCorasickBuilder::new()
+            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+            .build(
+                lexicon::RANKS
+                    .iter()
+                    .chain(lexicon::HONORIFICS)
+                    .chain(lexicon::POSITION_HEADS),
+            )
+            .ok();
         PeopleFinder {
+            triggers,
             ranks: longest_first(lexicon::RANKS),
             honorifics: longest_first(lexicon::HONORIFICS),
             heads: longest_first(lexicon::POSITION_HEADS),
@@ -64,62 +75,51 @@ impl PeopleFinder {
         &self,
         view: &TextView,
         sentences: &Sentences,
-        gazetteer: &Gazetteer,
+        countries: &[CountryMention],
     ) -> Vec<PersonMention> {
-        self.scan(view, sentences, Some(gazetteer))
+        self.scan(view, sentences, Some(countries))
     }
 
     fn scan(
         &self,
         view: &TextView,
         sentences: &Sentences,
-        gazetteer: Option<&Gazetteer>,
+        countries: Option<&[CountryMention]>,
     ) -> Vec<PersonMention> {
         let text = view.original;
         let mut mentions: Vec<PersonMention> = Vec::new();
-        let mut position = 0;
-        while position < text.len() {
-            let rest = &text[position..];
-            let at_word_start = text[..position]
-                .chars()
-                .next_back()
-                .is_none_or(|c| !c.is_alphanumeric());
-            if !at_word_start {
-                position += rest.chars().next().map_or(1, char::len_utf8);
-                continue;
+        // Only where a rank, honorific or title starts (one automaton pass).
+        let mut covered_up_to = 0;
+        if let Some(triggers) = &self.triggers {
+            for trigger in triggers.find_iter(text) {
+                let position = trigger.start();
+                let at_word_start = text[..position]
+                    .chars()
+                    .next_back()
+                    .is_none_or(|c| !c.is_alphanumeric());
+                if position < covered_up_to || !at_word_start {
+                    continue;
+                }
+                if let Some(found) = self.mention_at(text, position, countries.is_some()) {
+                    covered_up_to = found.end;
+                    mentions.push(found);
+                }
             }
-            if let Some(found) = self.mention_at(text, position, gazetteer) {
-                position = found.end.max(position + 1);
-                mentions.push(found);
-                continue;
-            }
-            position += rest.chars().next().map_or(1, char::len_utf8);
         }
-        if let Some(gazetteer) = gazetteer {
+        if let Some(countries) = countries {
             for mention in &mut mentions {
                 let (position_text, country) =
-                    position_of(text, sentences, mention, gazetteer, &self.heads);
+                    position_of(text, sentences, mention, countries, &self.heads);
                 mention.position = position_text;
                 mention.country = country;
             }
-            mentions.extend(title_country_name(
-                text,
-                view,
-                gazetteer,
-                &self.heads,
-                &mentions,
-            ));
+            mentions.extend(title_country_name(text, countries, &self.heads, &mentions));
         }
         mentions
     }
 
     /// A rank, honorific or title at `position` followed by a name.
-    fn mention_at(
-        &self,
-        text: &str,
-        position: usize,
-        gazetteer: Option<&Gazetteer>,
-    ) -> Option<PersonMention> {
+    fn mention_at(&self, text: &str, position: usize, full: bool) -> Option<PersonMention> {
         let rest = &text[position..];
         for rank in &self.ranks {
             if starts_with_word(rest, rank) {
@@ -164,9 +164,7 @@ impl PeopleFinder {
                     .chars()
                     .take_while(|c| c.is_alphabetic())
                     .collect();
-                if lexicon::VIETNAMESE_SURNAMES.contains(&first_word.as_str())
-                    && gazetteer.is_some()
-                {
+                if lexicon::VIETNAMESE_SURNAMES.contains(&first_word.as_str()) && full {
                     let (start, end) = name_at(text, name_start)?;
                     if text[start..end].split_whitespace().count() >= 2 {
                         return Some(PersonMention {
@@ -272,7 +270,7 @@ fn position_of(
     text: &str,
     sentences: &Sentences,
     mention: &PersonMention,
-    gazetteer: &Gazetteer,
+    countries: &[CountryMention],
     heads: &[&'static str],
 ) -> (Option<String>, Option<&'static str>) {
     let sentence = sentences.containing(mention.start);
@@ -314,14 +312,9 @@ fn position_of(
     if found.is_none() {
         found.clone_from(&mention.position);
     }
-    let country = found.as_ref().and_then(|position| {
-        let mentions = gazetteer.find_all(position);
-        mentions
-            .iter()
-            .find(|country| country.country.code != "VN")
-            .or(mentions.first())
-            .map(|country| country.country.code)
-    });
+    let country = found
+        .as_deref()
+        .and_then(|position| country_of_phrase(text, sentence, position, countries));
     (found, country)
 }
 
@@ -380,13 +373,16 @@ fn cut_position(segment: &str) -> String {
 /// "Thứ trưởng Quốc phòng Nhật Bản Serizawa Kiyoshi": title, country, name.
 fn title_country_name(
     text: &str,
-    view: &TextView,
-    gazetteer: &Gazetteer,
+    countries: &[CountryMention],
     heads: &[&'static str],
     known: &[PersonMention],
 ) -> Vec<PersonMention> {
     let mut found = Vec::new();
-    for country in gazetteer.find_all(text) {
+    for country in countries {
+        // Cheapest test first: most countries are not followed by a name.
+        let Some((start, end)) = name_at(text, skip_spaces(text, country.end)) else {
+            continue;
+        };
         let window_start = floor_boundary(text, country.start.saturating_sub(60));
         let before = &text[window_start..country.start];
         let Some(head_index) = heads.iter().filter_map(|head| before.rfind(head)).max() else {
@@ -395,18 +391,15 @@ fn title_country_name(
         if before[head_index..].contains([',', '.', ';']) {
             continue;
         }
-        let Some((start, end)) = name_at(text, skip_spaces(text, country.end)) else {
-            continue;
-        };
         if known.iter().any(|mention| mention.start == start) {
             continue;
         }
-        let _ = view;
         let position = text[window_start + head_index..country.end].to_string();
         // "Đại sứ Hoa Kỳ tại Việt Nam X": the title's own country, not the host's.
-        let owner = gazetteer
-            .find_all(&position)
+        let position_start = window_start + head_index;
+        let owner = countries
             .iter()
+            .filter(|mention| mention.start >= position_start && mention.end <= country.end)
             .find(|mention| mention.country.code != "VN")
             .map_or(country.country.code, |mention| mention.country.code);
         found.push(PersonMention {
@@ -559,4 +552,25 @@ fn commemorative(view: &TextView, anchor: usize) -> bool {
     ]
     .iter()
     .any(|word| super::text::has_word(before, word))
+}
+
+/// The country a phrase of `sentence` names (other than Việt Nam when it names
+/// both), from the mentions already found in the whole text.
+fn country_of_phrase(
+    text: &str,
+    sentence: (usize, usize),
+    phrase: &str,
+    countries: &[CountryMention],
+) -> Option<&'static str> {
+    let offset = super::text::clip(text, sentence.0, sentence.1).find(phrase)?;
+    let (start, end) = (sentence.0 + offset, sentence.0 + offset + phrase.len());
+    let inside: Vec<&CountryMention> = countries
+        .iter()
+        .filter(|mention| mention.start >= start && mention.end <= end)
+        .collect();
+    inside
+        .iter()
+        .find(|mention| mention.country.code != "VN")
+        .or(inside.first())
+        .map(|mention| mention.country.code)
 }

@@ -17,6 +17,10 @@ impl<'a> TextView<'a> {
     pub fn new(original: &'a str) -> Self {
         let mut lower = String::with_capacity(original.len());
         for character in original.chars() {
+            if character.is_ascii() {
+                lower.push(character.to_ascii_lowercase());
+                continue;
+            }
             let mut lowered = character.to_lowercase();
             match (lowered.next(), lowered.next()) {
                 (Some(single), None) if single.len_utf8() == character.len_utf8() => {

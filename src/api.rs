@@ -541,4 +541,20 @@ impl AdminService for AdminApi {
         tracing::info!(article_id = %article_id, "dead letter requeued");
         Ok(Response::new(status.into()))
     }
+
+    async fn snapshot(
+        &self,
+        request: Request<proto::SnapshotRequest>,
+    ) -> Result<Response<proto::SnapshotResponse>, Status> {
+        self.context.authorizer.check(&request, Scope::Admin)?;
+        let path = required_id("path", &request.get_ref().path)?.to_string();
+        let entries = self
+            .context
+            .store
+            .snapshot(std::path::PathBuf::from(&path))
+            .await
+            .map_err(ApiError::from)?;
+        tracing::info!(path, entries, "snapshot written");
+        Ok(Response::new(proto::SnapshotResponse { path, entries }))
+    }
 }

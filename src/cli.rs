@@ -65,6 +65,8 @@ pub enum Command {
     Explain(ExtractArgs),
     /// List dead-lettered articles with their errors, or requeue one.
     DeadLetters(DeadLetterArgs),
+    /// Write a consistent copy of the server's store to a new directory (on the server).
+    Snapshot(SnapshotArgs),
     /// Check the server's gRPC health (exit status 0 when SERVING): for container health checks.
     Health(ServerArgs),
 }
@@ -235,6 +237,17 @@ pub struct DeadLetterArgs {
     pub server: ServerArgs,
 }
 
+/// `snapshot` options.
+#[derive(Debug, Args)]
+pub struct SnapshotArgs {
+    /// Absolute path of a new directory on the server's filesystem.
+    #[arg(long = "to")]
+    pub path: PathBuf,
+    /// Server.
+    #[command(flatten)]
+    pub server: ServerArgs,
+}
+
 /// `extract` / `explain` options.
 #[derive(Debug, Args)]
 pub struct ExtractArgs {
@@ -313,6 +326,7 @@ pub async fn execute(
         Command::Explain(args) => explain(args),
         Command::Health(args) => health(args).await,
         Command::DeadLetters(args) => dead_letters(args).await,
+        Command::Snapshot(args) => snapshot(args).await,
     }
 }
 
@@ -443,6 +457,21 @@ async fn dead_letters(args: DeadLetterArgs) -> Result<(), CliError> {
     for article in &listed.articles {
         writeln!(stdout, "{}", article_json(article)).map_err(stdout_error)?;
     }
+    Ok(())
+}
+
+async fn snapshot(args: SnapshotArgs) -> Result<(), CliError> {
+    let mut client = AdminServiceClient::new(connect(&args.server).await?);
+    let response = client
+        .snapshot(proto::SnapshotRequest {
+            path: args.path.display().to_string(),
+        })
+        .await?
+        .into_inner();
+    println!(
+        "{}",
+        serde_json::json!({"path": response.path, "entries": response.entries})
+    );
     Ok(())
 }
 

@@ -108,6 +108,7 @@ impl From<StoreError> for ApiError {
                 field: "lease_id".to_string(),
                 description: error.to_string(),
             },
+            StoreError::SnapshotDestination { .. } => ApiError::invalid("path", error.to_string()),
             StoreError::NotDeadLettered { .. } => ApiError::FailedPrecondition {
                 field: "article_id".to_string(),
                 description: error.to_string(),

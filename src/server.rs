@@ -33,6 +33,8 @@ pub struct ServerConfig {
     pub max_subscribers: usize,
     /// HTTP/2 keepalive ping interval (dead connections are closed).
     pub keepalive_interval: Duration,
+    /// How long a keepalive ping may go unanswered before the connection is closed.
+    pub keepalive_timeout: Duration,
     /// How long in-flight RPCs may take to finish after shutdown starts.
     pub shutdown_grace: Duration,
     /// Bearer tokens and their scopes (none: open).
@@ -69,6 +71,7 @@ impl Default for ServerConfig {
             limits: Limits::default(),
             max_subscribers: 1024,
             keepalive_interval: Duration::from_secs(30),
+            keepalive_timeout: Duration::from_secs(10),
             shutdown_grace: Duration::from_secs(10),
             auth: AuthConfig::open(),
             tls: None,
@@ -207,7 +210,7 @@ pub async fn run_with_metrics(
             )
         })
         .http2_keepalive_interval(Some(config.keepalive_interval))
-        .http2_keepalive_timeout(Some(Duration::from_secs(10)))
+        .http2_keepalive_timeout(Some(config.keepalive_timeout))
         .add_service(health_service)
         .add_service(reflection)
         .add_service(

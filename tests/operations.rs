@@ -95,3 +95,80 @@ async fn metrics_health_and_readiness_are_served() {
     assert!(exposition.contains("# TYPE dialogwatch_processing_duration_seconds histogram"));
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_online_snapshot_restores_as_a_data_directory() {
+    use crate::common::{complete_synthetically, distinct_requests};
+    use dialogwatch::proto::admin_service_client::AdminServiceClient;
+    let data_dir = tempfile::tempdir().expect("tempdir");
+    let backups = tempfile::tempdir().expect("tempdir");
+    let server = TestServer::start(data_dir.path(), 0).await;
+    server
+        .articles()
+        .await
+        .submit_articles(tokio_stream::iter(distinct_requests(5, "snapshot")))
+        .await
+        .expect("submit");
+    complete_synthetically(&server, 5, "KR", 1).await;
+    let destination = backups.path().join("copy");
+    let mut admin = AdminServiceClient::new(server.channel().await);
+    let taken = admin
+        .snapshot(proto::SnapshotRequest {
+            path: destination.display().to_string(),
+        })
+        .await
+        .expect("snapshot while serving")
+        .into_inner();
+    assert!(taken.entries > 0);
+    let again = admin
+        .snapshot(proto::SnapshotRequest {
+            path: destination.display().to_string(),
+        })
+        .await
+        .expect_err("an existing snapshot is not overwritten");
+    assert_eq!(again.code(), tonic::Code::InvalidArgument);
+    let relative = admin
+        .snapshot(proto::SnapshotRequest {
+            path: "relative/path".into(),
+        })
+        .await
+        .expect_err("relative paths are refused");
+    assert_eq!(relative.code(), tonic::Code::InvalidArgument);
+    // Writes after the snapshot are not in it.
+    server
+        .articles()
+        .await
+        .submit_article(text_request("Bài sau bản sao lưu.", None))
+        .await
+        .expect("submit after");
+    server.stop().await;
+
+    let restored = TestServer::start(&destination, 0).await;
+    let listed = restored
+        .dialogues()
+        .await
+        .list_dialogues(proto::ListDialoguesRequest::default())
+        .await
+        .expect("list")
+        .into_inner();
+    assert_eq!(listed.dialogues.len(), 5);
+    let mut feed = restored
+        .dialogues()
+        .await
+        .watch_dialogues(proto::WatchDialoguesRequest::default())
+        .await
+        .expect("watch")
+        .into_inner();
+    let events = crate::common::take_events(&mut feed, 5).await;
+    assert_eq!(events.last().map(|event| event.sequence), Some(5));
+    let missing = restored
+        .articles()
+        .await
+        .get_article(proto::GetArticleRequest {
+            article_id: "art-6".into(),
+        })
+        .await
+        .expect_err("the later article is not in the snapshot");
+    assert_eq!(missing.code(), tonic::Code::NotFound);
+    restored.stop().await;
+}

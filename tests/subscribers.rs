@@ -5,7 +5,10 @@ use crate::common::{
 };
 use dialogwatch::proto;
 use dialogwatch::ServerConfig;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stalled_subscriber_slows_neither_submissions_nor_other_subscribers() {
@@ -140,4 +143,101 @@ async fn shutdown_ends_streams_with_unavailable_and_the_sequence_to_resume_from(
         "{}",
         status.message()
     );
+}
+
+/// Copies bytes until `frozen` is set, then swallows everything without
+/// answering, keeping the socket open.
+async fn pump(
+    mut from: tokio::net::tcp::OwnedReadHalf,
+    mut to: tokio::net::tcp::OwnedWriteHalf,
+    frozen: Arc<AtomicBool>,
+) {
+    let mut buffer = vec![0u8; 16 * 1024];
+    loop {
+        let read = match from.read(&mut buffer).await {
+            Ok(0) | Err(_) => return,
+            Ok(read) => read,
+        };
+        if frozen.load(Ordering::SeqCst) {
+            std::future::pending::<()>().await;
+        }
+        if to.write_all(&buffer[..read]).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// A TCP proxy to `target` that can go silent: a peer that vanished without
+/// closing its connection (a dead connection).
+async fn freezing_proxy(
+    target: std::net::SocketAddr,
+    frozen: Arc<AtomicBool>,
+) -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind proxy");
+    let address = listener.local_addr().expect("proxy address");
+    tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            let Ok(server) = tokio::net::TcpStream::connect(target).await else {
+                continue;
+            };
+            let (client_read, client_write) = client.into_split();
+            let (server_read, server_write) = server.into_split();
+            tokio::spawn(pump(client_read, server_write, Arc::clone(&frozen)));
+            tokio::spawn(pump(server_read, client_write, Arc::clone(&frozen)));
+        }
+    });
+    address
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keepalive_closes_a_dead_connection_and_frees_its_subscription() {
+    let data_dir = tempfile::tempdir().expect("tempdir");
+    let config = ServerConfig {
+        workers: 0,
+        keepalive_interval: Duration::from_millis(500),
+        keepalive_timeout: Duration::from_millis(500),
+        ..ServerConfig::default()
+    };
+    let server = TestServer::start_with_metrics(store_config(data_dir.path()), config).await;
+    let frozen = Arc::new(AtomicBool::new(false));
+    let proxy = freezing_proxy(server.address, Arc::clone(&frozen)).await;
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://{proxy}"))
+        .expect("endpoint")
+        .connect()
+        .await
+        .expect("connect through the proxy");
+    let _stream = proto::dialogue_service_client::DialogueServiceClient::new(channel)
+        .watch_dialogues(proto::WatchDialoguesRequest::default())
+        .await
+        .expect("watch")
+        .into_inner();
+    let metrics = server.metrics_address.expect("metrics");
+    let subscribers = || async move {
+        let mut stream = tokio::net::TcpStream::connect(metrics)
+            .await
+            .expect("metrics");
+        stream
+            .write_all(b"GET /metrics HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+            .await
+            .expect("scrape");
+        let mut body = String::new();
+        stream.read_to_string(&mut body).await.expect("read");
+        body.lines()
+            .find_map(|line| line.strip_prefix("dialogwatch_subscribers "))
+            .and_then(|value| value.trim().parse::<u64>().ok())
+            .unwrap_or(u64::MAX)
+    };
+    assert_eq!(subscribers().await, 1);
+    frozen.store(true, Ordering::SeqCst);
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while subscribers().await != 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the dead connection was never closed"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    server.stop().await;
 }

@@ -65,6 +65,14 @@ pub enum StoreError {
         /// Its state.
         state: ArticleState,
     },
+    /// A snapshot destination that cannot be used.
+    #[error("snapshot destination {path}: {reason}")]
+    SnapshotDestination {
+        /// The path given.
+        path: String,
+        /// Why it cannot be used.
+        reason: String,
+    },
     /// A page token this store did not issue.
     #[error("invalid page token")]
     InvalidPageToken,
@@ -617,6 +625,48 @@ impl Store {
                 dead_lettered: inner.trees.dead_letters.len() as u64,
                 feed_head,
             })
+        })
+        .await
+    }
+
+    /// Copies every tree into a new sled database at `destination` while the
+    /// writer lock is held, so the copy is one consistent state (writers wait
+    /// for the copy). Returns the number of entries copied. The copy opens as
+    /// a data directory.
+    pub async fn snapshot(&self, destination: PathBuf) -> Result<u64, StoreError> {
+        let refuse = |reason: &str| StoreError::SnapshotDestination {
+            path: destination.display().to_string(),
+            reason: reason.to_string(),
+        };
+        if !destination.is_absolute() {
+            return Err(refuse("must be an absolute path"));
+        }
+        let occupied =
+            std::fs::read_dir(&destination).is_ok_and(|mut entries| entries.next().is_some());
+        if occupied || destination.is_file() {
+            return Err(refuse("already exists and is not empty"));
+        }
+        if destination.starts_with(&self.inner.config.path) {
+            return Err(refuse("must be outside the data directory"));
+        }
+        blocking(&self.inner, move |inner| {
+            let _writer = inner
+                .writer
+                .lock()
+                .map_err(|_| StoreError::Task("writer lock poisoned".into()))?;
+            let copy = sled::Config::new().path(&destination).open()?;
+            let mut entries = 0u64;
+            for name in inner.db.tree_names() {
+                let source = inner.db.open_tree(&name)?;
+                let target = copy.open_tree(&name)?;
+                for entry in source.iter() {
+                    let (key, value) = entry?;
+                    target.insert(key, value)?;
+                    entries += 1;
+                }
+            }
+            copy.flush()?;
+            Ok(entries)
         })
         .await
     }

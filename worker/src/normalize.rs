@@ -154,11 +154,18 @@ fn tidy_line_into(line: &str, output: &mut String) {
                 .starts_with([',', '.', ';', ':', '!', '?', ')', ']', '…', '”', '%'])
                 && !word.starts_with("...")
                 || previous.ends_with(['(', '[', '“']);
-            let slash_between_digits = (word == "/" || previous == "/")
-                && ends_or_starts_with_digit(previous, false)
-                && words
-                    .get(if word == "/" { index + 1 } else { index })
-                    .is_some_and(|next| ends_or_starts_with_digit(next, true));
+            // A lone "/" between two numbers ("11 / 2023") joins them on both sides.
+            let slash_between_digits = if word == "/" {
+                ends_or_starts_with_digit(previous, false)
+                    && words
+                        .get(index + 1)
+                        .is_some_and(|next| ends_or_starts_with_digit(next, true))
+            } else {
+                previous == "/"
+                    && index >= 2
+                    && ends_or_starts_with_digit(words[index - 2], false)
+                    && ends_or_starts_with_digit(word, true)
+            };
             if !(glue_left || slash_between_digits) {
                 output.push(' ');
             }
@@ -174,7 +181,7 @@ fn ends_or_starts_with_digit(word: &str, starts: bool) -> bool {
     } else {
         word.chars().last()
     };
-    character.is_some_and(|c| c.is_ascii_digit() || c == '/')
+    character.is_some_and(|c| c.is_ascii_digit())
 }
 
 /// Lower case, diacritics removed, đ → d: for accent-insensitive comparison.
@@ -228,6 +235,9 @@ mod tests {
             "tháng 11 / 2023",
             "( 84 ) 24",
             "“ bốn không ”",
+            "c0 / / :x",
+            "1 / / 2 / 3 :",
+            "27/4 / 30/4",
         ] {
             let once = normalize(text);
             assert_eq!(normalize(&once), once);

@@ -1,0 +1,1551 @@
+//! Service benchmarks of dialogwatch (issue 6): one run, one machine, one table.
+//!
+//! ```sh
+//! cargo bench --bench service                      # every section
+//! cargo bench --bench service -- ingest e2e        # some sections
+//! BENCH_SECTIONS=catchup BENCH_CATCHUP_EVENTS=1000000 cargo bench --bench service
+//! bench/run.sh                                     # the peers (underthesea, JetStream), then this
+//! ```
+//!
+//! Sections: `extract`, `fsync`, `ingest`, `grpc`, `e2e`, `fanout`, `catchup`
+//! (catch-up replay, peak RSS under load and bytes on disk per article).
+//! The servers run in this process (`dialogwatch::run` on 127.0.0.1:0) over
+//! temporary data directories under `BENCH_TMPDIR` (default: the system temp
+//! directory; it must be on the real disk, not tmpfs, for the durability figures
+//! to mean anything). Peer figures come from the `key=value` file named by
+//! `DIALOGWATCH_BENCH_PEERS` (written by `bench/run.sh`).
+//!
+//! Settings (environment): `BENCH_ROUNDS` (3), `BENCH_SECONDS` per round (3),
+//! `BENCH_BULK_BATCH` (1000), `BENCH_E2E_RATES` (1000,100 per s), `BENCH_E2E_SECONDS` (5),
+//! `BENCH_FANOUT_SUBSCRIBERS` (1000), `BENCH_FANOUT_RATES` (100,10 per s),
+//! `BENCH_FANOUT_SECONDS` (3), `BENCH_CATCHUP_EVENTS` (100000), `BENCH_EXTRACT_REPEAT` (20).
+//!
+//! Nothing here asserts on time: it measures and prints.
+
+use anyhow::{anyhow, bail, Context};
+use dialogwatch::domain::{ArticleId, NewArticle};
+use dialogwatch::proto;
+use dialogwatch::proto::article_service_client::ArticleServiceClient;
+use dialogwatch::proto::article_service_server::{ArticleService, ArticleServiceServer};
+use dialogwatch::proto::dialogue_service_client::DialogueServiceClient;
+use dialogwatch::server::ServerError;
+use dialogwatch::{ServerConfig, Store, StoreConfig};
+use dialogwatch_worker::record::{DialogueEvent, DialogueKind, Extraction, Location, Partner};
+use dialogwatch_worker::{ArticleInput, Extractor};
+use futures_util::StreamExt;
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::oneshot;
+use tokio::task::{JoinHandle, JoinSet};
+use tokio_util::sync::CancellationToken;
+use tonic::transport::Channel;
+use tonic::{Request, Response, Status, Streaming};
+
+/// Every section, in the order they run.
+const ALL_SECTIONS: [&str; 7] = [
+    "extract", "fsync", "ingest", "grpc", "e2e", "fanout", "catchup",
+];
+
+/// Partners of the generated dialogue articles: (Vietnamese name, ISO code).
+const PARTNERS: [(&str, &str); 20] = [
+    ("Singapore", "SG"),
+    ("Ấn Độ", "IN"),
+    ("Nhật Bản", "JP"),
+    ("Hàn Quốc", "KR"),
+    ("Australia", "AU"),
+    ("Pháp", "FR"),
+    ("Đức", "DE"),
+    ("Nga", "RU"),
+    ("Hoa Kỳ", "US"),
+    ("Anh", "GB"),
+    ("Indonesia", "ID"),
+    ("Malaysia", "MY"),
+    ("Thái Lan", "TH"),
+    ("Philippines", "PH"),
+    ("Lào", "LA"),
+    ("Campuchia", "KH"),
+    ("Israel", "IL"),
+    ("Canada", "CA"),
+    ("New Zealand", "NZ"),
+    ("Ba Lan", "PL"),
+];
+
+/// How long to wait for records to arrive after the last submission.
+const DRAIN_PATIENCE: Duration = Duration::from_secs(20);
+
+/// What to run and how long.
+struct Settings {
+    sections: BTreeSet<String>,
+    rounds: usize,
+    seconds: f64,
+    bulk_batch: usize,
+    e2e_rates: Vec<u64>,
+    e2e_seconds: f64,
+    fanout_subscribers: usize,
+    fanout_rates: Vec<u64>,
+    fanout_seconds: f64,
+    catchup_events: usize,
+    extract_repeat: usize,
+    temp_root: PathBuf,
+    peers: HashMap<String, String>,
+    peers_source: Option<PathBuf>,
+}
+
+fn env_number<T: std::str::FromStr>(name: &str, default: T) -> anyhow::Result<T> {
+    match std::env::var(name) {
+        Ok(text) => text
+            .trim()
+            .parse()
+            .map_err(|_| anyhow!("{name}={text:?} is not a number")),
+        Err(_) => Ok(default),
+    }
+}
+
+/// A comma-separated list of rates (per second), each at least 1.
+fn env_rates(name: &str, default: &[u64]) -> anyhow::Result<Vec<u64>> {
+    let Ok(text) = std::env::var(name) else {
+        return Ok(default.to_vec());
+    };
+    text.split(',')
+        .map(|rate| {
+            rate.trim()
+                .parse::<u64>()
+                .map(|rate| rate.max(1))
+                .map_err(|_| anyhow!("{name}={text:?} is not a list of numbers"))
+        })
+        .collect()
+}
+
+impl Settings {
+    fn from_environment() -> anyhow::Result<Settings> {
+        // `cargo bench` passes `--bench`; other words are section names.
+        let mut sections: BTreeSet<String> = std::env::args()
+            .skip(1)
+            .filter(|argument| !argument.starts_with('-'))
+            .collect();
+        if let Ok(listed) = std::env::var("BENCH_SECTIONS") {
+            sections.extend(
+                listed
+                    .split([',', ' '])
+                    .filter(|name| !name.is_empty())
+                    .map(str::to_string),
+            );
+        }
+        if sections.is_empty() || sections.contains("all") {
+            sections = ALL_SECTIONS.iter().map(|name| name.to_string()).collect();
+        }
+        if let Some(unknown) = sections
+            .iter()
+            .find(|name| !ALL_SECTIONS.contains(&name.as_str()))
+        {
+            bail!(
+                "unknown section {unknown:?}; sections: {}",
+                ALL_SECTIONS.join(", ")
+            );
+        }
+        let peers_source = std::env::var_os("DIALOGWATCH_BENCH_PEERS").map(PathBuf::from);
+        let peers = match &peers_source {
+            Some(path) => read_peers(path)?,
+            None => HashMap::new(),
+        };
+        Ok(Settings {
+            sections,
+            rounds: env_number("BENCH_ROUNDS", 3usize)?.max(1),
+            seconds: env_number("BENCH_SECONDS", 3.0f64)?.max(0.1),
+            bulk_batch: env_number("BENCH_BULK_BATCH", 1000usize)?.clamp(1, 10_000),
+            e2e_rates: env_rates("BENCH_E2E_RATES", &[1000, 100])?,
+            e2e_seconds: env_number("BENCH_E2E_SECONDS", 5.0f64)?.max(0.1),
+            fanout_subscribers: env_number("BENCH_FANOUT_SUBSCRIBERS", 1000usize)?.max(1),
+            fanout_rates: env_rates("BENCH_FANOUT_RATES", &[100, 10])?,
+            fanout_seconds: env_number("BENCH_FANOUT_SECONDS", 3.0f64)?.max(0.1),
+            catchup_events: env_number("BENCH_CATCHUP_EVENTS", 100_000usize)?.max(1),
+            extract_repeat: env_number("BENCH_EXTRACT_REPEAT", 20usize)?.max(1),
+            temp_root: std::env::var_os("BENCH_TMPDIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(std::env::temp_dir),
+            peers,
+            peers_source,
+        })
+    }
+
+    fn wants(&self, section: &str) -> bool {
+        self.sections.contains(section)
+    }
+
+    fn peer_number(&self, key: &str) -> Option<f64> {
+        self.peers.get(key).and_then(|value| value.parse().ok())
+    }
+}
+
+/// `key=value` lines; `#` starts a comment.
+fn read_peers(path: &Path) -> anyhow::Result<HashMap<String, String>> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("peer results {}", path.display()))?;
+    Ok(text
+        .lines()
+        .filter_map(|line| line.split('#').next())
+        .filter_map(|line| line.split_once('='))
+        .map(|(key, value)| (key.trim().to_string(), value.trim().to_string()))
+        .collect())
+}
+
+/// One line of the result table.
+struct Row {
+    metric: String,
+    value: String,
+    reference: String,
+    ratio: String,
+    target: String,
+    met: String,
+}
+
+impl Row {
+    fn new(metric: impl Into<String>, value: impl Into<String>) -> Row {
+        Row {
+            metric: metric.into(),
+            value: value.into(),
+            reference: String::new(),
+            ratio: String::new(),
+            target: String::new(),
+            met: String::new(),
+        }
+    }
+
+    fn reference(mut self, reference: impl Into<String>) -> Row {
+        self.reference = reference.into();
+        self
+    }
+
+    fn ratio(mut self, ratio: Option<f64>) -> Row {
+        self.ratio = ratio.map_or_else(String::new, |ratio| format!("{ratio:.2}×"));
+        self
+    }
+
+    fn target(mut self, target: impl Into<String>, met: Option<bool>) -> Row {
+        self.target = target.into();
+        self.met = match met {
+            Some(true) => "yes".to_string(),
+            Some(false) => "**no**".to_string(),
+            None => "n/a".to_string(),
+        };
+        self
+    }
+}
+
+fn median(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    match sorted.len() {
+        0 => f64::NAN,
+        length if length % 2 == 1 => sorted[length / 2],
+        length => (sorted[length / 2 - 1] + sorted[length / 2]) / 2.0,
+    }
+}
+
+/// The `fraction` quantile (nearest rank) of sorted durations.
+fn quantile(sorted: &[Duration], fraction: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let rank = (fraction * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+fn milliseconds(duration: Duration) -> String {
+    format!("{:.1} ms", duration.as_secs_f64() * 1e3)
+}
+
+fn per_second(rate: f64) -> String {
+    if rate >= 100.0 {
+        format!("{}/s", thousands(rate.round() as u64))
+    } else {
+        format!("{rate:.1}/s")
+    }
+}
+
+fn thousands(number: u64) -> String {
+    let digits = number.to_string();
+    let mut grouped = String::new();
+    for (index, digit) in digits.chars().enumerate() {
+        if index > 0 && (digits.len() - index) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    grouped
+}
+
+fn rounds_text(rates: &[f64]) -> String {
+    rates
+        .iter()
+        .map(|rate| format!("{rate:.0}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn progress(message: impl AsRef<str>) {
+    eprintln!("[bench] {}", message.as_ref());
+}
+
+/// `field` (`VmRSS`, `VmHWM`) of a `/proc/PID/status` text, in KiB.
+fn parse_status_kib(status: &str, field: &str) -> Option<u64> {
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|number| number.parse().ok())
+}
+
+/// Bytes allocated on disk under `path` (like `du`).
+fn disk_usage(path: &Path) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(entries) = std::fs::read_dir(path) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|entry| match entry.metadata() {
+            Ok(metadata) if metadata.is_dir() => disk_usage(&entry.path()),
+            Ok(metadata) => metadata.blocks() * 512,
+            Err(_) => 0,
+        })
+        .sum()
+}
+
+/// The dev articles (`../shared/corpus/dev/*.txt`), sorted by name.
+fn dev_corpus() -> anyhow::Result<Vec<(String, String)>> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/dev");
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .with_context(|| format!("corpus {}", dir.display()))?
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|extension| extension == "txt"))
+        .collect();
+    paths.sort();
+    let mut texts = Vec::new();
+    for path in paths {
+        let name = path
+            .file_name()
+            .and_then(|name| name.to_str())
+            .unwrap_or_default()
+            .to_string();
+        texts.push((name, std::fs::read_to_string(&path)?));
+    }
+    if texts.is_empty() {
+        bail!("no *.txt in {}", dir.display());
+    }
+    Ok(texts)
+}
+
+/// Distinct article bodies of real size: a dev article plus a unique archive line.
+struct Articles {
+    texts: Vec<String>,
+    next: AtomicU64,
+}
+
+impl Articles {
+    fn new(texts: Vec<String>) -> Articles {
+        Articles {
+            texts,
+            next: AtomicU64::new(0),
+        }
+    }
+
+    fn body(&self, number: u64) -> String {
+        let index = usize::try_from(number).unwrap_or(0) % self.texts.len();
+        format!("{}\n\nMã lưu trữ: {number}.", self.texts[index])
+    }
+
+    fn next_body(&self) -> String {
+        self.body(self.next.fetch_add(1, Ordering::Relaxed))
+    }
+
+    fn average_bytes(&self) -> f64 {
+        self.texts.iter().map(String::len).sum::<usize>() as f64 / self.texts.len() as f64
+    }
+}
+
+fn text_request(text: String) -> proto::SubmitArticleRequest {
+    proto::SubmitArticleRequest {
+        request_id: String::new(),
+        article: Some(proto::ArticleContent {
+            body: Some(proto::article_content::Body::Text(text)),
+            url: None,
+            outlet: None,
+            published_at: None,
+            title: None,
+        }),
+    }
+}
+
+/// Real dialogue articles with a varying partner and edition: a dev article
+/// reporting "Đối thoại Chính sách Quốc phòng Việt Nam - X lần thứ N" with
+/// its partner and edition replaced.
+struct DialogueTemplate {
+    text: String,
+    partner: String,
+    edition: String,
+}
+
+impl DialogueTemplate {
+    fn from_corpus(corpus: &[(String, String)]) -> anyhow::Result<DialogueTemplate> {
+        let (_, text) = corpus
+            .iter()
+            .find(|(name, text)| {
+                name == "seed-000.txt" && text.contains("Israel") && text.contains("lần thứ 2")
+            })
+            .ok_or_else(|| anyhow!("seed-000.txt (Việt Nam - Israel, lần thứ 2) not found"))?;
+        Ok(DialogueTemplate {
+            text: text.clone(),
+            partner: "Israel".to_string(),
+            edition: "lần thứ 2".to_string(),
+        })
+    }
+
+    /// The `number`-th article: partner `number % 20`, edition `100 + number / 20`
+    /// (every number gives a distinct dialogue record).
+    fn article(&self, number: u64) -> (String, &'static str, u32) {
+        let count = PARTNERS.len() as u64;
+        let (partner_name, partner_code) = PARTNERS[usize::try_from(number % count).unwrap_or(0)];
+        let edition = 100 + u32::try_from(number / count).unwrap_or(u32::MAX - 100);
+        let text = self
+            .text
+            .replace(&self.partner, partner_name)
+            .replace(&self.edition, &format!("lần thứ {edition}"));
+        (text, partner_code, edition)
+    }
+
+    /// How many of the first `count` articles the extractor turns into the
+    /// expected record; prints the first miss.
+    fn check(&self, extractor: &Extractor, count: u64) -> u64 {
+        let mut good = 0u64;
+        for number in 0..count {
+            let (text, partner, edition) = self.article(number);
+            let extraction = extractor.extract(&ArticleInput {
+                text: &text,
+                ..ArticleInput::default()
+            });
+            let expected = extraction.is_dialogue
+                && extraction
+                    .events
+                    .iter()
+                    .any(|event| event.partner.code == partner && event.edition == Some(edition));
+            if expected {
+                good += 1;
+            } else if good == number {
+                let found: Vec<String> = extraction
+                    .events
+                    .iter()
+                    .map(|event| format!("{} {:?}", event.partner.code, event.edition))
+                    .collect();
+                progress(format!(
+                    "template article {number} (expected {partner} {edition}): is_dialogue {}, events {found:?}, reason {:?}",
+                    extraction.is_dialogue, extraction.reason
+                ));
+            }
+        }
+        good
+    }
+}
+
+/// A synthetic extraction: a policy dialogue with a distinct (partner, edition) per number.
+fn synthetic_extraction(number: u64) -> Extraction {
+    let count = PARTNERS.len() as u64;
+    let (name, code) = PARTNERS[usize::try_from(number % count).unwrap_or(0)];
+    Extraction {
+        is_dialogue: true,
+        source_url: None,
+        reason: None,
+        events: vec![DialogueEvent {
+            primary: true,
+            kind: DialogueKind::PolicyDialogue,
+            partner: Partner {
+                code: code.to_string(),
+                name_vi: name.to_string(),
+                name_en: name.to_string(),
+            },
+            edition: Some(1 + u32::try_from(number / count).unwrap_or(u32::MAX - 1)),
+            date: None,
+            location: Location::default(),
+            relationship: None,
+            participants: Vec::new(),
+            documents: Vec::new(),
+            areas: Vec::new(),
+            topics: Vec::new(),
+            previous: None,
+            evidence: Vec::new(),
+        }],
+    }
+}
+
+fn store_config(path: &Path) -> StoreConfig {
+    StoreConfig {
+        path: path.to_path_buf(),
+        lease_duration: Duration::from_secs(30),
+        max_attempts: 5,
+        retry_backoff: Duration::from_millis(100),
+        max_retry_backoff: Duration::from_secs(10),
+    }
+}
+
+/// A dialogwatch server in this process.
+struct RunningServer {
+    address: SocketAddr,
+    shutdown: oneshot::Sender<()>,
+    handle: JoinHandle<Result<(), ServerError>>,
+}
+
+impl RunningServer {
+    async fn start(
+        data_dir: &Path,
+        workers: usize,
+        max_subscribers: usize,
+    ) -> anyhow::Result<RunningServer> {
+        let store = Store::open(store_config(data_dir)).await?;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let address = listener.local_addr()?;
+        let config = ServerConfig {
+            workers,
+            max_subscribers,
+            ..ServerConfig::default()
+        };
+        let (shutdown, signal) = oneshot::channel::<()>();
+        let handle = tokio::spawn(dialogwatch::run(listener, store, config, async move {
+            let _ = signal.await;
+        }));
+        Ok(RunningServer {
+            address,
+            shutdown,
+            handle,
+        })
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    async fn stop(self) -> anyhow::Result<()> {
+        let _ = self.shutdown.send(());
+        self.handle.await??;
+        Ok(())
+    }
+}
+
+/// The `dialogwatch serve` binary in a child process (logs at warn), so its
+/// RSS is the server's alone.
+struct ChildServer {
+    child: std::process::Child,
+    address: SocketAddr,
+}
+
+impl ChildServer {
+    async fn start(
+        data_dir: &Path,
+        workers: usize,
+        max_subscribers: usize,
+    ) -> anyhow::Result<ChildServer> {
+        let address = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_dialogwatch"))
+            .arg("serve")
+            .arg("--data-dir")
+            .arg(data_dir)
+            .args(["--listen", &address.to_string()])
+            .args(["--metrics-listen", "off"])
+            .args(["--workers", &workers.to_string()])
+            .args(["--max-subscribers", &max_subscribers.to_string()])
+            .env("DIALOGWATCH_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .context("starting dialogwatch serve")?;
+        let mut server = ChildServer { child, address };
+        let deadline = Instant::now() + DRAIN_PATIENCE;
+        while connect(&server.url()).await.is_err() {
+            if let Some(status) = server.child.try_wait()? {
+                bail!("dialogwatch serve exited: {status}");
+            }
+            if Instant::now() > deadline {
+                server.kill();
+                bail!("dialogwatch serve did not listen on {address}");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Ok(server)
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    /// A value of the child's `/proc/PID/status` in KiB.
+    fn status_kib(&self, field: &str) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
+        parse_status_kib(&status, field)
+    }
+
+    /// Resets the child's peak RSS (`VmHWM`) to its current RSS (Linux `clear_refs` 5).
+    fn reset_peak_rss(&self) -> bool {
+        std::fs::write(format!("/proc/{}/clear_refs", self.child.id()), "5").is_ok()
+    }
+
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// SIGTERM (graceful shutdown), then waits; kills it if it lingers.
+    async fn stop(mut self) -> anyhow::Result<()> {
+        let pid = self.child.id().to_string();
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status();
+        let deadline = Instant::now() + DRAIN_PATIENCE;
+        while self.child.try_wait()?.is_none() {
+            if Instant::now() > deadline {
+                self.kill();
+                bail!("dialogwatch serve did not stop on SIGTERM");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Ok(())
+    }
+}
+
+async fn connect(url: &str) -> anyhow::Result<Channel> {
+    Ok(tonic::transport::Endpoint::from_shared(url.to_string())?
+        .connect()
+        .await?)
+}
+
+/// The ceiling of the gRPC overhead comparison: `ArticleService` answering
+/// every SubmitArticle at once, storing nothing (same messages, same tonic stack).
+struct EchoArticles {
+    next: AtomicU64,
+}
+
+#[tonic::async_trait]
+impl ArticleService for EchoArticles {
+    async fn submit_article(
+        &self,
+        request: Request<proto::SubmitArticleRequest>,
+    ) -> Result<Response<proto::SubmitArticleResponse>, Status> {
+        let request = request.into_inner();
+        if request.article.is_none() {
+            return Err(Status::invalid_argument("article is required"));
+        }
+        let number = self.next.fetch_add(1, Ordering::Relaxed);
+        Ok(Response::new(proto::SubmitArticleResponse {
+            article_id: format!("art-{number}"),
+            created: true,
+        }))
+    }
+
+    async fn submit_articles(
+        &self,
+        _request: Request<Streaming<proto::SubmitArticleRequest>>,
+    ) -> Result<Response<proto::SubmitArticlesResponse>, Status> {
+        Err(Status::unimplemented("echo only answers SubmitArticle"))
+    }
+
+    async fn get_article(
+        &self,
+        _request: Request<proto::GetArticleRequest>,
+    ) -> Result<Response<proto::Article>, Status> {
+        Err(Status::unimplemented("echo only answers SubmitArticle"))
+    }
+}
+
+/// Starts the echo service on 127.0.0.1:0.
+async fn start_echo() -> anyhow::Result<(String, oneshot::Sender<()>, JoinHandle<()>)> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let address = listener.local_addr()?;
+    let (shutdown, signal) = oneshot::channel::<()>();
+    let handle = tokio::spawn(async move {
+        let served = tonic::transport::Server::builder()
+            .add_service(ArticleServiceServer::new(EchoArticles {
+                next: AtomicU64::new(1),
+            }))
+            .serve_with_incoming_shutdown(
+                tokio_stream::wrappers::TcpListenerStream::new(listener),
+                async move {
+                    let _ = signal.await;
+                },
+            )
+            .await;
+        if let Err(error) = served {
+            progress(format!("echo server: {error}"));
+        }
+    });
+    Ok((format!("http://{address}"), shutdown, handle))
+}
+
+/// Articles/s acknowledged (created) by `clients` concurrent unary submitters,
+/// each on its own connection, for `seconds`.
+async fn unary_rate(
+    url: &str,
+    clients: usize,
+    seconds: f64,
+    articles: &Arc<Articles>,
+) -> anyhow::Result<f64> {
+    let mut channels = Vec::with_capacity(clients);
+    for _ in 0..clients {
+        channels.push(connect(url).await?);
+    }
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs_f64(seconds);
+    let mut tasks = JoinSet::new();
+    for channel in channels {
+        let articles = Arc::clone(articles);
+        tasks.spawn(async move {
+            let mut client = ArticleServiceClient::new(channel);
+            let mut acknowledged = 0u64;
+            while Instant::now() < deadline {
+                let response = client
+                    .submit_article(text_request(articles.next_body()))
+                    .await?
+                    .into_inner();
+                if response.created {
+                    acknowledged += 1;
+                }
+            }
+            Ok::<u64, anyhow::Error>(acknowledged)
+        });
+    }
+    let mut total = 0u64;
+    while let Some(joined) = tasks.join_next().await {
+        total += joined??;
+    }
+    Ok(total as f64 / started.elapsed().as_secs_f64())
+}
+
+/// Articles/s acknowledged through SubmitArticles streams of `batch` articles, for `seconds`.
+async fn bulk_rate(
+    url: &str,
+    batch: usize,
+    seconds: f64,
+    articles: &Arc<Articles>,
+) -> anyhow::Result<f64> {
+    let mut client =
+        ArticleServiceClient::new(connect(url).await?).max_decoding_message_size(64 * 1024 * 1024);
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs_f64(seconds);
+    let mut acknowledged = 0u64;
+    while Instant::now() < deadline {
+        let requests: Vec<proto::SubmitArticleRequest> = (0..batch)
+            .map(|_| text_request(articles.next_body()))
+            .collect();
+        let response = client
+            .submit_articles(tokio_stream::iter(requests))
+            .await?
+            .into_inner();
+        acknowledged += response
+            .results
+            .iter()
+            .filter(|result| {
+                matches!(
+                    &result.outcome,
+                    Some(proto::submit_article_result::Outcome::Accepted(accepted)) if accepted.created
+                )
+            })
+            .count() as u64;
+    }
+    Ok(acknowledged as f64 / started.elapsed().as_secs_f64())
+}
+
+/// A fresh temporary data directory under the bench's temp root.
+fn temp_dir(settings: &Settings, label: &str) -> anyhow::Result<tempfile::TempDir> {
+    Ok(tempfile::Builder::new()
+        .prefix(&format!("dialogwatch-bench-{label}-"))
+        .tempdir_in(&settings.temp_root)?)
+}
+
+fn section_extract(settings: &Settings, corpus: &[(String, String)], rows: &mut Vec<Row>) {
+    let extractor = Extractor::new();
+    let texts: Vec<&str> = corpus.iter().map(|(_, text)| text.as_str()).collect();
+    let round_bytes = texts.iter().map(|text| text.len()).sum::<usize>() * settings.extract_repeat;
+    // Warm up (lazy tables, caches).
+    for text in &texts {
+        std::hint::black_box(extractor.extract(&ArticleInput {
+            text,
+            ..ArticleInput::default()
+        }));
+    }
+    let rates: Vec<f64> = (0..settings.rounds)
+        .map(|_| {
+            let started = Instant::now();
+            for _ in 0..settings.extract_repeat {
+                for text in &texts {
+                    std::hint::black_box(extractor.extract(&ArticleInput {
+                        text,
+                        ..ArticleInput::default()
+                    }));
+                }
+            }
+            round_bytes as f64 / started.elapsed().as_secs_f64() / 1e6
+        })
+        .collect();
+    let rate = median(&rates);
+    progress(format!(
+        "extract: {rate:.2} MB/s (rounds {})",
+        rates
+            .iter()
+            .map(|rate| format!("{rate:.2}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    // The store fingerprints every submitted article with the same normaliser
+    // (duplicate detection), under its writer lock: a bound on ingest.
+    let normalize_rates: Vec<f64> = (0..settings.rounds)
+        .map(|_| {
+            let started = Instant::now();
+            for _ in 0..settings.extract_repeat {
+                for text in &texts {
+                    std::hint::black_box(dialogwatch_worker::normalize::normalize(text));
+                }
+            }
+            round_bytes as f64 / started.elapsed().as_secs_f64() / 1e6
+        })
+        .collect();
+    let normalize_rate = median(&normalize_rates);
+    progress(format!("normalize: {normalize_rate:.2} MB/s"));
+    let peer = settings.peer_number("underthesea_mb_per_s");
+    let mode = settings
+        .peers
+        .get("underthesea_mode")
+        .cloned()
+        .unwrap_or_else(|| "not run".to_string());
+    let ratio = peer.filter(|peer| *peer > 0.0).map(|peer| rate / peer);
+    rows.push(
+        Row::new(
+            format!(
+                "Extraction, 1 core ({} dev articles × {})",
+                texts.len(),
+                settings.extract_repeat
+            ),
+            format!("{rate:.2} MB/s"),
+        )
+        .reference(match peer {
+            Some(peer) => format!("underthesea {mode}: {peer:.4} MB/s"),
+            None => "underthesea: not run (bench/run.sh)".to_string(),
+        })
+        .ratio(ratio)
+        .target("≥ 100× peer", ratio.map(|ratio| ratio >= 100.0)),
+    );
+    let average_bytes = round_bytes as f64 / (texts.len() * settings.extract_repeat) as f64;
+    rows.push(
+        Row::new(
+            "Normaliser alone (the store's duplicate fingerprint), 1 core",
+            format!("{normalize_rate:.2} MB/s"),
+        )
+        .reference(format!(
+            "≈ {} articles/s of {:.0} bytes",
+            thousands((normalize_rate * 1e6 / average_bytes).round() as u64),
+            average_bytes
+        ))
+        .target("(diagnostic)", None),
+    );
+}
+
+fn section_fsync(settings: &Settings, rows: &mut Vec<Row>) -> anyhow::Result<f64> {
+    let dir = temp_dir(settings, "fsync")?;
+    let body = [b'x'; 4096];
+    let mut rates = Vec::new();
+    for round in 0..settings.rounds {
+        let started = Instant::now();
+        let deadline = started + Duration::from_secs_f64(settings.seconds.min(2.0));
+        let mut written = 0u64;
+        while Instant::now() < deadline {
+            let path = dir.path().join(format!("{round}-{written}"));
+            let mut file = std::fs::File::create(&path)?;
+            file.write_all(&body)?;
+            file.sync_all()?;
+            written += 1;
+        }
+        rates.push(written as f64 / started.elapsed().as_secs_f64());
+    }
+    let rate = median(&rates);
+    progress(format!(
+        "fsync: {rate:.0}/s (rounds {})",
+        rounds_text(&rates)
+    ));
+    rows.push(
+        Row::new(
+            "fsync ceiling: create + write 4 KiB + fsync, one at a time",
+            per_second(rate),
+        )
+        .target("(reference)", None),
+    );
+    Ok(rate)
+}
+
+async fn section_ingest(
+    settings: &Settings,
+    articles: &Arc<Articles>,
+    fsync_rate: Option<f64>,
+    rows: &mut Vec<Row>,
+) -> anyhow::Result<()> {
+    let dir = temp_dir(settings, "ingest")?;
+    let server = RunningServer::start(dir.path(), 0, 16).await?;
+    let url = server.url();
+    let jetstream = settings.peer_number("jetstream_acked_per_s");
+    for clients in [1usize, 16, 64] {
+        let mut rates = Vec::new();
+        for _ in 0..settings.rounds {
+            rates.push(unary_rate(&url, clients, settings.seconds, articles).await?);
+        }
+        let rate = median(&rates);
+        progress(format!(
+            "ingest unary {clients} clients: {rate:.0}/s (rounds {})",
+            rounds_text(&rates)
+        ));
+        let metric = format!("Durable ingest, SubmitArticle, {clients} concurrent client(s)");
+        let row = match clients {
+            1 => Row::new(metric, per_second(rate))
+                .reference(fsync_rate.map_or_else(String::new, |fsync| {
+                    format!("fsync ceiling {}", per_second(fsync))
+                }))
+                .ratio(fsync_rate.map(|fsync| rate / fsync))
+                .target("—", None),
+            64 => Row::new(metric, per_second(rate))
+                .reference(match jetstream {
+                    Some(peer) => format!(
+                        "JetStream, {} publishers: {}",
+                        settings
+                            .peers
+                            .get("jetstream_publishers")
+                            .map_or("?", String::as_str),
+                        per_second(peer)
+                    ),
+                    None => "JetStream: not run (bench/run.sh)".to_string(),
+                })
+                .ratio(jetstream.map(|peer| rate / peer))
+                .target(
+                    "≥ 10,000/s and ≥ JetStream",
+                    Some(rate >= 10_000.0 && jetstream.is_none_or(|peer| rate >= peer)),
+                ),
+            _ => Row::new(metric, per_second(rate)).target("—", None),
+        };
+        rows.push(row);
+    }
+    let mut rates = Vec::new();
+    for _ in 0..settings.rounds {
+        rates.push(bulk_rate(&url, settings.bulk_batch, settings.seconds, articles).await?);
+    }
+    let rate = median(&rates);
+    progress(format!(
+        "ingest bulk: {rate:.0}/s (rounds {})",
+        rounds_text(&rates)
+    ));
+    rows.push(
+        Row::new(
+            format!(
+                "Durable ingest, SubmitArticles stream of {} articles",
+                settings.bulk_batch
+            ),
+            per_second(rate),
+        )
+        .target("≥ 50,000/s", Some(rate >= 50_000.0)),
+    );
+    server.stop().await?;
+    let used = disk_usage(dir.path());
+    let stored = articles.next.load(Ordering::Relaxed);
+    progress(format!(
+        "ingest: {stored} articles submitted so far, {used} bytes on disk in the ingest store"
+    ));
+    Ok(())
+}
+
+async fn section_grpc(
+    settings: &Settings,
+    articles: &Arc<Articles>,
+    rows: &mut Vec<Row>,
+) -> anyhow::Result<()> {
+    const CLIENTS: usize = 64;
+    let dir = temp_dir(settings, "grpc")?;
+    let server = RunningServer::start(dir.path(), 0, 16).await?;
+    let (echo_url, echo_shutdown, echo_handle) = start_echo().await?;
+    let mut echo_rates = Vec::new();
+    let mut submit_rates = Vec::new();
+    // Interleaved rounds, so load changes on the machine hit both alike.
+    for _ in 0..settings.rounds {
+        echo_rates.push(unary_rate(&echo_url, CLIENTS, settings.seconds, articles).await?);
+        submit_rates.push(unary_rate(&server.url(), CLIENTS, settings.seconds, articles).await?);
+    }
+    let _ = echo_shutdown.send(());
+    let _ = echo_handle.await;
+    server.stop().await?;
+    let echo = median(&echo_rates);
+    let submit = median(&submit_rates);
+    progress(format!(
+        "grpc: echo {echo:.0}/s (rounds {}), SubmitArticle {submit:.0}/s (rounds {})",
+        rounds_text(&echo_rates),
+        rounds_text(&submit_rates)
+    ));
+    let ratio = (echo > 0.0).then(|| submit / echo);
+    rows.push(
+        Row::new(
+            format!("gRPC overhead: durable SubmitArticle vs bare tonic echo, {CLIENTS} clients"),
+            per_second(submit),
+        )
+        .reference(format!("echo ArticleService: {}", per_second(echo)))
+        .ratio(ratio)
+        .target("≥ 0.7 of echo", ratio.map(|ratio| ratio >= 0.7)),
+    );
+    Ok(())
+}
+
+/// Collects, per article id, when a subscriber first saw a record sourced from it.
+async fn collect_arrivals(
+    mut stream: Streaming<proto::FeedEvent>,
+    expected: usize,
+    stop: CancellationToken,
+) -> Vec<(String, Instant)> {
+    let mut seen = HashSet::new();
+    let mut arrivals = Vec::with_capacity(expected);
+    while seen.len() < expected {
+        let next = tokio::select! {
+            next = stream.message() => next,
+            () = stop.cancelled() => break,
+        };
+        let Ok(Some(event)) = next else {
+            break;
+        };
+        let now = Instant::now();
+        let sources = event
+            .dialogue
+            .map(|record| record.sources)
+            .unwrap_or_default();
+        for source in sources {
+            if seen.insert(source.article_id.clone()) {
+                arrivals.push((source.article_id, now));
+            }
+        }
+    }
+    arrivals
+}
+
+/// Submits `total` template articles at `rate`/s on `channels`; returns (article id, send time).
+async fn submit_steadily(
+    channels: &[Channel],
+    template: &Arc<DialogueTemplate>,
+    first_number: u64,
+    total: u64,
+    rate: u64,
+) -> anyhow::Result<Vec<(String, Instant)>> {
+    let sent = Arc::new(Mutex::new(Vec::with_capacity(
+        usize::try_from(total).unwrap_or(0),
+    )));
+    let period = Duration::from_secs_f64(1.0 / rate as f64);
+    let started = tokio::time::Instant::now();
+    let mut tasks = JoinSet::new();
+    for index in 0..total {
+        tokio::time::sleep_until(started + period.mul_f64(index as f64)).await;
+        let channel = channels[usize::try_from(index).unwrap_or(0) % channels.len()].clone();
+        let template = Arc::clone(template);
+        let sent = Arc::clone(&sent);
+        tasks.spawn(async move {
+            let (text, _, _) = template.article(first_number + index);
+            let mut client = ArticleServiceClient::new(channel);
+            let send_time = Instant::now();
+            let response = client
+                .submit_article(text_request(text))
+                .await?
+                .into_inner();
+            if let Ok(mut sent) = sent.lock() {
+                sent.push((response.article_id, send_time));
+            }
+            Ok::<(), anyhow::Error>(())
+        });
+    }
+    while let Some(joined) = tasks.join_next().await {
+        joined??;
+    }
+    let offered = started.elapsed().as_secs_f64();
+    progress(format!(
+        "submitted {total} articles in {offered:.2} s ({:.0}/s offered)",
+        total as f64 / offered
+    ));
+    let sent = std::mem::take(&mut *sent.lock().map_err(|_| anyhow!("poisoned"))?);
+    Ok(sent)
+}
+
+/// Latencies from each send to each arrival of the same article id, sorted.
+fn latencies(sent: &[(String, Instant)], arrivals: &[(String, Instant)]) -> Vec<Duration> {
+    let sent_at: HashMap<&str, Instant> = sent
+        .iter()
+        .map(|(article_id, at)| (article_id.as_str(), *at))
+        .collect();
+    let mut latencies: Vec<Duration> = arrivals
+        .iter()
+        .filter_map(|(article_id, arrived)| {
+            sent_at
+                .get(article_id.as_str())
+                .map(|sent| arrived.saturating_duration_since(*sent))
+        })
+        .collect();
+    latencies.sort();
+    latencies
+}
+
+async fn section_end_to_end(
+    settings: &Settings,
+    template: &Arc<DialogueTemplate>,
+    rate: u64,
+    rows: &mut Vec<Row>,
+) -> anyhow::Result<()> {
+    let extractor = Extractor::new();
+    let checked = 40u64;
+    let good = template.check(&extractor, checked);
+    progress(format!(
+        "e2e: template check: {good}/{checked} generated articles extract to the expected partner and edition"
+    ));
+    let dir = temp_dir(settings, "e2e")?;
+    let workers = std::thread::available_parallelism().map_or(2, usize::from);
+    let server = RunningServer::start(dir.path(), workers, 16).await?;
+    let url = server.url();
+    let total = (rate as f64 * settings.e2e_seconds).round() as u64;
+    let mut watcher = DialogueServiceClient::new(connect(&url).await?);
+    let stream = watcher
+        .watch_dialogues(proto::WatchDialoguesRequest {
+            from_sequence: 0,
+            start_at_head: true,
+            filter: None,
+        })
+        .await?
+        .into_inner();
+    let stop = CancellationToken::new();
+    let collector = tokio::spawn(collect_arrivals(
+        stream,
+        usize::try_from(total).unwrap_or(usize::MAX),
+        stop.clone(),
+    ));
+    let mut channels = Vec::new();
+    for _ in 0..4 {
+        channels.push(connect(&url).await?);
+    }
+    let sent = submit_steadily(&channels, template, 0, total, rate).await?;
+    let drain = tokio::spawn({
+        let stop = stop.clone();
+        async move {
+            tokio::time::sleep(DRAIN_PATIENCE).await;
+            stop.cancel();
+        }
+    });
+    let arrivals = collector.await?;
+    drain.abort();
+    server.stop().await?;
+    let latencies = latencies(&sent, &arrivals);
+    let p50 = quantile(&latencies, 0.50);
+    let p99 = quantile(&latencies, 0.99);
+    progress(format!(
+        "e2e: {} of {total} records arrived; p50 {p50:?}, p99 {p99:?}, max {:?}",
+        latencies.len(),
+        latencies.last().copied().unwrap_or_default()
+    ));
+    let complete = latencies.len() as u64 == total;
+    rows.push(
+        Row::new(
+            format!(
+                "End to end submit → subscriber, {}/s for {} s, {workers} in-process workers: p50 / p99",
+                rate, settings.e2e_seconds
+            ),
+            format!("{} / {}", milliseconds(p50), milliseconds(p99)),
+        )
+        .reference(format!("{} of {total} records arrived", latencies.len()))
+        .target("p99 < 50 ms", Some(complete && p99 < Duration::from_millis(50))),
+    );
+    Ok(())
+}
+
+async fn section_fanout(
+    settings: &Settings,
+    template: &Arc<DialogueTemplate>,
+    rate: u64,
+    report_memory: bool,
+    rows: &mut Vec<Row>,
+) -> anyhow::Result<()> {
+    const STREAMS_PER_CONNECTION: usize = 100;
+    let subscribers = settings.fanout_subscribers;
+    let dir = temp_dir(settings, "fanout")?;
+    let workers = std::thread::available_parallelism().map_or(2, usize::from);
+    let server = ChildServer::start(dir.path(), workers, subscribers + 16).await?;
+    let url = server.url();
+    let connections = subscribers.div_ceil(STREAMS_PER_CONNECTION);
+    let mut channels = Vec::new();
+    for _ in 0..connections {
+        channels.push(connect(&url).await?);
+    }
+    // Let the server settle before the baseline.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let rss_before = server.status_kib("VmRSS");
+    let mut streams = Vec::with_capacity(subscribers);
+    for index in 0..subscribers {
+        let mut client = DialogueServiceClient::new(channels[index % connections].clone());
+        streams.push(
+            client
+                .watch_dialogues(proto::WatchDialoguesRequest {
+                    from_sequence: 0,
+                    start_at_head: true,
+                    filter: None,
+                })
+                .await?
+                .into_inner(),
+        );
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let rss_after = server.status_kib("VmRSS");
+    let per_subscriber_kib = match (rss_before, rss_after) {
+        (Some(before), Some(after)) => {
+            Some(after.saturating_sub(before) as f64 / subscribers as f64)
+        }
+        _ => None,
+    };
+    let total = (rate as f64 * settings.fanout_seconds).round() as u64;
+    let stop = CancellationToken::new();
+    let collectors: Vec<JoinHandle<Vec<(String, Instant)>>> = streams
+        .into_iter()
+        .map(|stream| {
+            tokio::spawn(collect_arrivals(
+                stream,
+                usize::try_from(total).unwrap_or(usize::MAX),
+                stop.clone(),
+            ))
+        })
+        .collect();
+    // Numbers far from the e2e section's, so the records are new here too (fresh store anyway).
+    let sent = submit_steadily(
+        &channels[..connections.min(4)],
+        template,
+        1_000_000,
+        total,
+        rate,
+    )
+    .await?;
+    let drain = tokio::spawn({
+        let stop = stop.clone();
+        async move {
+            tokio::time::sleep(DRAIN_PATIENCE).await;
+            stop.cancel();
+        }
+    });
+    let mut arrivals = Vec::new();
+    for collector in collectors {
+        arrivals.extend(collector.await?);
+    }
+    drain.abort();
+    server.stop().await?;
+    let latencies = latencies(&sent, &arrivals);
+    let expected = total * subscribers as u64;
+    let p50 = quantile(&latencies, 0.50);
+    let p99 = quantile(&latencies, 0.99);
+    progress(format!(
+        "fanout: {} of {expected} deliveries; p50 {p50:?}, p99 {p99:?}; RSS {rss_before:?} → {rss_after:?} KiB",
+        latencies.len()
+    ));
+    let complete = latencies.len() as u64 == expected;
+    rows.push(
+        Row::new(
+            format!(
+                "Fan-out to {subscribers} subscribers of `dialogwatch serve` ({workers} workers), {}/s for {} s: delivery p50 / p99",
+                rate, settings.fanout_seconds
+            ),
+            format!("{} / {}", milliseconds(p50), milliseconds(p99)),
+        )
+        .reference(format!("{} of {expected} deliveries", latencies.len()))
+        .target(
+            "p99 < 50 ms",
+            Some(complete && p99 < Duration::from_millis(50)),
+        ),
+    );
+    if report_memory {
+        rows.push(
+            Row::new(
+                "Memory per subscriber (`dialogwatch serve` RSS delta / subscribers)",
+                per_subscriber_kib.map_or_else(|| "n/a".to_string(), |kib| format!("{kib:.1} KiB")),
+            )
+            .target("—", None),
+        );
+    }
+    Ok(())
+}
+
+/// Builds a store of `events` articles, each completed with a distinct synthetic
+/// extraction (one CREATED feed event each), through the Store API.
+async fn populate(path: &Path, events: usize, articles: &Arc<Articles>) -> anyhow::Result<f64> {
+    const CHUNK: usize = 1000;
+    let store = Store::open(store_config(path)).await?;
+    let started = Instant::now();
+    let mut done = 0usize;
+    let mut reported = 0usize;
+    while done < events {
+        let count = CHUNK.min(events - done);
+        let batch: Vec<NewArticle> = (0..count)
+            .map(|_| NewArticle {
+                request_id: None,
+                content: articles.next_body(),
+                is_html: false,
+                url: None,
+                outlet: None,
+                published_at: None,
+                title: None,
+            })
+            .collect();
+        store.enqueue_batch(batch).await?;
+        let mut leased = Vec::with_capacity(count);
+        while leased.len() < count {
+            let more = store
+                .lease(100, Duration::from_secs(3600), Duration::from_secs(5))
+                .await?;
+            if more.is_empty() {
+                bail!("the queue ran dry after {} of {count} leases", leased.len());
+            }
+            leased.extend(more);
+        }
+        let first = done as u64;
+        let completions = futures_util::stream::iter(leased.into_iter().enumerate())
+            .map(|(offset, lease)| {
+                let store = store.clone();
+                async move {
+                    let article_id: ArticleId = lease.job.article_id.parse()?;
+                    store
+                        .complete(
+                            article_id,
+                            &lease.job.lease_id,
+                            synthetic_extraction(first + offset as u64),
+                        )
+                        .await?;
+                    Ok::<(), anyhow::Error>(())
+                }
+            })
+            .buffer_unordered(64)
+            .collect::<Vec<_>>()
+            .await;
+        for completion in completions {
+            completion?;
+        }
+        done += count;
+        if done - reported >= events / 10 || done == events {
+            reported = done;
+            progress(format!(
+                "catchup: populated {done}/{events} ({:.0}/s)",
+                done as f64 / started.elapsed().as_secs_f64()
+            ));
+        }
+    }
+    let rate = done as f64 / started.elapsed().as_secs_f64();
+    store.close().await?;
+    Ok(rate)
+}
+
+/// Records/s replayed to one subscriber from sequence 0 up to `head`.
+async fn replay(url: &str, head: u64) -> anyhow::Result<f64> {
+    let mut client =
+        DialogueServiceClient::new(connect(url).await?).max_decoding_message_size(64 * 1024 * 1024);
+    let started = Instant::now();
+    let mut stream = client
+        .watch_dialogues(proto::WatchDialoguesRequest {
+            from_sequence: 0,
+            start_at_head: false,
+            filter: None,
+        })
+        .await?
+        .into_inner();
+    let mut received = 0u64;
+    let mut last_sequence = 0u64;
+    while last_sequence < head {
+        let event = tokio::time::timeout(DRAIN_PATIENCE, stream.message())
+            .await
+            .map_err(|_| anyhow!("replay stalled at sequence {last_sequence} of {head}"))??
+            .ok_or_else(|| anyhow!("feed ended at sequence {last_sequence} of {head}"))?;
+        received += 1;
+        last_sequence = event.sequence;
+    }
+    Ok(received as f64 / started.elapsed().as_secs_f64())
+}
+
+async fn section_catchup(
+    settings: &Settings,
+    articles: &Arc<Articles>,
+    rows: &mut Vec<Row>,
+) -> anyhow::Result<()> {
+    let events = settings.catchup_events;
+    let dir = temp_dir(settings, "catchup")?;
+    progress(format!(
+        "catchup: populating {events} articles/records/feed events in {}",
+        dir.path().display()
+    ));
+    let populate_rate = populate(dir.path(), events, articles).await?;
+    let bytes = disk_usage(dir.path());
+    let per_article = bytes as f64 / events as f64;
+    progress(format!(
+        "catchup: {bytes} bytes on disk, {per_article:.0} per article (article ≈ {:.0} bytes of text)",
+        articles.average_bytes()
+    ));
+    let server = ChildServer::start(dir.path(), 0, 16).await?;
+    let url = server.url();
+    let idle_kib = server.status_kib("VmRSS");
+    let head = events as u64;
+    let mut rates = Vec::new();
+    for _ in 0..settings.rounds {
+        rates.push(replay(&url, head).await?);
+    }
+    let rate = median(&rates);
+    progress(format!(
+        "catchup: replay {rate:.0} records/s (rounds {})",
+        rounds_text(&rates)
+    ));
+    // Under load: a replay from 0 while 64 clients submit.
+    let peak_reset = server.reset_peak_rss();
+    let (load, replayed) = tokio::join!(
+        unary_rate(&url, 64, settings.seconds, articles),
+        replay(&url, head)
+    );
+    let load = load?;
+    let replayed = replayed?;
+    let peak_kib = server.status_kib("VmHWM");
+    progress(format!(
+        "catchup: under load: ingest {load:.0}/s with a replay at {replayed:.0}/s; server RSS idle {idle_kib:?} KiB, peak {peak_kib:?} KiB (reset: {peak_reset})"
+    ));
+    server.stop().await?;
+    let mebibytes = |kib: Option<u64>| {
+        kib.map_or_else(
+            || "n/a".to_string(),
+            |kib| format!("{:.0} MiB", kib as f64 / 1024.0),
+        )
+    };
+    rows.push(
+        Row::new(
+            format!(
+                "Catch-up replay from sequence 0, {} stored feed events (`dialogwatch serve`)",
+                thousands(head)
+            ),
+            format!("{} records/s", thousands(rate.round() as u64)),
+        )
+        .reference(format!("store built at {}", per_second(populate_rate)))
+        .target("≥ 200,000/s", Some(rate >= 200_000.0)),
+    );
+    rows.push(
+        Row::new(
+            format!(
+                "Peak RSS of `dialogwatch serve` holding {} articles, 64 clients submitting + a replay",
+                thousands(head)
+            ),
+            mebibytes(peak_kib),
+        )
+        .reference(format!(
+            "idle after open {}; ingest {} + replay {} records/s meanwhile{}",
+            mebibytes(idle_kib),
+            per_second(load),
+            thousands(replayed.round() as u64),
+            if peak_reset {
+                ""
+            } else {
+                " (peak not reset: since start)"
+            }
+        ))
+        .target("—", None),
+    );
+    rows.push(
+        Row::new(
+            "Disk per stored article (article + record + feed event, sled)",
+            format!("{} bytes", thousands(per_article.round() as u64)),
+        )
+        .reference(format!(
+            "article text ≈ {} bytes",
+            thousands(articles.average_bytes().round() as u64)
+        ))
+        .ratio(Some(per_article / articles.average_bytes()))
+        .target("—", None),
+    );
+    Ok(())
+}
+
+fn print_table(settings: &Settings, rows: &[Row], started: Instant) {
+    let sections: Vec<&str> = ALL_SECTIONS
+        .into_iter()
+        .filter(|section| settings.wants(section))
+        .collect();
+    println!();
+    println!("## dialogwatch service benchmarks");
+    println!();
+    println!(
+        "command: `BENCH_ROUNDS={} BENCH_SECONDS={} BENCH_CATCHUP_EVENTS={} cargo bench --bench service -- {}`",
+        settings.rounds,
+        settings.seconds,
+        settings.catchup_events,
+        sections.join(" ")
+    );
+    println!(
+        "peers: {}; temp dir: {}; {} rounds, medians; took {:.0} s",
+        settings
+            .peers_source
+            .as_ref()
+            .map_or_else(|| "not run".to_string(), |path| path.display().to_string()),
+        settings.temp_root.display(),
+        settings.rounds,
+        started.elapsed().as_secs_f64()
+    );
+    println!();
+    println!("| Metric | dialogwatch | Peer / ceiling | Ratio | Target | Met |");
+    println!("|---|---|---|---|---|---|");
+    for row in rows {
+        println!(
+            "| {} | {} | {} | {} | {} | {} |",
+            row.metric, row.value, row.reference, row.ratio, row.target, row.met
+        );
+    }
+}
+
+async fn run_sections(settings: &Settings) -> anyhow::Result<Vec<Row>> {
+    let corpus = dev_corpus()?;
+    let articles = Arc::new(Articles::new(
+        corpus.iter().map(|(_, text)| text.clone()).collect(),
+    ));
+    let mut rows = Vec::new();
+    if settings.wants("extract") {
+        section_extract(settings, &corpus, &mut rows);
+    }
+    let fsync_rate = if settings.wants("fsync") {
+        Some(section_fsync(settings, &mut rows)?)
+    } else {
+        None
+    };
+    if settings.wants("ingest") {
+        section_ingest(settings, &articles, fsync_rate, &mut rows).await?;
+    }
+    if settings.wants("grpc") {
+        section_grpc(settings, &articles, &mut rows).await?;
+    }
+    if settings.wants("e2e") || settings.wants("fanout") {
+        let template = Arc::new(DialogueTemplate::from_corpus(&corpus)?);
+        if settings.wants("e2e") {
+            for &rate in &settings.e2e_rates {
+                section_end_to_end(settings, &template, rate, &mut rows).await?;
+            }
+        }
+        if settings.wants("fanout") {
+            for (index, &rate) in settings.fanout_rates.iter().enumerate() {
+                section_fanout(settings, &template, rate, index == 0, &mut rows).await?;
+            }
+        }
+    }
+    if settings.wants("catchup") {
+        section_catchup(settings, &articles, &mut rows).await?;
+    }
+    Ok(rows)
+}
+
+fn main() -> anyhow::Result<()> {
+    let settings = Settings::from_environment()?;
+    let started = Instant::now();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let rows = runtime.block_on(run_sections(&settings))?;
+    print_table(&settings, &rows, started);
+    Ok(())
+}

@@ -9,7 +9,7 @@
 //! quan", "Tin mới", …) ends the article; a paragraph printed twice in a row
 //! (photo captions) kept once. Lines are joined with `\n`. Idempotent.
 
-use crate::normalize::normalize;
+use crate::normalize::{lowercase_keeping_offsets, normalize};
 
 /// The cleaned article.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,14 +69,22 @@ pub fn clean_article(raw: &str, is_html: bool) -> CleanedArticle {
         raw.to_string()
     };
     let normalized = normalize(&text);
+    // Lower-cased once for the whole text; a line's lower case is the same byte range.
+    let normalized_lower = lowercase_keeping_offsets(&normalized);
     let mut source_url = None;
     let mut kept: Vec<String> = Vec::new();
-    for line in normalized.split('\n') {
-        let line = line.trim();
+    let mut line_start = 0;
+    for raw_line in normalized.split('\n') {
+        let raw_start = line_start;
+        line_start += raw_line.len() + 1;
+        let line = raw_line.trim();
         if line.is_empty() {
             continue;
         }
-        let lower = line.to_lowercase();
+        let trimmed_start = raw_start + (raw_line.len() - raw_line.trim_start().len());
+        let lower = normalized_lower
+            .get(trimmed_start..trimmed_start + line.len())
+            .unwrap_or_default();
         let bare = lower.trim_end_matches([':', '.']).trim();
         if TRAILER_HEADINGS.contains(&bare) {
             break;
@@ -88,11 +96,11 @@ pub fn clean_article(raw: &str, is_html: bool) -> CleanedArticle {
         {
             continue;
         }
-        if let Some(url) = source_line_url(line) {
+        if let Some(url) = source_line_url(line, lower) {
             source_url.get_or_insert(url);
             continue;
         }
-        if is_byline(line, &lower) || is_file_name(line, &lower) {
+        if is_byline(line, lower) || is_file_name(line, lower) {
             continue;
         }
         let without_credit = if lower.contains("ảnh") || lower.contains("(nguồn") {
@@ -129,8 +137,7 @@ fn same_paragraph(left: &str, right: &str) -> bool {
 }
 
 /// "Nguồn VietnamNet: https://…", "Nguồn: https://…", "Theo https://…".
-fn source_line_url(line: &str) -> Option<String> {
-    let lower = line.to_lowercase();
+fn source_line_url(line: &str, lower: &str) -> Option<String> {
     if !(lower.starts_with("nguồn") || lower.starts_with("theo ")) {
         return None;
     }

@@ -2239,17 +2239,7 @@ struct Folder {
 
 /// Folds `text` keeping the word map.
 pub(crate) fn fold(text: &str) -> Folded {
-    let mut folder = Folder {
-        out: Folded {
-            text: String::with_capacity(text.len() + 8),
-            words: Vec::new(),
-        },
-        word: String::new(),
-        tone: None,
-        word_start: None,
-        word_end: 0,
-        gap: Gap::None,
-    };
+    let mut folder = Folder::new(text.len() + 8);
     for (index, character) in text.char_indices() {
         folder.push(index, character);
     }
@@ -2257,7 +2247,62 @@ pub(crate) fn fold(text: &str) -> Folded {
     folder.out
 }
 
+/// First code point past the table of [`folded_letters`].
+const FOLD_TABLE_END: u32 = 0x1F00;
+
+/// A precomposed letter folded: its lower-case letter with the vowel
+/// modifier kept (â, ă, ê, ô, ơ, ư, đ) and its tone, if any.
+#[derive(Debug, Clone, Copy)]
+struct FoldedLetter {
+    letter: char,
+    tone: Option<char>,
+}
+
+/// The folded form of every letter of U+0080..U+1F00 whose decomposition is a
+/// letter with marks (computed once by the general path of [`Folder::push`]);
+/// `None` for the others, which take the general path.
+fn folded_letters() -> &'static [Option<FoldedLetter>] {
+    static TABLE: std::sync::OnceLock<Vec<Option<FoldedLetter>>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        (0..FOLD_TABLE_END)
+            .map(|code| {
+                let character = char::from_u32(code)?;
+                if character.is_ascii() || unicode_normalization::char::is_combining_mark(character)
+                {
+                    return None;
+                }
+                let mut folder = Folder::new(4);
+                folder.push_general(0, character);
+                folder.finish_word();
+                let mut letters = folder.out.text.chars().skip(1);
+                let letter = letters.next()?;
+                let tone = letters.next();
+                if letters.next().is_some()
+                    || tone.is_some_and(|tone| !TONE_MARKERS.contains(&tone))
+                {
+                    return None;
+                }
+                Some(FoldedLetter { letter, tone })
+            })
+            .collect()
+    })
+}
+
 impl Folder {
+    fn new(capacity: usize) -> Self {
+        Folder {
+            out: Folded {
+                text: String::with_capacity(capacity),
+                words: Vec::new(),
+            },
+            word: String::new(),
+            tone: None,
+            word_start: None,
+            word_end: 0,
+            gap: Gap::None,
+        }
+    }
+
     fn push(&mut self, index: usize, character: char) {
         let end = index + character.len_utf8();
         if character.is_ascii() {
@@ -2268,6 +2313,22 @@ impl Folder {
             }
             return;
         }
+        let code = u32::from(character);
+        if code < FOLD_TABLE_END {
+            if let Some(Some(folded)) = folded_letters().get(code as usize) {
+                self.letter(index, end, folded.letter);
+                if folded.tone.is_some() {
+                    self.tone = folded.tone;
+                }
+                return;
+            }
+        }
+        self.push_general(index, character);
+    }
+
+    /// Any non-ASCII character: decomposed, lower-cased, marks applied one by one.
+    fn push_general(&mut self, index: usize, character: char) {
+        let end = index + character.len_utf8();
         if unicode_normalization::char::is_combining_mark(character) {
             self.mark(end, character);
             return;
@@ -2471,6 +2532,26 @@ mod tests {
                 let result = codes(&text);
                 assert_eq!(result, vec![country.code], "{name:?} in {text:?}");
             }
+        }
+    }
+
+    #[test]
+    fn the_letter_table_folds_like_the_general_path() {
+        for code in 0x80..FOLD_TABLE_END {
+            let Some(character) = char::from_u32(code) else {
+                continue;
+            };
+            let text = format!("x{character}n {character}");
+            let mut general = Folder::new(16);
+            for (index, each) in text.char_indices() {
+                if each.is_ascii() {
+                    general.push(index, each);
+                } else {
+                    general.push_general(index, each);
+                }
+            }
+            general.finish_word();
+            assert_eq!(fold(&text).text, general.out.text, "{character}");
         }
     }
 

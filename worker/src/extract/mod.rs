@@ -37,7 +37,7 @@ use crate::record::{
 };
 use lexicon::CueStrength;
 use std::collections::BTreeMap;
-use text::{clip, floor_boundary, PhraseMatcher, Sentences, TextView};
+use text::{clip, floor_boundary, MarkerSpans, PhraseGroups, Sentences, TextView};
 
 /// One article to extract.
 #[derive(Debug, Clone, Copy, Default)]
@@ -67,17 +67,70 @@ pub struct Explanation {
 #[derive(Debug)]
 pub struct Extractor {
     gazetteer: Gazetteer,
-    kinds: PhraseMatcher<(DialogueKind, CueStrength)>,
-    areas: PhraseMatcher<Area>,
-    topics: PhraseMatcher<Topic>,
-    documents: PhraseMatcher<crate::record::DocumentType>,
-    relationships: PhraseMatcher<Relationship>,
+    /// Event names, areas, topics, documents and relationship levels: one automaton.
+    cues: PhraseGroups<Cue>,
     people: people::PeopleFinder,
+    /// [`lexicon::REFERENCE_MARKERS`].
+    reference_markers: Option<aho_corasick::AhoCorasick>,
+    /// "asean".
+    asean_marker: Option<aho_corasick::AhoCorasick>,
 }
 
 impl Default for Extractor {
     fn default() -> Self {
         Extractor::new()
+    }
+}
+
+/// A cue phrase of [`lexicon`], by list.
+#[derive(Debug, Clone, Copy)]
+enum Cue {
+    Kind(DialogueKind, CueStrength),
+    Area(Area),
+    Topic(Topic),
+    Document(crate::record::DocumentType),
+    Relationship(Relationship),
+}
+
+/// Every cue phrase of one article, by list (one automaton pass).
+#[derive(Debug, Default)]
+struct CueHits {
+    kinds: Vec<(usize, usize, (DialogueKind, CueStrength))>,
+    areas: Vec<(usize, usize, Area)>,
+    topics: Vec<(usize, usize, Topic)>,
+    documents: Vec<(usize, usize, crate::record::DocumentType)>,
+    relationships: Vec<(usize, usize, Relationship)>,
+}
+
+impl CueHits {
+    fn find(cues: &PhraseGroups<Cue>, view: &TextView) -> Self {
+        let mut hits = CueHits::default();
+        for (start, end, cue) in cues.find(view).into_iter().flatten() {
+            match cue {
+                Cue::Kind(kind, strength) => hits.kinds.push((start, end, (kind, strength))),
+                Cue::Area(area) => hits.areas.push((start, end, area)),
+                Cue::Topic(topic) => hits.topics.push((start, end, topic)),
+                Cue::Document(document) => hits.documents.push((start, end, document)),
+                Cue::Relationship(level) => hits.relationships.push((start, end, level)),
+            }
+        }
+        hits
+    }
+}
+
+/// The sentences that report a referenced (past or other) event
+/// ([`lexicon::REFERENCE_MARKERS`]), found once per article.
+#[derive(Debug)]
+pub(crate) struct References<'s> {
+    sentences: &'s Sentences,
+    markers: MarkerSpans,
+}
+
+impl References<'_> {
+    /// True when the sentence containing `position` reports a referenced event.
+    pub(crate) fn at(&self, position: usize) -> bool {
+        let sentence = self.sentences.containing(position);
+        self.markers.any_within(sentence.0, sentence.1)
     }
 }
 
@@ -104,16 +157,31 @@ impl Extractor {
     pub fn new() -> Self {
         Extractor {
             gazetteer: Gazetteer::new(),
-            kinds: PhraseMatcher::new(
+            cues: PhraseGroups::new(vec![
                 lexicon::KIND_CUES
                     .iter()
-                    .map(|(phrase, kind, strength)| (*phrase, (*kind, *strength))),
-            ),
-            areas: PhraseMatcher::new(lexicon::AREA_CUES.iter().copied()),
-            topics: PhraseMatcher::new(lexicon::TOPIC_CUES.iter().copied()),
-            documents: PhraseMatcher::new(lexicon::DOCUMENT_CUES.iter().copied()),
-            relationships: PhraseMatcher::new(lexicon::RELATIONSHIP_CUES.iter().copied()),
+                    .map(|(phrase, kind, strength)| (*phrase, Cue::Kind(*kind, *strength)))
+                    .collect(),
+                lexicon::AREA_CUES
+                    .iter()
+                    .map(|(phrase, area)| (*phrase, Cue::Area(*area)))
+                    .collect(),
+                lexicon::TOPIC_CUES
+                    .iter()
+                    .map(|(phrase, topic)| (*phrase, Cue::Topic(*topic)))
+                    .collect(),
+                lexicon::DOCUMENT_CUES
+                    .iter()
+                    .map(|(phrase, document)| (*phrase, Cue::Document(*document)))
+                    .collect(),
+                lexicon::RELATIONSHIP_CUES
+                    .iter()
+                    .map(|(phrase, level)| (*phrase, Cue::Relationship(*level)))
+                    .collect(),
+            ]),
             people: people::PeopleFinder::new(),
+            reference_markers: text::marker_automaton(lexicon::REFERENCE_MARKERS),
+            asean_marker: text::marker_automaton(&["asean"]),
         }
     }
 
@@ -149,7 +217,17 @@ impl Extractor {
         }
         let view = TextView::new(text);
         let sentences = Sentences::split(text);
-        let frames = self.find_events(&view, &sentences);
+        let cue_hits = CueHits::find(&self.cues, &view);
+        let kind_hits = &cue_hits.kinds;
+        let references = References {
+            sentences: &sentences,
+            markers: self
+                .reference_markers
+                .as_ref()
+                .map(|automaton| MarkerSpans::find(automaton, &view.lower))
+                .unwrap_or_default(),
+        };
+        let frames = self.find_events(&view, &sentences, kind_hits, &references);
         if frames.is_empty() {
             return Extraction {
                 source_url: cleaned.source_url.clone(),
@@ -159,9 +237,16 @@ impl Extractor {
         let countries = self.gazetteer.find_all(text);
         let pairs = Gazetteer::pairs_among(text, &countries);
         let people = self.people.find(&view, &sentences, &countries);
+        let asean = self
+            .asean_marker
+            .as_ref()
+            .map(|automaton| MarkerSpans::find(automaton, &view.lower))
+            .unwrap_or_default();
         let dates = find_dates(text);
         let context_year = context_year(&view, &dates);
-        let relationship = self.relationship(&view);
+        let relationship = relationship(&cue_hits.relationships);
+        let (area_hits, topic_hits, document_hits) =
+            (&cue_hits.areas, &cue_hits.topics, &cue_hits.documents);
 
         let mut events = Vec::new();
         let mut online = Vec::new();
@@ -169,7 +254,15 @@ impl Extractor {
         for (index, frame) in frames.iter().enumerate() {
             let mut evidence = Vec::new();
             let partner = self
-                .partner(text, &view, &sentences, frame, &countries, &pairs)
+                .partner(
+                    &view,
+                    &sentences,
+                    frame,
+                    &countries,
+                    &pairs,
+                    &references,
+                    &asean,
+                )
                 .or(primary_partner);
             let Some((country, partner_start, partner_end)) = partner else {
                 continue;
@@ -179,12 +272,18 @@ impl Extractor {
             }
             evidence.push(evidence_for("kind", text, frame.hit.start, frame.hit.end));
             evidence.push(evidence_for("partner", text, partner_start, partner_end));
-            let (edition, previous) =
-                self.edition(text, &view, &sentences, frame, &dates, &mut evidence);
-            let date = event_date(
+            let (edition, previous) = edition(
                 text,
                 &view,
                 &sentences,
+                frame,
+                kind_hits,
+                &dates,
+                &mut evidence,
+            );
+            let date = event_date(
+                text,
+                &references,
                 frame,
                 &dates,
                 context_year,
@@ -198,7 +297,7 @@ impl Extractor {
                 &sentences,
                 frame,
                 country.code,
-                &self.gazetteer,
+                &countries,
                 &mut evidence,
             );
             online.push(is_online(&view, &sentences, frame));
@@ -211,13 +310,14 @@ impl Extractor {
                 frame,
                 &sentences,
                 &view,
+                &references,
                 country.code,
                 text,
                 &mut evidence,
             );
-            let documents = self.documents(text, &view, &sentences, frame, &mut evidence);
-            let areas = self.areas(text, &view, frame, &mut evidence);
-            let topics = self.topics(text, &view, frame, &mut evidence);
+            let documents = documents(text, &view, &sentences, frame, document_hits, &mut evidence);
+            let areas = areas(text, &view, frame, area_hits, &mut evidence);
+            let topics = topics(text, frame, topic_hits, &mut evidence);
             events.push(DialogueEvent {
                 primary: events.is_empty(),
                 kind: frame.kind,
@@ -286,11 +386,16 @@ impl Extractor {
     }
 
     /// The events of the article: the primary one and any later one of another kind.
-    fn find_events(&self, view: &TextView, sentences: &Sentences) -> Vec<EventFrame> {
-        let mut hits: Vec<KindHit> = self
-            .kinds
-            .find(view)
-            .into_iter()
+    fn find_events(
+        &self,
+        view: &TextView,
+        sentences: &Sentences,
+        kind_hits: &[(usize, usize, (DialogueKind, CueStrength))],
+        references: &References,
+    ) -> Vec<EventFrame> {
+        let mut hits: Vec<KindHit> = kind_hits
+            .iter()
+            .copied()
             .map(|(start, end, (kind, strength))| KindHit {
                 start,
                 end,
@@ -342,11 +447,8 @@ impl Extractor {
                 continue;
             }
             let sentence = sentences.containing(hit.start);
-            let sentence_text = &view.lower[sentence.0..sentence.1];
             let has_actor = self.people.sentence_has_person(view, sentence);
-            let referenced = lexicon::REFERENCE_MARKERS
-                .iter()
-                .any(|marker| sentence_text.contains(marker));
+            let referenced = references.at(hit.start);
             if !has_actor || referenced {
                 continue;
             }
@@ -364,14 +466,16 @@ impl Extractor {
     }
 
     /// The partner of an event: the country that wins a vote weighted by syntax.
+    #[allow(clippy::too_many_arguments)]
     fn partner(
         &self,
-        text: &str,
         view: &TextView,
         sentences: &Sentences,
         frame: &EventFrame,
         countries: &[CountryMention],
         pairs: &[crate::gazetteer::CountryPair],
+        references: &References,
+        asean: &MarkerSpans,
     ) -> Option<(&'static crate::gazetteer::Country, usize, usize)> {
         let mut votes: BTreeMap<
             &'static str,
@@ -423,13 +527,9 @@ impl Extractor {
             .any(|word| before.ends_with(word));
             let in_event_sentence =
                 mention.start >= event_sentence.0 && mention.start < event_sentence.1;
-            let referenced = {
+            let referenced = references.at(mention.start) || {
                 let sentence = sentences.containing(mention.start);
-                let sentence_text = &view.lower[sentence.0..sentence.1];
-                lexicon::REFERENCE_MARKERS
-                    .iter()
-                    .any(|marker| sentence_text.contains(marker))
-                    || sentence_text.contains("asean")
+                asean.any_within(sentence.0, sentence.1)
             };
             let mut weight: u32 = if inside { 2 } else { 1 };
             if owner {
@@ -443,203 +543,199 @@ impl Extractor {
             }
             vote(mention, weight);
         }
-        let _ = text;
         votes
             .into_values()
             .max_by(|left, right| left.0.cmp(&right.0).then(right.1.cmp(&left.1)))
             .map(|(_, start, end, country)| (country, start, end))
     }
+}
 
-    /// The edition of the event's mechanism, and an earlier one it cites.
-    fn edition(
-        &self,
-        text: &str,
-        view: &TextView,
-        sentences: &Sentences,
-        frame: &EventFrame,
-        dates: &[DateMention],
-        evidence: &mut Vec<Evidence>,
-    ) -> (Option<u32>, Option<PreviousEdition>) {
-        let mut current: Vec<(u32, usize, usize)> = Vec::new();
-        let mut cited: Vec<(u32, usize, usize)> = Vec::new();
-        for (start, end, (kind, strength)) in self.kinds.find(view) {
-            if kind != frame.kind || strength != CueStrength::Named {
-                continue;
-            }
-            let sentence = sentences.containing(start);
-            let window = clip(&view.lower, end, (end + 90).min(sentence.1));
-            let Some(offset) = window.find("lần thứ ") else {
-                continue;
-            };
-            let between = &window[..offset];
-            let foreign_noun = ["hội nghị", "nhóm", "triển lãm", "diễn đàn", "(", ";", "."]
-                .iter()
-                .any(|noun| between.contains(noun));
-            if foreign_noun {
-                continue;
-            }
-            let number_start = end + offset + "lần thứ ".len();
-            let Some((number, length)) = parse_number_prefix(&text[number_start..]) else {
-                continue;
-            };
-            let before = &view.lower[sentence.0..start];
-            let is_cited = before.contains("kể từ")
-                || before.ends_with("tại ")
-                || before.contains("lần trước")
-                || before.contains("trước đó");
-            let span = (number, end + offset, number_start + length);
-            if is_cited {
-                cited.push(span);
-            } else {
-                current.push(span);
-            }
+/// The edition of the event's mechanism, and an earlier one it cites.
+fn edition(
+    text: &str,
+    view: &TextView,
+    sentences: &Sentences,
+    frame: &EventFrame,
+    kind_hits: &[(usize, usize, (DialogueKind, CueStrength))],
+    dates: &[DateMention],
+    evidence: &mut Vec<Evidence>,
+) -> (Option<u32>, Option<PreviousEdition>) {
+    let mut current: Vec<(u32, usize, usize)> = Vec::new();
+    let mut cited: Vec<(u32, usize, usize)> = Vec::new();
+    for &(start, end, (kind, strength)) in kind_hits {
+        if kind != frame.kind || strength != CueStrength::Named {
+            continue;
         }
-        let edition = current.first().copied();
-        if let Some((_, start, end)) = edition {
-            evidence.push(evidence_for("edition", text, start, end));
-        }
-        let previous = cited
+        let sentence = sentences.containing(start);
+        let window = clip(&view.lower, end, (end + 90).min(sentence.1));
+        let Some(offset) = window.find("lần thứ ") else {
+            continue;
+        };
+        let between = &window[..offset];
+        let foreign_noun = ["hội nghị", "nhóm", "triển lãm", "diễn đàn", "(", ";", "."]
             .iter()
-            .find(|(number, _, _)| edition.is_none_or(|(current, _, _)| number < &current))
-            .map(|(number, start, end)| {
-                let date = dates
-                    .iter()
-                    .find(|date| date.start >= *end && date.start <= end + 12)
-                    .and_then(DateMention::partial_date);
-                evidence.push(evidence_for("previous", text, *start, *end));
-                PreviousEdition {
-                    edition: Some(*number),
-                    date,
-                }
-            });
-        (edition.map(|(number, _, _)| number), previous)
+            .any(|noun| between.contains(noun));
+        if foreign_noun {
+            continue;
+        }
+        let number_start = end + offset + "lần thứ ".len();
+        let Some((number, length)) = parse_number_prefix(&text[number_start..]) else {
+            continue;
+        };
+        let before = &view.lower[sentence.0..start];
+        let is_cited = before.contains("kể từ")
+            || before.ends_with("tại ")
+            || before.contains("lần trước")
+            || before.contains("trước đó");
+        let span = (number, end + offset, number_start + length);
+        if is_cited {
+            cited.push(span);
+        } else {
+            current.push(span);
+        }
     }
-
-    /// The highest relationship level stated, with its span.
-    fn relationship(&self, view: &TextView) -> Option<(Relationship, usize, usize)> {
-        self.relationships
-            .find(view)
-            .into_iter()
-            .min_by_key(|(start, _, level)| (relationship_rank(*level), *start))
-            .map(|(start, end, level)| (level, start, end))
+    let edition = current.first().copied();
+    if let Some((_, start, end)) = edition {
+        evidence.push(evidence_for("edition", text, start, end));
     }
+    let previous = cited
+        .iter()
+        .find(|(number, _, _)| edition.is_none_or(|(current, _, _)| number < &current))
+        .map(|(number, start, end)| {
+            let date = dates
+                .iter()
+                .find(|date| date.start >= *end && date.start <= end + 12)
+                .and_then(DateMention::partial_date);
+            evidence.push(evidence_for("previous", text, *start, *end));
+            PreviousEdition {
+                edition: Some(*number),
+                date,
+            }
+        });
+    (edition.map(|(number, _, _)| number), previous)
+}
 
-    fn documents(
-        &self,
-        text: &str,
-        view: &TextView,
-        sentences: &Sentences,
-        frame: &EventFrame,
-        evidence: &mut Vec<Evidence>,
-    ) -> Vec<Document> {
-        let mut documents: Vec<Document> = Vec::new();
-        for (start, end, document_type) in self.documents.find(view) {
-            if start < frame.passage_start || start >= frame.passage_end {
-                continue;
-            }
-            let sentence = sentences.containing(start);
-            let before = &view.lower[sentence.0..start];
-            let after = &view.lower[end..sentence.1];
-            let signed_before = text::has_word(before, "ký") || text::has_word(before, "ký kết");
-            let referenced = before.contains("đã ký")
-                || before.contains("kể từ")
-                || before.contains("các văn bản")
-                || after.trim_start().starts_with("đã ký")
-                || after.contains("(ký")
-                || after.contains("ký năm")
-                || after.contains("ký tháng")
-                || after.contains("ký ngày")
-                || after.contains("đã ký")
-                || after.contains("đã được ký");
-            let signed = signed_before && !referenced;
-            let title_end = after
-                .find([',', ';', '(', '.'])
-                .map_or(sentence.1, |offset| end + offset)
-                .min(floor_boundary(text, end + 160));
-            let title = text
-                .get(start..title_end)
-                .map(|title| title.trim().to_string());
-            let document = Document {
-                document_type,
-                title: title.filter(|title| title.chars().count() > 3),
-                signed_at_event: signed,
-            };
-            if documents.iter().any(|known| {
-                known.document_type == document.document_type
-                    && known.signed_at_event == document.signed_at_event
-            }) {
-                continue;
-            }
+fn documents(
+    text: &str,
+    view: &TextView,
+    sentences: &Sentences,
+    frame: &EventFrame,
+    document_hits: &[(usize, usize, crate::record::DocumentType)],
+    evidence: &mut Vec<Evidence>,
+) -> Vec<Document> {
+    let mut documents: Vec<Document> = Vec::new();
+    for &(start, end, document_type) in document_hits {
+        if start < frame.passage_start || start >= frame.passage_end {
+            continue;
+        }
+        let sentence = sentences.containing(start);
+        let before = &view.lower[sentence.0..start];
+        let after = &view.lower[end..sentence.1];
+        let signed_before = text::has_word(before, "ký") || text::has_word(before, "ký kết");
+        let referenced = before.contains("đã ký")
+            || before.contains("kể từ")
+            || before.contains("các văn bản")
+            || after.trim_start().starts_with("đã ký")
+            || after.contains("(ký")
+            || after.contains("ký năm")
+            || after.contains("ký tháng")
+            || after.contains("ký ngày")
+            || after.contains("đã ký")
+            || after.contains("đã được ký");
+        let signed = signed_before && !referenced;
+        let title_end = after
+            .find([',', ';', '(', '.'])
+            .map_or(sentence.1, |offset| end + offset)
+            .min(floor_boundary(text, end + 160));
+        let title = text
+            .get(start..title_end)
+            .map(|title| title.trim().to_string());
+        let document = Document {
+            document_type,
+            title: title.filter(|title| title.chars().count() > 3),
+            signed_at_event: signed,
+        };
+        if documents.iter().any(|known| {
+            known.document_type == document.document_type
+                && known.signed_at_event == document.signed_at_event
+        }) {
+            continue;
+        }
+        evidence.push(evidence_for(
+            &format!("documents[{}]", documents.len()),
+            text,
+            start,
+            title_end.max(end),
+        ));
+        documents.push(document);
+    }
+    documents
+}
+
+fn areas(
+    text: &str,
+    view: &TextView,
+    frame: &EventFrame,
+    area_hits: &[(usize, usize, Area)],
+    evidence: &mut Vec<Evidence>,
+) -> Vec<Area> {
+    let mut found: Vec<Area> = Vec::new();
+    for &(start, end, area) in area_hits {
+        if start < frame.passage_start || start >= frame.passage_end {
+            continue;
+        }
+        if text::inside_institution_name(text, start) {
+            continue;
+        }
+        if area == Area::MultilateralCooperation
+            && view.lower[end..].trim_start().starts_with("hóa")
+        {
+            continue;
+        }
+        if !found.contains(&area) {
+            found.push(area);
             evidence.push(evidence_for(
-                &format!("documents[{}]", documents.len()),
+                &format!("areas.{}", area.as_str()),
                 text,
                 start,
-                title_end.max(end),
+                end,
             ));
-            documents.push(document);
         }
-        documents
     }
+    found.sort_by_key(|area| area.as_str());
+    found
+}
 
-    fn areas(
-        &self,
-        text: &str,
-        view: &TextView,
-        frame: &EventFrame,
-        evidence: &mut Vec<Evidence>,
-    ) -> Vec<Area> {
-        let mut found: Vec<Area> = Vec::new();
-        for (start, end, area) in self.areas.find(view) {
-            if start < frame.passage_start || start >= frame.passage_end {
-                continue;
-            }
-            if text::inside_institution_name(text, start) {
-                continue;
-            }
-            if area == Area::MultilateralCooperation
-                && view.lower[end..].trim_start().starts_with("hóa")
-            {
-                continue;
-            }
-            if !found.contains(&area) {
-                found.push(area);
-                evidence.push(evidence_for(
-                    &format!("areas.{}", area.as_str()),
-                    text,
-                    start,
-                    end,
-                ));
-            }
+fn topics(
+    text: &str,
+    frame: &EventFrame,
+    topic_hits: &[(usize, usize, Topic)],
+    evidence: &mut Vec<Evidence>,
+) -> Vec<Topic> {
+    let mut found: Vec<Topic> = Vec::new();
+    for &(start, end, topic) in topic_hits {
+        if start < frame.passage_start || start >= frame.passage_end {
+            continue;
         }
-        found.sort_by_key(|area| area.as_str());
-        found
-    }
-
-    fn topics(
-        &self,
-        text: &str,
-        view: &TextView,
-        frame: &EventFrame,
-        evidence: &mut Vec<Evidence>,
-    ) -> Vec<Topic> {
-        let mut found: Vec<Topic> = Vec::new();
-        for (start, end, topic) in self.topics.find(view) {
-            if start < frame.passage_start || start >= frame.passage_end {
-                continue;
-            }
-            if !found.contains(&topic) {
-                found.push(topic);
-                evidence.push(evidence_for(
-                    &format!("topics.{}", topic.as_str()),
-                    text,
-                    start,
-                    end,
-                ));
-            }
+        if !found.contains(&topic) {
+            found.push(topic);
+            evidence.push(evidence_for(
+                &format!("topics.{}", topic.as_str()),
+                text,
+                start,
+                end,
+            ));
         }
-        found.sort_by_key(|topic| topic.as_str());
-        found
     }
+    found.sort_by_key(|topic| topic.as_str());
+    found
+}
+/// The highest relationship level stated, with its span.
+fn relationship(hits: &[(usize, usize, Relationship)]) -> Option<(Relationship, usize, usize)> {
+    hits.iter()
+        .copied()
+        .min_by_key(|(start, _, level)| (relationship_rank(*level), *start))
+        .map(|(start, end, level)| (level, start, end))
 }
 
 fn relationship_rank(level: Relationship) -> u8 {
@@ -717,8 +813,7 @@ fn context_year(view: &TextView, dates: &[DateMention]) -> Option<(i32, usize, u
 #[allow(clippy::too_many_arguments)]
 fn event_date(
     text: &str,
-    view: &TextView,
-    sentences: &Sentences,
+    references: &References,
     frame: &EventFrame,
     dates: &[DateMention],
     context_year: Option<(i32, usize, usize)>,
@@ -742,13 +837,7 @@ fn event_date(
                         crate::dates::CueWord::Day | crate::dates::CueWord::Today
                     )
             })
-            && {
-                let sentence = sentences.containing(date.start);
-                let sentence_text = &view.lower[sentence.0..sentence.1];
-                !lexicon::REFERENCE_MARKERS
-                    .iter()
-                    .any(|marker| sentence_text.contains(marker))
-            }
+            && !references.at(date.start)
     });
     if let Some(date) = candidate {
         let (day, month) = (date.date.day?, date.date.month?);
@@ -788,7 +877,7 @@ fn location(
     sentences: &Sentences,
     frame: &EventFrame,
     partner_code: &'static str,
-    gazetteer: &Gazetteer,
+    countries: &[CountryMention],
     evidence: &mut Vec<Evidence>,
 ) -> Location {
     let passage = &view.lower[frame.passage_start..frame.passage_end];
@@ -812,10 +901,10 @@ fn location(
     if let Some(offset) = passage.find("trụ sở bộ quốc phòng") {
         let start = frame.passage_start + offset;
         let end = start + "trụ sở bộ quốc phòng".len();
-        let following = gazetteer.find_all(clip(text, end, end + 40));
-        let owner = following
-            .first()
-            .filter(|mention| mention.start <= 1)
+        let owner = countries
+            .iter()
+            .find(|mention| mention.start >= end)
+            .filter(|mention| mention.start <= end + 1)
             .map(|mention| mention.country.code);
         location.venue = Some("Trụ sở Bộ Quốc phòng".to_string());
         match owner {
@@ -872,15 +961,13 @@ fn location(
         }
     }
     // "tại Singapore": a country named as the place in the lede.
-    for mention in gazetteer.find_all(&text[frame.passage_start..lede_end]) {
-        let start = frame.passage_start + mention.start;
+    let in_lede = countries
+        .iter()
+        .filter(|mention| mention.start >= frame.passage_start && mention.end <= lede_end);
+    for mention in in_lede {
+        let start = mention.start;
         if view.lower[..start].trim_end().ends_with("tại") {
-            evidence.push(evidence_for(
-                "location",
-                text,
-                start,
-                frame.passage_start + mention.end,
-            ));
+            evidence.push(evidence_for("location", text, start, mention.end));
             return Location {
                 country: Some(mention.country.code.to_string()),
                 city: None,
@@ -893,8 +980,10 @@ fn location(
         if let Some(offset) = passage.find(marker) {
             let start = frame.passage_start + offset;
             let sentence = sentences.containing(start);
-            let hosts = gazetteer.find_all(&text[start..sentence.1]);
-            let host = hosts.first().map_or("VN", |mention| mention.country.code);
+            let host = countries
+                .iter()
+                .find(|mention| mention.start >= start && mention.end <= sentence.1)
+                .map_or("VN", |mention| mention.country.code);
             evidence.push(evidence_for("location", text, start, start + marker.len()));
             return Location {
                 country: Some(host.to_string()),
@@ -934,9 +1023,10 @@ fn evidence_for(field: &str, text: &str, start: usize, end: usize) -> Evidence {
     }
 }
 
-/// Converts byte spans to character spans of `text`.
+/// Converts byte spans to character spans of `text` (one pass over the text
+/// for all of them, not one per span).
 fn to_char_offsets(text: &str, evidence: Vec<Evidence>) -> Vec<Evidence> {
-    evidence
+    let valid: Vec<Evidence> = evidence
         .into_iter()
         .filter(|item| {
             text.is_char_boundary(item.start)
@@ -944,9 +1034,34 @@ fn to_char_offsets(text: &str, evidence: Vec<Evidence>) -> Vec<Evidence> {
                 && item.start <= item.end
                 && item.end <= text.len()
         })
+        .collect();
+    let mut offsets: Vec<usize> = valid
+        .iter()
+        .flat_map(|item| [item.start, item.end])
+        .collect();
+    offsets.sort_unstable();
+    offsets.dedup();
+    let mut characters_before = Vec::with_capacity(offsets.len());
+    let (mut byte_position, mut characters) = (0, 0);
+    for &offset in &offsets {
+        characters += text
+            .get(byte_position..offset)
+            .map_or(0, |part| part.chars().count());
+        byte_position = offset;
+        characters_before.push(characters);
+    }
+    let to_characters = |byte: usize| {
+        offsets
+            .binary_search(&byte)
+            .ok()
+            .and_then(|index| characters_before.get(index).copied())
+            .unwrap_or_default()
+    };
+    valid
+        .into_iter()
         .map(|item| Evidence {
-            start: text[..item.start].chars().count(),
-            end: text[..item.end].chars().count(),
+            start: to_characters(item.start),
+            end: to_characters(item.end),
             ..item
         })
         .collect()

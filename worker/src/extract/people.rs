@@ -428,22 +428,18 @@ fn looks_vietnamese(name: &str) -> bool {
 }
 
 /// The participants of one event.
+#[allow(clippy::too_many_arguments)]
 pub fn participants(
     people: &[PersonMention],
     frame: &EventFrame,
     sentences: &Sentences,
     view: &TextView,
+    references: &super::References,
     partner: &'static str,
     text: &str,
     evidence: &mut Vec<Evidence>,
 ) -> Vec<Participant> {
-    let in_reference = |mention: &PersonMention| {
-        let sentence = sentences.containing(mention.start);
-        let sentence_text = &view.lower[sentence.0..sentence.1];
-        lexicon::REFERENCE_MARKERS
-            .iter()
-            .any(|marker| sentence_text.contains(marker))
-    };
+    let in_reference = |mention: &PersonMention| references.at(mention.start);
     let mut order: Vec<String> = Vec::new();
     let mut chosen: Vec<(Participant, usize, usize)> = Vec::new();
     for mention in people {

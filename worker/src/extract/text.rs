@@ -15,25 +15,16 @@ pub struct TextView<'a> {
 impl<'a> TextView<'a> {
     /// Builds the view.
     pub fn new(original: &'a str) -> Self {
-        let mut lower = String::with_capacity(original.len());
-        for character in original.chars() {
-            if character.is_ascii() {
-                lower.push(character.to_ascii_lowercase());
-                continue;
-            }
-            let mut lowered = character.to_lowercase();
-            match (lowered.next(), lowered.next()) {
-                (Some(single), None) if single.len_utf8() == character.len_utf8() => {
-                    lower.push(single)
-                }
-                _ => lower.push(character),
-            }
+        TextView {
+            original,
+            lower: crate::normalize::lowercase_keeping_offsets(original),
         }
-        TextView { original, lower }
     }
 }
 
-/// Finds phrases (given in lower case) on word boundaries of a [`TextView`].
+/// Finds phrases (given in lower case) on word boundaries of a [`TextView`]
+/// (the reference semantics of [`PhraseGroups`], one list at a time).
+#[cfg(test)]
 #[derive(Debug)]
 pub struct PhraseMatcher<T> {
     automaton: Option<AhoCorasick>,
@@ -41,6 +32,7 @@ pub struct PhraseMatcher<T> {
     acronyms: Vec<bool>,
 }
 
+#[cfg(test)]
 impl<T: Copy> PhraseMatcher<T> {
     /// Compiles the phrases once.
     pub fn new<'p>(phrases: impl IntoIterator<Item = (&'p str, T)>) -> Self {
@@ -48,12 +40,7 @@ impl<T: Copy> PhraseMatcher<T> {
             .into_iter()
             .map(|(phrase, value)| (crate::normalize::normalize(phrase).to_lowercase(), value))
             .unzip();
-        let acronyms = patterns
-            .iter()
-            .map(|pattern| {
-                pattern.len() <= 5 && pattern.bytes().all(|byte| byte.is_ascii_alphanumeric())
-            })
-            .collect();
+        let acronyms = patterns.iter().map(|pattern| is_acronym(pattern)).collect();
         let automaton = AhoCorasickBuilder::new()
             .match_kind(MatchKind::LeftmostLongest)
             .build(&patterns)
@@ -92,6 +79,96 @@ impl<T: Copy> PhraseMatcher<T> {
             })
             .collect()
     }
+}
+
+/// Several phrase lists searched in one pass: every list keeps the
+/// leftmost-longest, word-boundary semantics of [`PhraseMatcher`] on its own
+/// (a phrase of one list never hides a phrase of another).
+#[derive(Debug)]
+pub struct PhraseGroups<T> {
+    automaton: Option<AhoCorasick>,
+    values: Vec<T>,
+    groups: Vec<usize>,
+    acronyms: Vec<bool>,
+    group_count: usize,
+}
+
+impl<T: Copy> PhraseGroups<T> {
+    /// Compiles the lists once; list `i` of `lists` is group `i` of [`PhraseGroups::find`].
+    pub fn new<'p>(lists: Vec<Vec<(&'p str, T)>>) -> Self {
+        let group_count = lists.len();
+        let mut patterns = Vec::new();
+        let mut values = Vec::new();
+        let mut groups = Vec::new();
+        for (group, list) in lists.into_iter().enumerate() {
+            for (phrase, value) in list {
+                patterns.push(crate::normalize::normalize(phrase).to_lowercase());
+                values.push(value);
+                groups.push(group);
+            }
+        }
+        let acronyms = patterns.iter().map(|pattern| is_acronym(pattern)).collect();
+        let automaton = AhoCorasickBuilder::new()
+            .match_kind(MatchKind::Standard)
+            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+            .build(&patterns)
+            .ok();
+        PhraseGroups {
+            automaton,
+            values,
+            groups,
+            acronyms,
+            group_count,
+        }
+    }
+
+    /// Per group, every non-overlapping match on word boundaries: (start, end, value).
+    pub fn find(&self, view: &TextView) -> Vec<Vec<(usize, usize, T)>> {
+        let mut found: Vec<Vec<(usize, usize, T)>> = vec![Vec::new(); self.group_count];
+        let Some(automaton) = &self.automaton else {
+            return found;
+        };
+        // Every occurrence, then per group the leftmost-longest selection.
+        let mut all: Vec<(usize, usize, usize)> = automaton
+            .find_overlapping_iter(&view.lower)
+            .map(|hit| (hit.start(), hit.end(), hit.pattern().as_usize()))
+            .collect();
+        all.sort_unstable_by(|left, right| left.0.cmp(&right.0).then(right.1.cmp(&left.1)));
+        let mut covered_up_to = vec![0usize; self.group_count];
+        for (start, end, pattern) in all {
+            let Some(&group) = self.groups.get(pattern) else {
+                continue;
+            };
+            let Some(covered) = covered_up_to.get_mut(group) else {
+                continue;
+            };
+            if start < *covered {
+                continue;
+            }
+            *covered = end;
+            if !is_word_boundary(&view.lower, start, end) {
+                continue;
+            }
+            let acronym = self.acronyms.get(pattern).copied().unwrap_or(false);
+            if acronym
+                && !view
+                    .original
+                    .get(start..end)
+                    .is_some_and(|written| written.chars().all(|c| !c.is_lowercase()))
+            {
+                continue;
+            }
+            if let (Some(value), Some(list)) = (self.values.get(pattern), found.get_mut(group)) {
+                list.push((start, end, *value));
+            }
+        }
+        found
+    }
+}
+
+/// Short all-letter patterns (DOC, COC, ADMM, GGHB) match only as written in capitals.
+fn is_acronym(pattern: &str) -> bool {
+    pattern.len() <= 5 && pattern.bytes().all(|byte| byte.is_ascii_alphanumeric())
 }
 
 /// True when `start..end` of `text` is not inside a longer word.
@@ -181,6 +258,42 @@ impl Sentences {
             .get((index + count.max(1) - 1).min(self.spans.len().saturating_sub(1)))
             .map_or(position, |span| span.1)
     }
+}
+
+/// Where the phrases of a fixed list occur (substrings, overlapping), for
+/// "does this sentence contain one of them" in O(log n).
+#[derive(Debug, Default)]
+pub struct MarkerSpans {
+    spans: Vec<(usize, usize)>,
+}
+
+impl MarkerSpans {
+    /// Every occurrence of the automaton's phrases in `haystack`.
+    pub fn find(automaton: &AhoCorasick, haystack: &str) -> Self {
+        let mut spans: Vec<(usize, usize)> = automaton
+            .find_overlapping_iter(haystack)
+            .map(|found| (found.start(), found.end()))
+            .collect();
+        spans.sort_unstable();
+        MarkerSpans { spans }
+    }
+
+    /// True when a phrase lies wholly inside `start..end`.
+    pub fn any_within(&self, start: usize, end: usize) -> bool {
+        let first = self.spans.partition_point(|span| span.0 < start);
+        self.spans[first..]
+            .iter()
+            .take_while(|span| span.0 < end)
+            .any(|span| span.1 <= end)
+    }
+}
+
+/// An automaton of `phrases` for [`MarkerSpans`] (all occurrences).
+pub fn marker_automaton(phrases: &[&str]) -> Option<AhoCorasick> {
+    AhoCorasickBuilder::new()
+        .match_kind(MatchKind::Standard)
+        .build(phrases)
+        .ok()
 }
 
 /// True when the phrase at `start` sits inside an institution's name
@@ -275,6 +388,22 @@ mod tests {
             .map(|(_, _, value)| value)
             .collect();
         assert_eq!(found, [1, 2]);
+    }
+
+    #[test]
+    fn grouped_phrases_match_like_separate_matchers() {
+        let lists = vec![
+            vec![("đa phương", 1u8), ("hải quân", 2u8)],
+            vec![("đa phương hóa, đa dạng hóa", 3u8), ("doc", 4u8)],
+        ];
+        let groups = PhraseGroups::new(lists.clone());
+        let text = "Hợp tác đa phương hóa, đa dạng hóa; hải quân; DOC, doc; thải quân";
+        let view = TextView::new(text);
+        let found = groups.find(&view);
+        for (group, list) in lists.into_iter().enumerate() {
+            let single = PhraseMatcher::new(list).find(&view);
+            assert_eq!(found[group], single);
+        }
     }
 
     #[test]

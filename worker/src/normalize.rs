@@ -42,47 +42,49 @@ fn toned_second_vowel(character: char) -> Option<(usize, char)> {
 /// on composed (NFC) text: "hoà" → "hòa", "thuỷ" → "thủy"; "hoàn", "quý" stay.
 /// Returns `None` when nothing moves (the common case: no copy is made).
 fn place_tone_marks(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
     let mut output: Option<String> = None;
     let mut copied_up_to = 0;
-    let mut previous: Option<char> = None;
-    let mut characters = text.char_indices().peekable();
-    while let Some((offset, current)) = characters.next() {
-        let first_forms = match current {
-            'o' => Some((&TONED_O, ['a', 'e'])),
-            'O' => Some((&TONED_CAPITAL_O, ['a', 'e'])),
-            'u' => Some((&TONED_U, ['y', 'y'])),
-            'U' => Some((&TONED_CAPITAL_U, ['y', 'y'])),
+    let mut index = 0;
+    // Only an ASCII o/u before a non-ASCII letter is looked at closely.
+    while let (Some(&first), Some(&second_byte)) = (bytes.get(index), bytes.get(index + 1)) {
+        let first_forms = match first {
+            b'o' => Some((&TONED_O, ['a', 'e'])),
+            b'O' => Some((&TONED_CAPITAL_O, ['a', 'e'])),
+            b'u' => Some((&TONED_U, ['y', 'y'])),
+            b'U' => Some((&TONED_CAPITAL_U, ['y', 'y'])),
             _ => None,
         };
-        let after_q = previous.is_some_and(|c| c.eq_ignore_ascii_case(&'q'));
-        previous = Some(current);
-        let Some((forms, seconds)) = first_forms else {
+        let Some((forms, seconds)) = first_forms.filter(|_| second_byte >= 0xC3) else {
+            index += 1;
             continue;
         };
-        let Some(&(next_offset, next)) = characters.peek() else {
+        let after_q = index
+            .checked_sub(1)
+            .and_then(|before| bytes.get(before))
+            .is_some_and(|byte| byte.eq_ignore_ascii_case(&b'q'));
+        let next = text.get(index + 1..).and_then(|rest| rest.chars().next());
+        let Some((next, (tone, plain))) =
+            next.and_then(|next| toned_second_vowel(next).map(|found| (next, found)))
+        else {
+            index += 1;
             continue;
         };
-        let Some((tone, plain)) = toned_second_vowel(next) else {
-            continue;
-        };
-        if !seconds.contains(&plain.to_ascii_lowercase()) || after_q {
-            continue;
-        }
-        let after_pair = next_offset + next.len_utf8();
-        let open_syllable = text[after_pair..]
-            .chars()
-            .next()
+        let after_pair = index + 1 + next.len_utf8();
+        let open_syllable = text
+            .get(after_pair..)
+            .and_then(|rest| rest.chars().next())
             .is_none_or(|after| !after.is_alphanumeric() && !is_combining(after));
-        if !open_syllable {
+        if !seconds.contains(&plain.to_ascii_lowercase()) || after_q || !open_syllable {
+            index += 1;
             continue;
         }
         let buffer = output.get_or_insert_with(|| String::with_capacity(text.len()));
-        buffer.push_str(&text[copied_up_to..offset]);
+        buffer.push_str(&text[copied_up_to..index]);
         buffer.push(forms[tone]);
         buffer.push(plain);
         copied_up_to = after_pair;
-        characters.next();
-        previous = Some(plain);
+        index = after_pair;
     }
     output.map(|mut buffer| {
         buffer.push_str(&text[copied_up_to..]);
@@ -100,9 +102,8 @@ fn is_space(character: char) -> bool {
 
 /// The canonical form described in the module documentation.
 pub fn normalize(text: &str) -> String {
-    let needs_mapping = text.contains([
-        '\u{200b}', '\u{200c}', '\u{200d}', '\u{feff}', '\u{ad}', '\u{d0}', '\u{f0}', '\r',
-    ]);
+    let surveyed = survey(text);
+    let needs_mapping = surveyed.mapped;
     let mapped: std::borrow::Cow<'_, str> = if needs_mapping {
         text.chars()
             .filter(|c| {
@@ -122,13 +123,30 @@ pub fn normalize(text: &str) -> String {
     } else {
         text.into()
     };
-    let composed: std::borrow::Cow<'_, str> =
-        match unicode_normalization::is_nfc_quick(mapped.chars()) {
+    let composed: std::borrow::Cow<'_, str> = if !surveyed.maybe_not_nfc && !needs_mapping {
+        mapped
+    } else {
+        // Letters and punctuation that are NFC starters need no table look-up;
+        // leaving them out of the check can only make it more cautious.
+        match unicode_normalization::is_nfc_quick(
+            mapped
+                .chars()
+                .filter(|character| !is_composed_starter(*character)),
+        ) {
             unicode_normalization::IsNormalized::Yes => mapped,
             _ => mapped.nfc().collect::<String>().into(),
-        };
-    let placed = place_tone_marks(&composed);
+        }
+    };
+    let may_move = surveyed.tone_pair || needs_mapping || surveyed.maybe_not_nfc;
+    let placed = if may_move {
+        place_tone_marks(&composed)
+    } else {
+        None
+    };
     let source = placed.as_deref().unwrap_or(&composed);
+    if is_tidy(source) {
+        return source.to_string();
+    }
     let mut output = String::with_capacity(source.len());
     for (index, line) in source.split('\n').enumerate() {
         if index > 0 {
@@ -139,8 +157,133 @@ pub fn normalize(text: &str) -> String {
     output
 }
 
+/// What a first pass over the bytes of a text found (one pass, no decoding).
+#[derive(Debug, Default, Clone, Copy)]
+struct Survey {
+    /// A character [`normalize`] drops or replaces: zero-width characters,
+    /// soft hyphen, Icelandic eth for Vietnamese "đ", carriage return.
+    mapped: bool,
+    /// A character outside the ranges that are surely NFC (combining marks, …).
+    maybe_not_nfc: bool,
+    /// An "o"/"u" before a toned a/e/y (a tone mark that may move).
+    tone_pair: bool,
+}
+
+/// Surveys `text` byte by byte (UTF-8 lead bytes give each character's range).
+fn survey(text: &str) -> Survey {
+    let bytes = text.as_bytes();
+    let mut found = Survey::default();
+    let mut index = 0;
+    while let Some(&byte) = bytes.get(index) {
+        let second = bytes.get(index + 1).copied().unwrap_or(0);
+        if byte < 0x80 {
+            if byte == b'\r' {
+                found.mapped = true;
+            } else if matches!(byte, b'o' | b'O' | b'u' | b'U')
+                && second >= 0xC3
+                && !found.tone_pair
+            {
+                found.tone_pair = text
+                    .get(index + 1..)
+                    .and_then(|rest| rest.chars().next())
+                    .and_then(toned_second_vowel)
+                    .is_some();
+            }
+            index += 1;
+            continue;
+        }
+        let third = bytes.get(index + 2).copied().unwrap_or(0);
+        match byte {
+            // U+0080..U+02FF: Latin-1, Latin Extended-A/B (U+00AD, U+00D0, U+00F0 are mapped).
+            0xC2..=0xCB => {
+                found.mapped |= matches!((byte, second), (0xC2, 0xAD) | (0xC3, 0x90 | 0xB0));
+                index += 2;
+            }
+            0xC0..=0xDF => {
+                found.maybe_not_nfc = true;
+                index += 2;
+            }
+            // U+1E00..U+1EFF: the precomposed Vietnamese letters.
+            0xE1 if matches!(second, 0xB8..=0xBB) => index += 3,
+            // U+2000..U+203F: punctuation (U+2000, U+2001 decompose; U+200B..U+200D are mapped).
+            0xE2 if second == 0x80 => {
+                found.mapped |= matches!(third, 0x8B..=0x8D);
+                found.maybe_not_nfc |= matches!(third, 0x80 | 0x81);
+                index += 3;
+            }
+            0xE0..=0xEF => {
+                found.mapped |= byte == 0xEF && second == 0xBB && third == 0xBF;
+                found.maybe_not_nfc = true;
+                index += 3;
+            }
+            _ => {
+                found.maybe_not_nfc = true;
+                index += if byte >= 0xF0 { 4 } else { 1 };
+            }
+        }
+    }
+    found
+}
+
+/// True when [`tidy_line_into`] would change nothing in any line of `text`:
+/// single ASCII spaces, none at a line's edge, none next to closing or
+/// opening punctuation or a "/", no tab or Unicode space.
+fn is_tidy(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    if bytes.first() == Some(&b' ') || bytes.last() == Some(&b' ') {
+        return false;
+    }
+    let mut previous = 0u8;
+    for (index, &byte) in bytes.iter().enumerate() {
+        let next = bytes.get(index + 1).copied().unwrap_or(0);
+        let untidy = match byte {
+            b' ' => {
+                matches!(previous, b'(' | b'[' | b'/' | b'\n' | 0x9C)
+                    || matches!(
+                        next,
+                        b' ' | b','
+                            | b'.'
+                            | b';'
+                            | b':'
+                            | b'!'
+                            | b'?'
+                            | b')'
+                            | b']'
+                            | b'%'
+                            | b'/'
+                            | b'\n'
+                            | 0xE2
+                    )
+            }
+            0x09 | 0x0B | 0x0C | 0x0D => true,
+            // U+0085, U+00A0
+            0xC2 => matches!(next, 0x85 | 0xA0),
+            // U+1680, U+2000..U+205F, U+3000: any of them sends the text the long way.
+            0xE1 => next == 0x9A,
+            0xE2 => matches!(next, 0x80 | 0x81),
+            0xE3 => next == 0x80,
+            _ => false,
+        };
+        if untidy {
+            return false;
+        }
+        previous = byte;
+    }
+    true
+}
+
+/// ASCII, Latin-1, Latin Extended-A/B, the Vietnamese letters of Latin
+/// Extended Additional and common punctuation: NFC "yes" with combining class 0.
+fn is_composed_starter(character: char) -> bool {
+    matches!(u32::from(character), 0..=0x2FF | 0x1E00..=0x1EFF | 0x2010..=0x2027)
+}
+
 /// Spaces within one line: collapsed, trimmed, and removed where tokenisation put them.
 fn tidy_line_into(line: &str, output: &mut String) {
+    if is_tidy(line) {
+        output.push_str(line);
+        return;
+    }
     let words: Vec<&str> = line
         .split(is_space)
         .filter(|word| !word.is_empty())
@@ -232,32 +375,31 @@ pub fn lower_char_keeping_width(character: char) -> char {
 /// character boundary). Fast on Vietnamese text (one table look-up per letter).
 pub fn lowercase_keeping_offsets(text: &str) -> String {
     let table = lower_table();
-    let mut lowered = text.as_bytes().to_vec();
-    lowered.make_ascii_lowercase();
+    let bytes = text.as_bytes();
+    let mut lowered = String::with_capacity(text.len());
     let mut index = 0;
-    while let Some(offset) = lowered
-        .get(index..)
-        .and_then(|rest| rest.iter().position(|byte| !byte.is_ascii()))
-    {
-        index += offset;
-        let Some(character) = text.get(index..).and_then(|rest| rest.chars().next()) else {
+    while index < text.len() {
+        let run_end = bytes
+            .get(index..)
+            .and_then(|rest| rest.iter().position(|byte| !byte.is_ascii()))
+            .map_or(text.len(), |offset| index + offset);
+        if run_end > index {
+            let start = lowered.len();
+            lowered.push_str(&text[index..run_end]);
+            lowered[start..].make_ascii_lowercase();
+        }
+        let Some(character) = text.get(run_end..).and_then(|rest| rest.chars().next()) else {
             break;
         };
-        let width = character.len_utf8();
         let code = u32::from(character);
-        let lower = if code < LOWER_TABLE_END {
+        lowered.push(if code < LOWER_TABLE_END {
             table.get(code as usize).copied().unwrap_or(character)
         } else {
             lower_same_width(character)
-        };
-        if lower != character {
-            if let Some(slot) = lowered.get_mut(index..index + width) {
-                lower.encode_utf8(slot);
-            }
-        }
-        index += width;
+        });
+        index = run_end + character.len_utf8();
     }
-    String::from_utf8(lowered).unwrap_or_else(|_| text.to_string())
+    lowered
 }
 
 /// Lower case, diacritics removed, đ → d: for accent-insensitive comparison.
@@ -330,6 +472,52 @@ mod tests {
             }
         }
         assert_eq!(lowercase_keeping_offsets("ĐỐI Thoại"), "đối thoại");
+    }
+
+    #[test]
+    fn the_tidy_shortcut_agrees_with_the_full_rule() {
+        assert!(is_tidy("Hai bên hội đàm, nhất trí.\nDòng hai."));
+        for line in [
+            "tháng 11 / 2023",
+            "( Ảnh : X )",
+            "“ bốn không ”",
+            "a\u{a0}b",
+            "a\u{2009}b",
+            "a  b",
+            " a",
+            "a ",
+            "a \nb",
+            "50 %",
+            "a …",
+            "a/ b",
+        ] {
+            assert!(!is_tidy(line), "{line:?}");
+        }
+    }
+
+    #[test]
+    fn the_byte_survey_finds_what_the_character_rules_would() {
+        for character in [
+            '\u{200b}', '\u{200d}', '\u{feff}', '\u{ad}', '\u{d0}', '\u{f0}', '\r',
+        ] {
+            assert!(survey(&format!("ab{character}c")).mapped, "{character:?}");
+        }
+        let plain = survey("Đối thoại – “hòa bình” ở Hà Nội");
+        assert!(!plain.mapped && !plain.maybe_not_nfc);
+        assert!(survey("Vie\u{302}\u{323}t").maybe_not_nfc);
+        assert!(survey("\u{2126} \u{2000}").maybe_not_nfc);
+        assert!(survey("hoà").tone_pair && survey("thuỷ").tone_pair);
+        // Every character: where the survey sees nothing to do, there is nothing to do.
+        for code in 0x80..0x3100u32 {
+            let Some(character) = char::from_u32(code) else {
+                continue;
+            };
+            let text = format!("a{character}b");
+            let surveyed = survey(&text);
+            if !surveyed.maybe_not_nfc && !surveyed.mapped {
+                assert!(unicode_normalization::is_nfc(&text), "{code:x} is not NFC");
+            }
+        }
     }
 
     #[test]

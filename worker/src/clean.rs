@@ -63,28 +63,54 @@ const NOTICE_FRAGMENTS: [&str; 7] = [
 
 /// Cleans a raw article. `is_html` selects HTML parsing; plain text is cleaned as is.
 pub fn clean_article(raw: &str, is_html: bool) -> CleanedArticle {
+    clean_article_with_lower(raw, is_html).0
+}
+
+/// [`clean_article`] and the lower case of the cleaned text
+/// ([`lowercase_keeping_offsets`]), computed on the way at no extra pass.
+pub(crate) fn clean_article_with_lower(raw: &str, is_html: bool) -> (CleanedArticle, String) {
     let text = if is_html {
-        html_to_text(raw)
+        std::borrow::Cow::Owned(html_to_text(raw))
     } else {
-        raw.to_string()
+        std::borrow::Cow::Borrowed(raw)
     };
     let normalized = normalize(&text);
     // Lower-cased once for the whole text; a line's lower case is the same byte range.
     let normalized_lower = lowercase_keeping_offsets(&normalized);
     let mut source_url = None;
-    let mut kept: Vec<String> = Vec::new();
+    // Kept lines with their lower case.
+    let mut kept: Vec<(std::borrow::Cow<'_, str>, std::borrow::Cow<'_, str>)> = Vec::new();
     let mut line_start = 0;
     for raw_line in normalized.split('\n') {
         let raw_start = line_start;
         line_start += raw_line.len() + 1;
-        let line = raw_line.trim();
-        if line.is_empty() {
+        let trimmed = raw_line.trim();
+        if trimmed.is_empty() {
             continue;
         }
         let trimmed_start = raw_start + (raw_line.len() - raw_line.trim_start().len());
-        let lower = normalized_lower
-            .get(trimmed_start..trimmed_start + line.len())
+        let trimmed_lower = normalized_lower
+            .get(trimmed_start..trimmed_start + trimmed.len())
             .unwrap_or_default();
+        // Photo credits go first, so that every rule below sees the line as a
+        // second cleaning would ("Bài liên quan (Ảnh: X)" is a teaser heading).
+        let (line, lower) = if trimmed_lower.contains("ảnh") || trimmed_lower.contains("(nguồn")
+        {
+            let stripped = strip_photo_credit(trimmed);
+            let stripped_lower = lowercase_keeping_offsets(&stripped);
+            (
+                std::borrow::Cow::Owned(stripped),
+                std::borrow::Cow::Owned(stripped_lower),
+            )
+        } else {
+            (
+                std::borrow::Cow::Borrowed(trimmed),
+                std::borrow::Cow::Borrowed(trimmed_lower),
+            )
+        };
+        if line.is_empty() {
+            continue;
+        }
         let bare = lower.trim_end_matches([':', '.']).trim();
         if TRAILER_HEADINGS.contains(&bare) {
             break;
@@ -96,40 +122,45 @@ pub fn clean_article(raw: &str, is_html: bool) -> CleanedArticle {
         {
             continue;
         }
-        if let Some(url) = source_line_url(line, lower) {
+        if let Some(url) = source_line_url(&line, &lower) {
             source_url.get_or_insert(url);
             continue;
         }
-        if is_byline(line, lower) || is_file_name(line, lower) {
-            continue;
-        }
-        let without_credit = if lower.contains("ảnh") || lower.contains("(nguồn") {
-            strip_photo_credit(line)
-        } else {
-            line.to_string()
-        };
-        if without_credit.is_empty() {
+        if is_byline(&line, &lower) || is_file_name(&line, &lower) {
             continue;
         }
         if kept
             .last()
-            .is_some_and(|previous| same_paragraph(previous, &without_credit))
+            .is_some_and(|(previous, _)| same_paragraph(previous, &line))
         {
             continue;
         }
-        kept.push(without_credit);
+        kept.push((line, lower));
     }
     // A short line in capitals at the very end is a byline ("TRẦN QUYẾT").
     while kept
         .last()
-        .is_some_and(|last| is_capitalised_signature(last))
+        .is_some_and(|(last, _)| is_capitalised_signature(last))
     {
         kept.pop();
     }
-    CleanedArticle {
-        text: kept.join("\n"),
-        source_url,
+    let mut cleaned = String::with_capacity(normalized.len());
+    let mut cleaned_lower = String::with_capacity(normalized.len());
+    for (index, (line, lower)) in kept.iter().enumerate() {
+        if index > 0 {
+            cleaned.push('\n');
+            cleaned_lower.push('\n');
+        }
+        cleaned.push_str(line);
+        cleaned_lower.push_str(lower);
     }
+    (
+        CleanedArticle {
+            text: cleaned,
+            source_url,
+        },
+        cleaned_lower,
+    )
 }
 
 fn same_paragraph(left: &str, right: &str) -> bool {
@@ -190,8 +221,22 @@ fn is_capitalised_signature(line: &str) -> bool {
         && !line.contains(['.', ',', ':'])
 }
 
-/// Removes "(Ảnh: …)" and a trailing "Ảnh: … " credit from a caption.
+/// Removes "(Ảnh: …)" and trailing "Ảnh: … " credits from a caption, until
+/// none is left (so that a second cleaning finds nothing more to remove).
 fn strip_photo_credit(line: &str) -> String {
+    let mut text = strip_photo_credit_once(line);
+    // Each round that changes the line makes it shorter; the bound is a guard.
+    for _ in 0..32 {
+        let next = strip_photo_credit_once(&text);
+        if next == text {
+            break;
+        }
+        text = next;
+    }
+    text
+}
+
+fn strip_photo_credit_once(line: &str) -> String {
     let mut text = line.to_string();
     for opener in ["(Ảnh:", "(ảnh:", "(Ảnh :", "(Nguồn:", "(Ảnh minh họa"] {
         while let Some(start) = text.find(opener) {

@@ -27,7 +27,7 @@ mod text;
 
 pub use render::render_explanation;
 
-use crate::clean::{clean_article, CleanedArticle};
+use crate::clean::{clean_article, clean_article_with_lower, CleanedArticle};
 use crate::dates::{find_dates, DateForm, DateMention};
 use crate::gazetteer::{CountryMention, Gazetteer};
 use crate::numbers::parse_number_prefix;
@@ -192,14 +192,15 @@ impl Extractor {
 
     /// Extracts and returns the cleaned text as well (for `dialogwatch explain`, for search).
     pub fn explain(&self, input: &ArticleInput<'_>) -> Explanation {
-        let mut cleaned = clean_article(input.text, input.is_html);
+        let (mut cleaned, mut lower) = clean_article_with_lower(input.text, input.is_html);
         if let Some(title) = input.title.map(str::trim).filter(|title| !title.is_empty()) {
             let title_clean = clean_article(title, false).text;
             if !title_clean.is_empty() && !cleaned.text.starts_with(&title_clean) {
                 cleaned.text = format!("{title_clean}\n{}", cleaned.text);
+                lower = crate::normalize::lowercase_keeping_offsets(&cleaned.text);
             }
         }
-        let extraction = self.extract_cleaned(&cleaned, input.published_at);
+        let extraction = self.extract_cleaned(&cleaned, lower, input.published_at);
         Explanation {
             cleaned,
             extraction,
@@ -209,13 +210,14 @@ impl Extractor {
     fn extract_cleaned(
         &self,
         cleaned: &CleanedArticle,
+        lower: String,
         published: Option<PartialDate>,
     ) -> Extraction {
         let text = cleaned.text.as_str();
         if text.trim().is_empty() {
             return Extraction::not_dialogue("the article has no text after cleaning");
         }
-        let view = TextView::new(text);
+        let view = TextView::with_lower(text, lower);
         let sentences = Sentences::split(text);
         let cue_hits = CueHits::find(&self.cues, &view);
         let kind_hits = &cue_hits.kinds;

@@ -20,6 +20,15 @@ impl<'a> TextView<'a> {
             lower: crate::normalize::lowercase_keeping_offsets(original),
         }
     }
+
+    /// The view with its lower case already computed (by the cleaner); computed
+    /// again when `lower` does not have the same length.
+    pub fn with_lower(original: &'a str, lower: String) -> Self {
+        if lower.len() != original.len() {
+            return TextView::new(original);
+        }
+        TextView { original, lower }
+    }
 }
 
 /// Finds phrases (given in lower case) on word boundaries of a [`TextView`]
@@ -303,28 +312,32 @@ pub fn inside_institution_name(text: &str, start: usize) -> bool {
     let Some(window) = text.get(window_start..start) else {
         return false;
     };
-    let mut best: Option<(usize, &str)> = None;
-    for head in super::lexicon::INSTITUTION_HEADS {
-        let mut from = 0;
-        while let Some(offset) = window.get(from..).and_then(|rest| rest.find(head)) {
-            let at = from + offset;
-            if is_word_boundary(window, at, at + head.len())
-                && best.is_none_or(|(known, _)| at > known)
-            {
-                best = Some((at, head));
-            }
-            from = at + head.len();
-        }
-    }
-    let Some((at, head)) = best else {
+    static HEADS: std::sync::OnceLock<Option<AhoCorasick>> = std::sync::OnceLock::new();
+    static CLAUSE_WORDS: std::sync::OnceLock<Option<AhoCorasick>> = std::sync::OnceLock::new();
+    let Some(heads) = HEADS
+        .get_or_init(|| marker_automaton(super::lexicon::INSTITUTION_HEADS))
+        .as_ref()
+    else {
         return false;
     };
-    let between = &window[at + head.len()..];
+    // The last head on word boundaries (the first listed when two start together).
+    let best = heads
+        .find_overlapping_iter(window)
+        .filter(|found| is_word_boundary(window, found.start(), found.end()))
+        .max_by(|left, right| {
+            left.start()
+                .cmp(&right.start())
+                .then(right.pattern().cmp(&left.pattern()))
+        });
+    let Some(best) = best else {
+        return false;
+    };
+    let between = &window[best.end()..];
     if between.contains(['.', ';', ':', '(', ')']) || between.split_whitespace().count() > 10 {
         return false;
     }
-    let between_lower = between.to_lowercase();
-    let clause_words = [
+    let between_lower = crate::normalize::lowercase_keeping_offsets(between);
+    const CLAUSE_WORDS_LIST: [&str; 15] = [
         "hợp tác",
         "về",
         "trong",
@@ -341,10 +354,13 @@ pub fn inside_institution_name(text: &str, start: usize) -> bool {
         "mong muốn",
         "nhằm",
     ];
-    if clause_words
-        .iter()
-        .any(|word| has_word(&between_lower, word))
-    {
+    let clause_words = CLAUSE_WORDS.get_or_init(|| marker_automaton(&CLAUSE_WORDS_LIST));
+    let has_clause_word = clause_words.as_ref().is_none_or(|automaton| {
+        automaton
+            .find_overlapping_iter(&between_lower)
+            .any(|found| is_word_boundary(&between_lower, found.start(), found.end()))
+    });
+    if has_clause_word {
         return false;
     }
     let first_word = between.split_whitespace().next();

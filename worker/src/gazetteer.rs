@@ -2171,8 +2171,53 @@ const HARD_BREAK: char = '\u{1f}';
 /// spaces, other punctuation as a break, words separated by single spaces.
 /// Equal keys mean "the same spelling" for every purpose of this crate.
 pub fn fold_key(text: &str) -> String {
+    if let Some(word) = fold_plain_word(text) {
+        return word;
+    }
     let folded = fold(text).text;
     folded.trim().to_string()
+}
+
+/// [`fold_key`] of one word of ASCII letters, digits and precomposed letters
+/// (the common case: a word of running text), without the word map; `None`
+/// for anything else (punctuation, spaces, combining marks), which takes the
+/// general path.
+fn fold_plain_word(text: &str) -> Option<String> {
+    let table = folded_letters();
+    let mut folded = String::with_capacity(text.len() + 1);
+    let mut tone = None;
+    for character in text.chars() {
+        if character.is_ascii_alphanumeric() {
+            folded.push(character.to_ascii_lowercase());
+            continue;
+        }
+        let code = u32::from(character);
+        let letter = if code < FOLD_TABLE_END {
+            table.get(code as usize).copied().flatten()
+        } else {
+            None
+        };
+        let letter = letter?;
+        folded.push(letter.letter);
+        if letter.tone.is_some() {
+            tone = letter.tone;
+        }
+    }
+    if folded.is_empty() {
+        return None;
+    }
+    // Syllable-final "y" after a consonant is read as "i", as in [`Folder::finish_word`].
+    let mut reversed = folded.chars().rev();
+    if let (Some('y'), Some(before)) = (reversed.next(), reversed.next()) {
+        if is_consonant(before) {
+            folded.pop();
+            folded.push('i');
+        }
+    }
+    if let Some(tone) = tone {
+        folded.push(tone);
+    }
+    Some(folded)
 }
 
 /// One word of a folded text, with its span in the folded and original text.
@@ -2240,8 +2285,9 @@ struct Folder {
 /// Folds `text` keeping the word map.
 pub(crate) fn fold(text: &str) -> Folded {
     let mut folder = Folder::new(text.len() + 8);
+    let table = folded_letters();
     for (index, character) in text.char_indices() {
-        folder.push(index, character);
+        folder.push_with(table, index, character);
     }
     folder.finish_word();
     folder.out
@@ -2293,7 +2339,7 @@ impl Folder {
         Folder {
             out: Folded {
                 text: String::with_capacity(capacity),
-                words: Vec::new(),
+                words: Vec::with_capacity(capacity / 5),
             },
             word: String::new(),
             tone: None,
@@ -2303,7 +2349,9 @@ impl Folder {
         }
     }
 
-    fn push(&mut self, index: usize, character: char) {
+    /// [`Folder::push`] with the letter table already at hand.
+    #[inline]
+    fn push_with(&mut self, table: &[Option<FoldedLetter>], index: usize, character: char) {
         let end = index + character.len_utf8();
         if character.is_ascii() {
             if character.is_ascii_alphanumeric() {
@@ -2315,7 +2363,7 @@ impl Folder {
         }
         let code = u32::from(character);
         if code < FOLD_TABLE_END {
-            if let Some(Some(folded)) = folded_letters().get(code as usize) {
+            if let Some(Some(folded)) = table.get(code as usize) {
                 self.letter(index, end, folded.letter);
                 if folded.tone.is_some() {
                     self.tone = folded.tone;
@@ -2357,6 +2405,7 @@ impl Folder {
         }
     }
 
+    #[inline]
     fn letter(&mut self, start: usize, end: usize, letter: char) {
         if self.word_start.is_none() {
             self.begin_word(start);
@@ -2365,6 +2414,7 @@ impl Folder {
         self.word_end = end;
     }
 
+    #[inline]
     fn begin_word(&mut self, start: usize) {
         match self.gap {
             Gap::Hard if !self.out.text.is_empty() => {
@@ -2410,6 +2460,7 @@ impl Folder {
         self.word.push(composed);
     }
 
+    #[inline]
     fn separator(&mut self, character: char) {
         self.finish_word();
         let gap = match character {
@@ -2420,6 +2471,7 @@ impl Folder {
         self.gap = self.gap.max(gap);
     }
 
+    #[inline]
     fn finish_word(&mut self) {
         let Some(start) = self.word_start.take() else {
             return;
@@ -2545,7 +2597,7 @@ mod tests {
             let mut general = Folder::new(16);
             for (index, each) in text.char_indices() {
                 if each.is_ascii() {
-                    general.push(index, each);
+                    general.push_with(&[], index, each);
                 } else {
                     general.push_general(index, each);
                 }
@@ -2553,6 +2605,33 @@ mod tests {
             general.finish_word();
             assert_eq!(fold(&text).text, general.out.text, "{character}");
         }
+    }
+
+    #[test]
+    fn the_plain_word_shortcut_folds_like_the_general_path() {
+        for word in [
+            "Quốc",
+            "phòng",
+            "Thụy",
+            "Sỹ",
+            "Mỹ",
+            "hoà",
+            "HÒA",
+            "Bêlarút",
+            "ngày",
+            "2023",
+            "Đà",
+            "KỶ",
+            "niệm",
+            "thủy",
+            "quý",
+            "ĐỨC",
+        ] {
+            let general = fold(word).text.trim().to_string();
+            assert_eq!(fold_plain_word(word), Some(general), "{word}");
+        }
+        assert_eq!(fold_plain_word("a-b"), None);
+        assert_eq!(fold_plain_word("Vie\u{302}\u{323}t"), None);
     }
 
     #[test]

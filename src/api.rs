@@ -14,6 +14,7 @@ use crate::proto::dialogue_service_server::DialogueService;
 use crate::proto::worker_service_server::WorkerService;
 use crate::store::Store;
 use dialogwatch_worker::record::Extraction;
+use dialogwatch_worker::runner::Extract;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_stream::StreamExt;
@@ -119,7 +120,31 @@ pub struct ApiContext {
     pub authorizer: Authorizer,
     /// Counters.
     pub metrics: Arc<Metrics>,
+    /// The extraction engine (what `Reindex` runs over the stored articles).
+    pub extractor: SharedExtractor,
+    /// Held while a reindex runs (one at a time).
+    pub reindexing: Arc<tokio::sync::Mutex<()>>,
 }
+
+/// An extraction engine shared by the in-process workers and `Reindex`.
+#[derive(Clone)]
+pub struct SharedExtractor(pub Arc<dyn Extract + Send + Sync>);
+
+impl SharedExtractor {
+    /// Wraps an engine.
+    pub fn new(extractor: impl Extract + Send + Sync + 'static) -> Self {
+        SharedExtractor(Arc::new(extractor))
+    }
+}
+
+impl std::fmt::Debug for SharedExtractor {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("SharedExtractor")
+    }
+}
+
+/// Articles extracted per batch by `Reindex` (the writer lock is taken per article).
+const REINDEX_BATCH: usize = 32;
 
 fn parse_article_id(field: &str, text: &str) -> Result<ArticleId, ApiError> {
     text.parse::<ArticleId>()
@@ -323,16 +348,63 @@ impl DialogueService for DialogueApi {
         let request = request.into_inner();
         let page_size = self.context.limits.page_size(request.page_size)?;
         let filter = DialogueFilter::try_from(request.filter.unwrap_or_default())?;
+        let order = crate::convert::parse_order(&request.order_by)?;
         let page_token = (!request.page_token.is_empty()).then_some(request.page_token);
         let page = self
             .context
             .store
-            .list_dialogues(filter, page_size, page_token)
+            .list_dialogues(filter, order, page_size, page_token)
             .await
             .map_err(ApiError::from)?;
         Ok(Response::new(proto::ListDialoguesResponse {
             dialogues: page.items.into_iter().map(Into::into).collect(),
             next_page_token: page.next_page_token.unwrap_or_default(),
+        }))
+    }
+
+    async fn search_dialogues(
+        &self,
+        request: Request<proto::SearchDialoguesRequest>,
+    ) -> Result<Response<proto::SearchDialoguesResponse>, Status> {
+        self.context.authorizer.check(&request, Scope::Read)?;
+        let request = request.into_inner();
+        let page_size = self.context.limits.page_size(request.page_size)?;
+        let clauses = crate::store::search::parse_query(&request.query)
+            .map_err(|error| ApiError::invalid("query", error.to_string()))?;
+        let filter = DialogueFilter::try_from(request.filter.unwrap_or_default())?;
+        let page_token = (!request.page_token.is_empty()).then_some(request.page_token);
+        let page = self
+            .context
+            .store
+            .search_dialogues(clauses, filter, page_size, page_token)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(Response::new(proto::SearchDialoguesResponse {
+            hits: page.items.into_iter().map(Into::into).collect(),
+            next_page_token: page.next_page_token.unwrap_or_default(),
+        }))
+    }
+
+    async fn get_stats(
+        &self,
+        request: Request<proto::GetStatsRequest>,
+    ) -> Result<Response<proto::GetStatsResponse>, Status> {
+        self.context.authorizer.check(&request, Scope::Read)?;
+        let request = request.into_inner();
+        let partners = DialogueFilter::try_from(proto::DialogueFilter {
+            partners: request.partners,
+            ..Default::default()
+        })
+        .map_err(|error| ApiError::invalid("partners", error.to_string()))?
+        .partners;
+        let rows = self
+            .context
+            .store
+            .stats(partners)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(Response::new(proto::GetStatsResponse {
+            rows: rows.into_iter().map(Into::into).collect(),
         }))
     }
 
@@ -556,5 +628,31 @@ impl AdminService for AdminApi {
             .map_err(ApiError::from)?;
         tracing::info!(path, entries, "snapshot written");
         Ok(Response::new(proto::SnapshotResponse { path, entries }))
+    }
+
+    async fn reindex(
+        &self,
+        request: Request<proto::ReindexRequest>,
+    ) -> Result<Response<proto::ReindexResponse>, Status> {
+        self.context.authorizer.check(&request, Scope::Admin)?;
+        let _running =
+            self.context
+                .reindexing
+                .try_lock()
+                .map_err(|_| ApiError::FailedPrecondition {
+                    field: "reindex".to_string(),
+                    description: "a reindex is already running".to_string(),
+                })?;
+        tracing::info!("reindex started");
+        let outcome = self
+            .context
+            .store
+            .reindex(Arc::clone(&self.context.extractor.0), REINDEX_BATCH)
+            .await
+            .map_err(ApiError::from)?;
+        tracing::info!(?outcome, "reindex finished");
+        let mut response = proto::ReindexResponse::from(outcome);
+        response.feed_head = self.context.store.feed_head();
+        Ok(Response::new(response))
     }
 }

@@ -1,5 +1,6 @@
 //! The `dialogwatch` command line: `serve`, `worker`, `submit`, `get`,
-//! `list`, `watch` (JSON Lines), and the offline `extract` / `explain`.
+//! `list`, `search`, `watch` (JSON Lines), `stats` (a table), the admin
+//! `dead-letters`, `snapshot`, `reindex`, and the offline `extract` / `explain`.
 //! Every flag also reads a `DIALOGWATCH_*` environment variable.
 
 use crate::api::Limits;
@@ -67,6 +68,12 @@ pub enum Command {
     DeadLetters(DeadLetterArgs),
     /// Write a consistent copy of the server's store to a new directory (on the server).
     Snapshot(SnapshotArgs),
+    /// Full-text search of the records (JSON Lines: score, snippets, record).
+    Search(SearchArgs),
+    /// Record counts per partner, year and kind, as a table.
+    Stats(StatsArgs),
+    /// Extract every stored article again with the server's extractor and rebuild the records.
+    Reindex(ServerArgs),
     /// Check the server's gRPC health (exit status 0 when SERVING): for container health checks.
     Health(ServerArgs),
 }
@@ -190,6 +197,24 @@ pub struct FilterArgs {
     /// Edition number.
     #[arg(long)]
     pub edition: Option<u32>,
+    /// Participant name, accents and case optional ("hoang xuan chien") (repeatable).
+    #[arg(long = "participant")]
+    pub participants: Vec<String>,
+    /// Participant rank, e.g. "Thượng tướng" (repeatable).
+    #[arg(long = "rank")]
+    pub ranks: Vec<String>,
+    /// Area code, e.g. cyber_security (repeatable).
+    #[arg(long = "area")]
+    pub areas: Vec<String>,
+    /// Topic code, e.g. south_china_sea (repeatable).
+    #[arg(long = "topic")]
+    pub topics: Vec<String>,
+    /// Document type, e.g. mou (repeatable).
+    #[arg(long = "document-type")]
+    pub document_types: Vec<String>,
+    /// Relationship, e.g. strategic_partnership (repeatable).
+    #[arg(long = "relationship")]
+    pub relationships: Vec<String>,
 }
 
 /// `list` options.
@@ -201,6 +226,39 @@ pub struct ListArgs {
     /// Records per page.
     #[arg(long, default_value_t = 100)]
     pub page_size: i32,
+    /// "date desc" (newest first, the default) or "sequence".
+    #[arg(long, default_value = "date desc")]
+    pub order_by: String,
+    /// Server.
+    #[command(flatten)]
+    pub server: ServerArgs,
+}
+
+/// `search` options.
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// Words and "quoted phrases", accents optional.
+    pub query: String,
+    /// Filters.
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// At most this many hits.
+    #[arg(long, default_value_t = 20)]
+    pub limit: i32,
+    /// Server.
+    #[command(flatten)]
+    pub server: ServerArgs,
+}
+
+/// `stats` options.
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    /// Only this partner (repeatable).
+    #[arg(long = "partner")]
+    pub partners: Vec<String>,
+    /// JSON Lines instead of a table.
+    #[arg(long)]
+    pub json: bool,
     /// Server.
     #[command(flatten)]
     pub server: ServerArgs,
@@ -327,6 +385,9 @@ pub async fn execute(
         Command::Health(args) => health(args).await,
         Command::DeadLetters(args) => dead_letters(args).await,
         Command::Snapshot(args) => snapshot(args).await,
+        Command::Search(args) => search(args).await,
+        Command::Stats(args) => stats(args).await,
+        Command::Reindex(args) => reindex(args).await,
     }
 }
 
@@ -612,13 +673,157 @@ fn filter_to_proto(filter: &FilterArgs) -> Result<proto::DialogueFilter, CliErro
             parse_date(flag, text).map_err(|error| CliError::Usage(error.to_string()))?;
         }
     }
+    let mut document_types = Vec::with_capacity(filter.document_types.len());
+    for name in &filter.document_types {
+        let document_type = proto::DocumentType::from_str_name(&format!(
+            "DOCUMENT_TYPE_{}",
+            name.to_ascii_uppercase()
+        ))
+        .filter(|document_type| *document_type != proto::DocumentType::Unspecified)
+        .ok_or_else(|| CliError::Usage(format!("--document-type {name}: unknown type")))?;
+        document_types.push(document_type as i32);
+    }
     Ok(proto::DialogueFilter {
         partners: filter.partners.clone(),
         kinds,
         date_from: filter.from_date.clone(),
         date_to: filter.to_date.clone(),
         edition: filter.edition,
+        participants: filter.participants.clone(),
+        ranks: filter.ranks.clone(),
+        areas: filter.areas.clone(),
+        topics: filter.topics.clone(),
+        document_types,
+        relationships: filter.relationships.clone(),
     })
+}
+
+async fn search(args: SearchArgs) -> Result<(), CliError> {
+    let mut client = DialogueServiceClient::new(connect(&args.server).await?);
+    let response = client
+        .search_dialogues(proto::SearchDialoguesRequest {
+            query: args.query.clone(),
+            page_size: args.limit,
+            page_token: String::new(),
+            filter: Some(filter_to_proto(&args.filter)?),
+        })
+        .await?
+        .into_inner();
+    let mut stdout = std::io::stdout().lock();
+    for hit in response.hits {
+        let snippets: Vec<serde_json::Value> = hit
+            .snippets
+            .iter()
+            .map(|snippet| serde_json::json!({"article_id": snippet.article_id, "text": snippet.text}))
+            .collect();
+        let record = match hit.dialogue {
+            Some(record) => serde_json::to_value(record_from_proto(record)?)?,
+            None => serde_json::Value::Null,
+        };
+        let line =
+            serde_json::json!({"score": hit.score, "snippets": snippets, "dialogue": record});
+        writeln!(stdout, "{line}").map_err(stdout_error)?;
+    }
+    Ok(())
+}
+
+/// The stats rows as a table: one line per partner and year, a column per kind.
+pub fn stats_table(rows: &[proto::StatsRow]) -> String {
+    let kinds: Vec<proto::DialogueKind> = [
+        proto::DialogueKind::PolicyDialogue,
+        proto::DialogueKind::StrategicDialogue,
+        proto::DialogueKind::DefenceTalks,
+        proto::DialogueKind::CourtesyCall,
+        proto::DialogueKind::Consultation,
+        proto::DialogueKind::Other,
+    ]
+    .to_vec();
+    let short = |kind: proto::DialogueKind| {
+        kind.as_str_name()
+            .trim_start_matches("DIALOGUE_KIND_")
+            .to_ascii_lowercase()
+    };
+    let mut lines: std::collections::BTreeMap<(String, String), Vec<u64>> =
+        std::collections::BTreeMap::new();
+    for row in rows {
+        let year = row
+            .year
+            .map_or_else(|| "undated".to_string(), |year| year.to_string());
+        let counts = lines
+            .entry((row.partner.clone(), year))
+            .or_insert_with(|| vec![0; kinds.len()]);
+        if let Some(position) = kinds.iter().position(|kind| *kind as i32 == row.kind) {
+            counts[position] += row.count;
+        }
+    }
+    let mut header = format!("{:<8}{:<9}", "partner", "year");
+    for kind in &kinds {
+        let name = short(*kind);
+        header.push_str(&format!("{name:>20}"));
+    }
+    header.push_str(&format!("{:>8}", "total"));
+    let mut output = header;
+    output.push('\n');
+    let mut totals = vec![0u64; kinds.len()];
+    for ((partner, year), counts) in &lines {
+        let mut line = format!("{partner:<8}{year:<9}");
+        for (position, count) in counts.iter().enumerate() {
+            line.push_str(&format!("{count:>20}"));
+            totals[position] += count;
+        }
+        line.push_str(&format!("{:>8}", counts.iter().sum::<u64>()));
+        output.push_str(&line);
+        output.push('\n');
+    }
+    let mut line = format!("{:<17}", "all");
+    for count in &totals {
+        line.push_str(&format!("{count:>20}"));
+    }
+    line.push_str(&format!("{:>8}", totals.iter().sum::<u64>()));
+    output.push_str(&line);
+    output.push('\n');
+    output
+}
+
+async fn stats(args: StatsArgs) -> Result<(), CliError> {
+    let mut client = DialogueServiceClient::new(connect(&args.server).await?);
+    let response = client
+        .get_stats(proto::GetStatsRequest {
+            partners: args.partners.clone(),
+        })
+        .await?
+        .into_inner();
+    let mut stdout = std::io::stdout().lock();
+    if args.json {
+        for row in &response.rows {
+            let kind = proto::DialogueKind::try_from(row.kind)
+                .ok()
+                .and_then(kind_from_proto)
+                .map(|kind| kind.as_str());
+            let line = serde_json::json!({"partner": row.partner, "year": row.year, "kind": kind, "count": row.count});
+            writeln!(stdout, "{line}").map_err(stdout_error)?;
+        }
+    } else {
+        write!(stdout, "{}", stats_table(&response.rows)).map_err(stdout_error)?;
+    }
+    Ok(())
+}
+
+async fn reindex(args: ServerArgs) -> Result<(), CliError> {
+    let mut client = AdminServiceClient::new(connect(&args).await?);
+    let response = client.reindex(proto::ReindexRequest {}).await?.into_inner();
+    println!(
+        "{}",
+        serde_json::json!({
+            "articles": response.articles,
+            "created": response.created,
+            "updated": response.updated,
+            "unchanged": response.unchanged,
+            "removed": response.removed,
+            "feed_head": response.feed_head,
+        })
+    );
+    Ok(())
 }
 
 async fn list(args: ListArgs) -> Result<(), CliError> {
@@ -632,6 +837,7 @@ async fn list(args: ListArgs) -> Result<(), CliError> {
                 page_size: args.page_size,
                 page_token: page_token.clone(),
                 filter: Some(filter.clone()),
+                order_by: args.order_by.clone(),
             })
             .await?
             .into_inner();

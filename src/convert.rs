@@ -2,8 +2,9 @@
 //! every field, naming the offending one), `From<domain>` into proto messages.
 
 use crate::domain::{
-    ArticleState, ArticleStatus, DialogueFilter, DialogueRecord, FeedEvent, FeedEventType,
-    LeasedArticle, NewArticle, Source,
+    fold_key, ArticleState, ArticleStatus, DialogueFilter, DialogueRecord, FeedEvent,
+    FeedEventType, LeasedArticle, ListOrder, NewArticle, ReindexOutcome, SearchHit, Source,
+    StatsRow,
 };
 use crate::error::ApiError;
 use crate::proto;
@@ -155,13 +156,140 @@ impl TryFrom<proto::DialogueFilter> for DialogueFilter {
                 ));
             }
         }
+        let names = |field: &str, values: Vec<String>| -> Result<Vec<String>, ApiError> {
+            values
+                .into_iter()
+                .map(|value| {
+                    if value.len() > MAX_SHORT_FIELD_BYTES {
+                        return Err(ApiError::too_large(field, "value too long"));
+                    }
+                    let folded = fold_key(&value);
+                    if folded.is_empty() {
+                        return Err(ApiError::invalid(field, "empty value"));
+                    }
+                    Ok(folded)
+                })
+                .collect()
+        };
+        let mut document_types = Vec::with_capacity(filter.document_types.len());
+        for raw in filter.document_types {
+            let document_type = proto::DocumentType::try_from(raw)
+                .ok()
+                .and_then(document_type_from_proto)
+                .ok_or_else(|| {
+                    ApiError::invalid(
+                        "filter.document_types",
+                        format!("unknown document type {raw}"),
+                    )
+                })?;
+            document_types.push(document_type);
+        }
         Ok(DialogueFilter {
             partners,
             kinds,
             date_from,
             date_to,
             edition: filter.edition,
+            participants: names("filter.participants", filter.participants)?,
+            ranks: names("filter.ranks", filter.ranks)?,
+            areas: codes("filter.areas", filter.areas)?,
+            topics: codes("filter.topics", filter.topics)?,
+            document_types,
+            relationships: codes("filter.relationships", filter.relationships)?,
         })
+    }
+}
+
+/// Parses SPEC §2 codes of one closed set, naming `field` on an unknown one.
+fn codes<T>(field: &str, values: Vec<String>) -> Result<Vec<T>, ApiError>
+where
+    T: std::str::FromStr<Err = dialogwatch_worker::record::UnknownCode>,
+{
+    values
+        .into_iter()
+        .map(|value| {
+            value
+                .trim()
+                .to_ascii_lowercase()
+                .parse::<T>()
+                .map_err(|error| ApiError::invalid(field, error.to_string()))
+        })
+        .collect()
+}
+
+/// Parses ListDialogues' `order_by`: "" / "date desc" or "sequence" / "sequence asc".
+pub fn parse_order(order_by: &str) -> Result<ListOrder, ApiError> {
+    let words: Vec<String> = order_by
+        .split_whitespace()
+        .map(str::to_ascii_lowercase)
+        .collect();
+    let words: Vec<&str> = words.iter().map(String::as_str).collect();
+    match words.as_slice() {
+        [] | ["date", "desc"] | ["date"] => Ok(ListOrder::DateDesc),
+        ["sequence"] | ["sequence", "asc"] => Ok(ListOrder::SequenceAsc),
+        _ => Err(ApiError::invalid(
+            "order_by",
+            format!("{order_by:?}: expected \"date desc\" or \"sequence\""),
+        )),
+    }
+}
+
+impl From<SearchHit> for proto::SearchHit {
+    fn from(hit: SearchHit) -> Self {
+        proto::SearchHit {
+            dialogue: Some(hit.record.into()),
+            score: hit.score,
+            snippets: hit
+                .snippets
+                .into_iter()
+                .map(|snippet| proto::Snippet {
+                    article_id: snippet.article_id.map(|id| id.to_string()),
+                    text: snippet.text,
+                })
+                .collect(),
+        }
+    }
+}
+
+impl From<StatsRow> for proto::StatsRow {
+    fn from(row: StatsRow) -> Self {
+        proto::StatsRow {
+            partner: row.partner,
+            year: row.year,
+            kind: kind_to_proto(row.kind) as i32,
+            count: row.count,
+        }
+    }
+}
+
+impl From<ReindexOutcome> for proto::ReindexResponse {
+    fn from(outcome: ReindexOutcome) -> Self {
+        proto::ReindexResponse {
+            articles: outcome.articles,
+            created: outcome.created,
+            updated: outcome.updated,
+            unchanged: outcome.unchanged,
+            removed: outcome.removed,
+            feed_head: 0,
+        }
+    }
+}
+
+fn evidence_to_proto(evidence: Evidence) -> proto::Evidence {
+    proto::Evidence {
+        field: evidence.field,
+        start: evidence.start as u64,
+        end: evidence.end as u64,
+        text: evidence.text,
+    }
+}
+
+fn evidence_from_proto(evidence: proto::Evidence) -> Evidence {
+    Evidence {
+        field: evidence.field,
+        start: usize::try_from(evidence.start).unwrap_or(usize::MAX),
+        end: usize::try_from(evidence.end).unwrap_or(usize::MAX),
+        text: evidence.text,
     }
 }
 
@@ -442,6 +570,7 @@ impl From<Source> for proto::Source {
             url: source.url,
             outlet: source.outlet,
             published_at: source.published_at.map(|date| date.to_string()),
+            evidence: source.evidence.into_iter().map(evidence_to_proto).collect(),
         }
     }
 }
@@ -555,6 +684,11 @@ pub fn record_from_proto(record: proto::DialogueRecord) -> Result<DialogueRecord
             url: source.url,
             outlet: source.outlet,
             published_at: optional_date("dialogue.sources.published_at", source.published_at)?,
+            evidence: source
+                .evidence
+                .into_iter()
+                .map(evidence_from_proto)
+                .collect(),
         });
     }
     let millis = |time: Option<prost_types::Timestamp>| {

@@ -1,7 +1,9 @@
 //! Domain types the handlers, the store and the feed speak. gRPC messages are
 //! converted into these at the edge (`convert`), never passed further in.
 
-use dialogwatch_worker::record::{DialogueEvent, DialogueKind, PartialDate};
+use dialogwatch_worker::record::{
+    Area, DialogueEvent, DialogueKind, DocumentType, Evidence, PartialDate, Relationship, Topic,
+};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -133,6 +135,9 @@ pub struct Source {
     pub outlet: Option<String>,
     /// Its publication date.
     pub published_at: Option<PartialDate>,
+    /// This source's evidence spans (character offsets into its cleaned text).
+    #[serde(default)]
+    pub evidence: Vec<Evidence>,
 }
 
 /// One event merged from every report of it.
@@ -176,7 +181,8 @@ pub struct FeedEvent {
     pub at_ms: u64,
 }
 
-/// Filters of ListDialogues and WatchDialogues (AND of the set fields).
+/// Filters of ListDialogues, SearchDialogues and WatchDialogues: the set
+/// fields combine with AND; the values of one field with OR.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DialogueFilter {
     /// ISO codes, upper case; any matches.
@@ -189,6 +195,27 @@ pub struct DialogueFilter {
     pub date_to: Option<PartialDate>,
     /// Exact edition.
     pub edition: Option<u32>,
+    /// Participant names, folded with [`fold_key`] (diacritic- and case-insensitive); any matches.
+    pub participants: Vec<String>,
+    /// Participant ranks, folded with [`fold_key`]; any matches.
+    pub ranks: Vec<String>,
+    /// Cooperation areas; any matches.
+    pub areas: Vec<Area>,
+    /// Policy topics; any matches.
+    pub topics: Vec<Topic>,
+    /// Types of the documents of the event; any matches.
+    pub document_types: Vec<DocumentType>,
+    /// Relationship levels; any matches.
+    pub relationships: Vec<Relationship>,
+}
+
+/// The comparison form of a name or rank: NFC, tone marks normalised, diacritics
+/// dropped (đ → d), lower case, single spaces ("Hoàng  Xuân Chiến" → "hoang xuan chien").
+pub fn fold_key(text: &str) -> String {
+    let folded = dialogwatch_worker::normalize::fold_for_search(
+        &dialogwatch_worker::normalize::normalize(text),
+    );
+    folded.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 impl DialogueFilter {
@@ -207,10 +234,55 @@ impl DialogueFilter {
                 return false;
             }
         }
+        if !self.participants.is_empty()
+            && !event
+                .participants
+                .iter()
+                .any(|person| self.participants.contains(&fold_key(&person.name)))
+        {
+            return false;
+        }
+        if !self.ranks.is_empty()
+            && !event.participants.iter().any(|person| {
+                person
+                    .rank
+                    .as_deref()
+                    .is_some_and(|rank| self.ranks.contains(&fold_key(rank)))
+            })
+        {
+            return false;
+        }
+        if !self.areas.is_empty() && !event.areas.iter().any(|area| self.areas.contains(area)) {
+            return false;
+        }
+        if !self.topics.is_empty() && !event.topics.iter().any(|topic| self.topics.contains(topic))
+        {
+            return false;
+        }
+        if !self.document_types.is_empty()
+            && !event
+                .documents
+                .iter()
+                .any(|document| self.document_types.contains(&document.document_type))
+        {
+            return false;
+        }
+        if !self.relationships.is_empty()
+            && !event
+                .relationship
+                .is_some_and(|relationship| self.relationships.contains(&relationship))
+        {
+            return false;
+        }
+        self.matches_date(event.date)
+    }
+
+    /// True when `date` is within the date bounds (always, when none is set).
+    pub fn matches_date(&self, date: Option<PartialDate>) -> bool {
         if self.date_from.is_none() && self.date_to.is_none() {
             return true;
         }
-        let Some(date) = event.date else {
+        let Some(date) = date else {
             return false;
         };
         let after_start = self
@@ -219,6 +291,64 @@ impl DialogueFilter {
         let before_end = self.date_to.is_none_or(|to| !date_starts_after(date, to));
         after_start && before_end
     }
+}
+
+/// The order of ListDialogues.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum ListOrder {
+    /// Newest event date first; undated records last (the default).
+    #[default]
+    DateDesc,
+    /// By feed sequence of the latest change, oldest first (for synchronising).
+    SequenceAsc,
+}
+
+/// One SearchDialogues hit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchHit {
+    /// The record.
+    pub record: DialogueRecord,
+    /// Relevance (BM25); higher is better.
+    pub score: f64,
+    /// Passages of the record's text with the matched words marked «like this».
+    pub snippets: Vec<Snippet>,
+}
+
+/// A passage of matched text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snippet {
+    /// The source article whose cleaned text it is from; `None` for the record's own fields.
+    pub article_id: Option<ArticleId>,
+    /// The passage, matched words between « and ».
+    pub text: String,
+}
+
+/// Records counted for one partner, year and kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatsRow {
+    /// Partner ISO code.
+    pub partner: String,
+    /// Year of the event date; `None` for undated records.
+    pub year: Option<i32>,
+    /// Kind.
+    pub kind: DialogueKind,
+    /// Number of records.
+    pub count: u64,
+}
+
+/// What a re-extraction did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReindexOutcome {
+    /// Articles extracted again.
+    pub articles: u64,
+    /// Records that did not exist before.
+    pub created: u64,
+    /// Records whose content changed (one UPDATED event each).
+    pub updated: u64,
+    /// Records touched whose content did not change (no event).
+    pub unchanged: u64,
+    /// Records left without any report, deleted.
+    pub removed: u64,
 }
 
 /// True when every day `date` covers is before every day `bound` covers.

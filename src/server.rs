@@ -1,7 +1,9 @@
 //! The server: binds the gRPC services, health and reflection, starts the
 //! in-process workers, and shuts everything down in order.
 
-use crate::api::{AdminApi, ApiContext, ArticleApi, DialogueApi, Limits, WorkerApi};
+use crate::api::{
+    AdminApi, ApiContext, ArticleApi, DialogueApi, Limits, SharedExtractor, WorkerApi,
+};
 use crate::auth::{AuthConfig, Authorizer};
 use crate::feed::FeedSubscriptions;
 use crate::metrics::{serve_http, HttpState, Metrics};
@@ -41,6 +43,9 @@ pub struct ServerConfig {
     pub auth: AuthConfig,
     /// TLS (and mutual TLS) settings; `None` serves plaintext.
     pub tls: Option<ServerTls>,
+    /// The extraction engine of the in-process workers and of `Reindex`
+    /// (`None`: the standard [`Extractor`]).
+    pub extractor: Option<SharedExtractor>,
 }
 
 /// PEM material for TLS.
@@ -75,6 +80,7 @@ impl Default for ServerConfig {
             shutdown_grace: Duration::from_secs(10),
             auth: AuthConfig::open(),
             tls: None,
+            extractor: None,
         }
     }
 }
@@ -156,11 +162,14 @@ pub async fn run_with_metrics(
         stop.clone(),
         Arc::clone(&metrics),
     );
-    let extractor = Arc::new(Extractor::new());
+    let extractor = config
+        .extractor
+        .clone()
+        .unwrap_or_else(|| SharedExtractor::new(Extractor::new()));
     let workers = spawn_in_process_workers(
         config.workers,
         &store,
-        &extractor,
+        &extractor.0,
         &stop,
         &config.worker_options,
         &metrics,
@@ -188,6 +197,8 @@ pub async fn run_with_metrics(
         limits: config.limits.clone(),
         authorizer: Authorizer::new(config.auth.clone()),
         metrics: Arc::clone(&metrics),
+        extractor,
+        reindexing: Arc::new(tokio::sync::Mutex::new(())),
     };
     let mut builder = tonic::transport::Server::builder();
     if let Some(tls) = &config.tls {

@@ -11,7 +11,6 @@ use crate::proto::worker_service_client::WorkerServiceClient;
 use crate::store::{Store, StoreError};
 use dialogwatch_worker::record::Extraction;
 use dialogwatch_worker::runner::{run_worker, Extract, Job, JobSource, WorkerStats};
-use dialogwatch_worker::Extractor;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::runtime::Handle;
@@ -150,7 +149,7 @@ impl JobSource for InProcessSource {
 pub fn spawn_in_process_workers(
     count: usize,
     store: &Store,
-    extractor: &Arc<Extractor>,
+    extractor: &Arc<dyn Extract + Send + Sync>,
     shutdown: &CancellationToken,
     options: &WorkerOptions,
     metrics: &Arc<Metrics>,

@@ -224,6 +224,7 @@ async fn bad_reads_are_refused_with_their_field() {
             page_size,
             page_token: page_token.to_string(),
             filter: Some(filter),
+            order_by: String::new(),
         }
     };
     let cases = vec![

@@ -7,8 +7,14 @@
 //! - `queue`: (ready-at ms, article id) → () — what is waiting, in due order
 //! - `leases`: article id → [`Lease`]; `lease_deadlines`: (deadline ms, article id) → ()
 //! - `dead_letters`: article id → ()
-//! - `dialogues`: record id → record; `dialogue_keys`: identity key → record id;
-//!   `dialogues_by_date`: (newest-first date key, record id) → () for paging
+//! - `dialogues`: record id → record; `dialogue_keys`: identity key → record id
+//!   (and `stem|@day|id` → id: records by partner, kind and day, for identity)
+//! - `reports`: (record id, article id, event index) → [`merge::Report`]: every
+//!   report a record is recomputed from
+//! - `cleaned`: article id → cleaned text (what evidence spans and snippets point into)
+//! - `dialogue_index`: secondary indexes of ListDialogues (see [`index`])
+//! - `search_postings`, `search_docs`: the inverted index of SearchDialogues (see [`search`])
+//! - `stats`: (partner, year, kind) → record count
 //! - `feed`: sequence → feed event; `meta`: counters
 //!
 //! Writes are serialised by one writer lock and applied as sled transactions
@@ -18,19 +24,22 @@
 //! feed head is published only after the flush that made it durable.
 
 mod commit;
+pub mod index;
 pub mod merge;
+mod records;
+pub mod search;
 #[cfg(test)]
 mod tests;
 
 use crate::domain::{
     now_millis, ArticleId, ArticleState, ArticleStatus, DialogueFilter, DialogueRecord,
-    FailOutcome, FeedEvent, FeedEventType, LeasedArticle, NewArticle, Page, SubmitOutcome,
+    FailOutcome, FeedEvent, LeasedArticle, ListOrder, Page, ReindexOutcome, SearchHit, StatsRow,
 };
 use crate::metrics::StoreGauges;
 use dialogwatch_worker::record::Extraction;
-use dialogwatch_worker::runner::Job;
+use dialogwatch_worker::runner::{extract_catching_panics, Extract, Job};
 use serde::{Deserialize, Serialize};
-use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
+use sled::transaction::{ConflictableTransactionError, TransactionError};
 use sled::Transactional;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -139,9 +148,14 @@ struct Trees {
     dead_letters: sled::Tree,
     dialogues: sled::Tree,
     dialogue_keys: sled::Tree,
-    dialogues_by_date: sled::Tree,
     feed: sled::Tree,
     meta: sled::Tree,
+    reports: sled::Tree,
+    cleaned: sled::Tree,
+    dialogue_index: sled::Tree,
+    search_postings: sled::Tree,
+    search_docs: sled::Tree,
+    stats: sled::Tree,
 }
 
 struct Inner {
@@ -154,15 +168,6 @@ struct Inner {
     closed: AtomicBool,
     committer: commit::GroupCommit,
 }
-
-/// One record written by a completion: (date-index key to drop, the record,
-/// the feed event type, the identity key to file a new record under).
-type RecordChange = (
-    Option<Vec<u8>>,
-    DialogueRecord,
-    FeedEventType,
-    Option<String>,
-);
 
 /// Handle to the store; cheap to clone.
 #[derive(Clone)]
@@ -213,24 +218,6 @@ fn text_fingerprint(content: &str) -> u64 {
     merge::stable_hash(collapsed.join(" ").as_bytes())
 }
 
-/// Sort key of `dialogues_by_date`: dated records newest first, then undated; then by id.
-fn date_index_key(record: &DialogueRecord) -> Vec<u8> {
-    let mut key = Vec::with_capacity(9 + record.id.len());
-    match record.event.date {
-        Some(date) => {
-            key.push(0);
-            // Later dates sort first; the less precise of two equal prefixes sorts last.
-            let days = date.days_from_epoch().clamp(-(1 << 40), 1 << 40) + (1 << 41);
-            let precision = u64::from(date.month.is_some()) + u64::from(date.day.is_some());
-            let rank = (u64::try_from(days).unwrap_or(0) << 2) | precision;
-            key.extend_from_slice(&(u64::MAX - rank).to_be_bytes());
-        }
-        None => key.push(1),
-    }
-    key.extend_from_slice(record.id.as_bytes());
-    key
-}
-
 /// Retries a blocking closure's sled work on the blocking pool.
 async fn blocking<T, F>(inner: &Arc<Inner>, work: F) -> Result<T, StoreError>
 where
@@ -277,9 +264,14 @@ impl Store {
             dead_letters: tree("dead_letters")?,
             dialogues: tree("dialogues")?,
             dialogue_keys: tree("dialogue_keys")?,
-            dialogues_by_date: tree("dialogues_by_date")?,
             feed: tree("feed")?,
             meta: tree("meta")?,
+            reports: tree("reports")?,
+            cleaned: tree("cleaned")?,
+            dialogue_index: tree("dialogue_index")?,
+            search_postings: tree("search_postings")?,
+            search_docs: tree("search_docs")?,
+            stats: tree("stats")?,
         };
         let head = match trees.meta.get(META_FEED_HEAD)? {
             Some(bytes) => read_u64(&bytes)?,
@@ -427,7 +419,8 @@ impl Store {
     ) -> Result<Vec<String>, StoreError> {
         let lease_id = lease_id.to_string();
         let (record_ids, new_head) = blocking(&self.inner, move |inner| {
-            inner.complete_now(article_id, &lease_id, &extraction)
+            let cleaned = inner.cleaned_for(article_id)?;
+            inner.complete_now(article_id, &lease_id, &extraction, &cleaned)
         })
         .await?;
         self.flush().await?;
@@ -534,56 +527,199 @@ impl Store {
         .await
     }
 
-    /// Records passing `filter`, newest event date first, paged.
+    /// Records passing `filter`, in `order`, paged. Answered from the
+    /// secondary indexes: the most selective indexed filter is scanned, the
+    /// others are verified on each record. A token from another query is
+    /// refused ([`StoreError::InvalidPageToken`]).
     pub async fn list_dialogues(
         &self,
         filter: DialogueFilter,
+        order: ListOrder,
         page_size: usize,
         page_token: Option<String>,
     ) -> Result<Page<DialogueRecord>, StoreError> {
-        let after = match page_token {
-            Some(token) => Some(decode_token(&token)?),
+        let fingerprint = index::fingerprint(&filter, order, "list");
+        let cursor = match page_token {
+            Some(token) => {
+                Some(index::decode_token(&token, fingerprint).ok_or(StoreError::InvalidPageToken)?)
+            }
             None => None,
         };
         blocking(&self.inner, move |inner| {
-            let index = &inner.trees.dialogues_by_date;
-            let entries = match &after {
-                Some(key) => index.range::<&[u8], _>((
-                    std::ops::Bound::Excluded(key.as_slice()),
-                    std::ops::Bound::Unbounded,
-                )),
-                None => index.iter(),
-            };
-            let mut items = Vec::with_capacity(page_size.min(1024));
-            let mut last_key = None;
-            let mut more = false;
-            for entry in entries {
-                let (key, record_id) = entry?;
-                let Some(bytes) = inner.trees.dialogues.get(&record_id)? else {
-                    continue;
-                };
-                let record: DialogueRecord = decode(&bytes)?;
-                if !filter.matches(&record) {
-                    continue;
-                }
-                if items.len() == page_size {
-                    more = true;
-                    break;
-                }
-                last_key = Some(key.to_vec());
-                items.push(record);
-            }
-            let next_page_token = if more {
-                last_key.map(|key| encode_token(&key))
-            } else {
-                None
-            };
+            let (items, last) = inner.query(&filter, order, page_size, cursor.as_deref())?;
             Ok(Page {
                 items,
-                next_page_token,
+                next_page_token: last.map(|key| index::encode_token(fingerprint, &key)),
             })
         })
         .await
+    }
+
+    /// Records matching every clause of `query` (and `filter`), best first
+    /// (BM25 over the record's fields and its sources' cleaned text), with
+    /// snippets; paged by offset.
+    pub async fn search_dialogues(
+        &self,
+        query: Vec<search::Clause>,
+        filter: DialogueFilter,
+        page_size: usize,
+        page_token: Option<String>,
+    ) -> Result<Page<SearchHit>, StoreError> {
+        let fingerprint =
+            index::fingerprint(&filter, ListOrder::DateDesc, &format!("search|{query:?}"));
+        let offset = match page_token {
+            Some(token) => {
+                let cursor =
+                    index::decode_token(&token, fingerprint).ok_or(StoreError::InvalidPageToken)?;
+                let bytes: [u8; 8] = cursor
+                    .as_slice()
+                    .try_into()
+                    .map_err(|_| StoreError::InvalidPageToken)?;
+                usize::try_from(u64::from_be_bytes(bytes))
+                    .map_err(|_| StoreError::InvalidPageToken)?
+            }
+            None => 0,
+        };
+        blocking(&self.inner, move |inner| {
+            let (items, more) = inner.search(&query, &filter, offset, page_size)?;
+            let next = offset + items.len();
+            Ok(Page {
+                items,
+                next_page_token: more
+                    .then(|| index::encode_token(fingerprint, &(next as u64).to_be_bytes())),
+            })
+        })
+        .await
+    }
+
+    /// Record counts per partner, year and kind (partners in `partners`, or all).
+    pub async fn stats(&self, partners: Vec<String>) -> Result<Vec<StatsRow>, StoreError> {
+        blocking(&self.inner, move |inner| inner.stats_rows(&partners)).await
+    }
+
+    /// Done articles after `after` (all when `None`), at most `limit`, as jobs
+    /// to extract again.
+    pub async fn articles_to_reextract(
+        &self,
+        after: Option<ArticleId>,
+        limit: usize,
+    ) -> Result<Vec<Job>, StoreError> {
+        blocking(&self.inner, move |inner| {
+            let start = after.map_or(0, |id| id.0.saturating_add(1));
+            let mut jobs = Vec::new();
+            let mut last = None;
+            for entry in inner.trees.articles.range(be(start)..) {
+                let (key, value) = entry?;
+                last = Some(read_u64(&key)?);
+                let stored: StoredArticle = decode(&value)?;
+                if stored.status.state != ArticleState::Done {
+                    continue;
+                }
+                jobs.push(Job {
+                    article_id: stored.status.id.to_string(),
+                    lease_id: String::new(),
+                    attempt: 0,
+                    text: stored.content,
+                    is_html: stored.is_html,
+                    url: stored.status.url,
+                    published_at: stored.status.published_at,
+                    title: stored.status.title,
+                });
+                if jobs.len() >= limit {
+                    break;
+                }
+            }
+            let _ = last;
+            Ok(jobs)
+        })
+        .await
+    }
+
+    /// Replaces a done article's reports by those of a new `extraction` and
+    /// recomputes the records they touch: one UPDATED (or CREATED) event per
+    /// record whose content changed, none for the others; flushed before returning.
+    pub async fn reextract(
+        &self,
+        article_id: ArticleId,
+        extraction: Extraction,
+    ) -> Result<ReindexOutcome, StoreError> {
+        let (outcome, new_head) = blocking(&self.inner, move |inner| {
+            let cleaned = inner.cleaned_for(article_id)?;
+            inner.reextract_now(article_id, &extraction, &cleaned)
+        })
+        .await?;
+        self.flush().await?;
+        self.publish_head(new_head);
+        Ok(outcome)
+    }
+
+    /// Extracts every done article again with `extractor` (on the blocking
+    /// pool, `batch` articles at a time, so the service keeps serving) and
+    /// rebuilds the records in place. Articles the extractor panics on keep
+    /// their previous reports.
+    pub async fn reindex(
+        &self,
+        extractor: Arc<dyn Extract + Send + Sync>,
+        batch: usize,
+    ) -> Result<ReindexOutcome, StoreError> {
+        let mut total = ReindexOutcome::default();
+        let mut after = None;
+        loop {
+            let jobs = self.articles_to_reextract(after, batch.max(1)).await?;
+            let Some(last) = jobs.last() else {
+                return Ok(total);
+            };
+            after = Some(
+                last.article_id
+                    .parse::<ArticleId>()
+                    .map_err(|error| StoreError::Corrupt(error.to_string()))?,
+            );
+            let engine = Arc::clone(&extractor);
+            let extracted = tokio::task::spawn_blocking(move || {
+                jobs.into_iter()
+                    .map(|job| {
+                        let result = extract_catching_panics(engine.as_ref(), &job);
+                        (job.article_id, result)
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .await
+            .map_err(|error| StoreError::Task(error.to_string()))?;
+            for (article_id, result) in extracted {
+                let article_id: ArticleId =
+                    article_id
+                        .parse()
+                        .map_err(|error: crate::domain::MalformedArticleId| {
+                            StoreError::Corrupt(error.to_string())
+                        })?;
+                match result {
+                    Ok(extraction) => {
+                        let outcome = self.reextract(article_id, extraction).await?;
+                        total.articles += 1;
+                        total.created += outcome.created;
+                        total.updated += outcome.updated;
+                        total.unchanged += outcome.unchanged;
+                        total.removed += outcome.removed;
+                    }
+                    Err(error) => {
+                        tracing::warn!(%article_id, error, "re-extraction failed; previous reports kept");
+                    }
+                }
+            }
+        }
+    }
+
+    /// Publishes a new durable feed head to subscribers.
+    fn publish_head(&self, new_head: Option<u64>) {
+        if let Some(head) = new_head {
+            self.inner.head.send_if_modified(|current| {
+                let advanced = head > *current;
+                if advanced {
+                    *current = head;
+                }
+                advanced
+            });
+        }
     }
 
     /// Feed events with sequence > `after`, at most `limit`, in order.
@@ -688,30 +824,6 @@ impl Store {
 
 fn duration_millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
-}
-
-fn encode_token(key: &[u8]) -> String {
-    key.iter().map(|byte| format!("{byte:02x}")).collect()
-}
-
-fn decode_token(token: &str) -> Result<Vec<u8>, StoreError> {
-    if token.is_empty() || token.len() % 2 != 0 || token.len() > 1024 {
-        return Err(StoreError::InvalidPageToken);
-    }
-    (0..token.len())
-        .step_by(2)
-        .map(|index| {
-            token
-                .get(index..index + 2)
-                .and_then(|pair| u8::from_str_radix(pair, 16).ok())
-                .ok_or(StoreError::InvalidPageToken)
-        })
-        .collect::<Result<Vec<u8>, _>>()
-        .and_then(|key| match key.first() {
-            Some(0) if key.len() > 9 => Ok(key),
-            Some(1) if key.len() > 1 => Ok(key),
-            _ => Err(StoreError::InvalidPageToken),
-        })
 }
 
 impl Inner {
@@ -991,169 +1103,5 @@ impl Inner {
             dead_lettered: dead,
             retry_at_ms: retry_at,
         })
-    }
-
-    /// The completion transaction. Returns the record ids and, when feed events
-    /// were appended, the new head.
-    fn complete_now(
-        &self,
-        article_id: ArticleId,
-        lease_id: &str,
-        extraction: &Extraction,
-    ) -> Result<(Vec<String>, Option<u64>), StoreError> {
-        let _writer = self
-            .writer
-            .lock()
-            .map_err(|_| StoreError::Task("writer lock poisoned".into()))?;
-        let mut stored = self.stored_article(article_id)?;
-        if stored.status.state == ArticleState::Done {
-            return Ok((stored.status.dialogue_ids, None));
-        }
-        let lease = self.held_lease(article_id, lease_id)?;
-        let now = now_millis();
-        if stored.status.url.is_none() {
-            stored.status.url.clone_from(&extraction.source_url);
-        }
-        let source = crate::domain::Source {
-            article_id,
-            url: stored.status.url.clone(),
-            outlet: stored.status.outlet.clone(),
-            published_at: stored.status.published_at,
-        };
-        let head = match self.trees.meta.get(META_FEED_HEAD)? {
-            Some(bytes) => read_u64(&bytes)?,
-            None => 0,
-        };
-        // Work out every change first, then write them in one transaction.
-        let mut changes: Vec<RecordChange> = Vec::new();
-        let mut record_ids = Vec::new();
-        let mut sequence = head;
-        let events = if extraction.is_dialogue {
-            extraction.events.as_slice()
-        } else {
-            &[]
-        };
-        for event in events {
-            let identity = merge::identity(event, article_id);
-            let mut existing_id = None;
-            for candidate in &identity.candidates {
-                if let Some(found) = self.trees.dialogue_keys.get(candidate.as_bytes())? {
-                    existing_id = Some(String::from_utf8_lossy(&found).into_owned());
-                    break;
-                }
-            }
-            // A record changed earlier in this same completion is the freshest copy.
-            let pending = existing_id.as_ref().and_then(|id| {
-                changes
-                    .iter()
-                    .position(|(_, record, _, _)| &record.id == id)
-            });
-            let current = match (pending, &existing_id) {
-                (Some(index), _) => Some(changes.remove(index)),
-                (None, Some(id)) => match self.trees.dialogues.get(id.as_bytes())? {
-                    Some(bytes) => {
-                        let record: DialogueRecord = decode(&bytes)?;
-                        Some((
-                            Some(date_index_key(&record)),
-                            record,
-                            FeedEventType::Updated,
-                            None,
-                        ))
-                    }
-                    None => None,
-                },
-                (None, None) => None,
-            };
-            let already_changed_here = pending.is_some();
-            match current {
-                Some((old_index, mut record, event_type, new_key)) => {
-                    let changed = merge::merge_into(&mut record, event, source.clone());
-                    record_ids.push(record.id.clone());
-                    if changed && !already_changed_here {
-                        // One UPDATED event per record per completion.
-                        record.revision += 1;
-                        sequence += 1;
-                        record.sequence = sequence;
-                    }
-                    if changed || already_changed_here {
-                        record.updated_at_ms = now;
-                        changes.push((old_index, record, event_type, new_key));
-                    }
-                }
-                None => {
-                    sequence += 1;
-                    let record = merge::new_record(
-                        merge::record_id(&identity.key),
-                        event,
-                        source.clone(),
-                        sequence,
-                        now,
-                    );
-                    record_ids.push(record.id.clone());
-                    changes.push((None, record, FeedEventType::Created, Some(identity.key)));
-                }
-            }
-        }
-        record_ids.sort();
-        record_ids.dedup();
-        let mut feed_events: Vec<FeedEvent> = changes
-            .iter()
-            .map(|(_, record, event_type, _)| FeedEvent {
-                sequence: record.sequence,
-                event_type: *event_type,
-                record: record.clone(),
-                at_ms: now,
-            })
-            .collect();
-        feed_events.sort_by_key(|event| event.sequence);
-        stored.status.state = ArticleState::Done;
-        stored.status.dialogue_ids = record_ids.clone();
-        stored.status.is_dialogue = Some(extraction.is_dialogue && !extraction.events.is_empty());
-        stored.status.reason.clone_from(&extraction.reason);
-        stored.status.updated_at_ms = now;
-        let trees = &self.trees;
-        (
-            &trees.articles,
-            &trees.leases,
-            &trees.lease_deadlines,
-            &trees.dialogues,
-            &trees.dialogue_keys,
-            &trees.dialogues_by_date,
-            &trees.feed,
-            &trees.meta,
-        )
-            .transaction(
-                |(articles, leases, deadlines, dialogues, keys, by_date, feed, meta): &(
-                    TransactionalTree,
-                    TransactionalTree,
-                    TransactionalTree,
-                    TransactionalTree,
-                    TransactionalTree,
-                    TransactionalTree,
-                    TransactionalTree,
-                    TransactionalTree,
-                )| {
-                    leases.remove(&be(article_id.0))?;
-                    deadlines.remove(&pair_key(lease.deadline_ms, article_id.0))?;
-                    for (old_index, record, _, new_key) in &changes {
-                        if let Some(old_index) = old_index {
-                            by_date.remove(old_index.as_slice())?;
-                        }
-                        by_date.insert(date_index_key(record), record.id.as_bytes())?;
-                        dialogues.insert(record.id.as_bytes(), tx_encode(record)?)?;
-                        if let Some(key) = new_key {
-                            keys.insert(key.as_bytes(), record.id.as_bytes())?;
-                        }
-                    }
-                    for event in &feed_events {
-                        feed.insert(&be(event.sequence), tx_encode(event)?)?;
-                    }
-                    meta.insert(META_FEED_HEAD, &be(sequence))?;
-                    articles.insert(&be(article_id.0), tx_encode(&stored)?)?;
-                    Ok(())
-                },
-            )?;
-        let new_head = (sequence > head).then_some(sequence);
-        Ok((record_ids, new_head))
     }
 }

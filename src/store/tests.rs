@@ -4,7 +4,7 @@
 //! including after the store is closed and opened again.
 
 use super::*;
-use crate::domain::{ArticleState, DialogueFilter, NewArticle};
+use crate::domain::{ArticleState, DialogueFilter, FeedEventType, ListOrder, NewArticle};
 use dialogwatch_worker::record::{DialogueEvent, DialogueKind, Location, Partner};
 use proptest::prelude::*;
 use std::collections::BTreeMap;
@@ -238,11 +238,16 @@ async fn list_pages_newest_first_and_refuses_foreign_tokens() {
             .expect("complete");
     }
     let first = store
-        .list_dialogues(DialogueFilter::default(), 2, None)
+        .list_dialogues(DialogueFilter::default(), ListOrder::DateDesc, 2, None)
         .await
         .expect("page 1");
     let second = store
-        .list_dialogues(DialogueFilter::default(), 2, first.next_page_token.clone())
+        .list_dialogues(
+            DialogueFilter::default(),
+            ListOrder::DateDesc,
+            2,
+            first.next_page_token.clone(),
+        )
         .await
         .expect("page 2");
     let order: Vec<String> = first
@@ -255,7 +260,12 @@ async fn list_pages_newest_first_and_refuses_foreign_tokens() {
     assert!(second.next_page_token.is_none());
     for bad in ["zz", "0", "ff00"] {
         let refused = store
-            .list_dialogues(DialogueFilter::default(), 2, Some(bad.to_string()))
+            .list_dialogues(
+                DialogueFilter::default(),
+                ListOrder::DateDesc,
+                2,
+                Some(bad.to_string()),
+            )
             .await;
         assert!(
             matches!(refused, Err(StoreError::InvalidPageToken)),

@@ -1,0 +1,1020 @@
+//! Dialogue records: placing reports, recomputing records from every report,
+//! maintaining the indexes, and the read paths over them (list, search,
+//! stats). Everything here runs on the blocking pool; writers hold the
+//! writer lock, and each verb's writes go into one transaction.
+
+use super::index;
+use super::merge::{self, Report};
+use super::search::{self, Clause, SearchDoc};
+use super::{be, decode, encode, pair_key, read_u64, Inner, StoreError, StoredArticle};
+use crate::domain::{
+    now_millis, ArticleId, ArticleState, DialogueFilter, DialogueRecord, FeedEvent, FeedEventType,
+    ListOrder, ReindexOutcome, SearchHit, Snippet, Source, StatsRow,
+};
+use dialogwatch_worker::record::{DialogueEvent, DialogueKind, Extraction};
+use sled::Transactional;
+use std::collections::{BTreeMap, BTreeSet};
+
+const META_FEED_HEAD: &[u8] = super::META_FEED_HEAD;
+/// Total tokens over every search document (for the BM25 average length).
+const META_SEARCH_TOKENS: &[u8] = b"search_tokens";
+
+/// The trees a write can touch (indexes into [`Inner::write_trees`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum TreeId {
+    Articles = 0,
+    Leases,
+    LeaseDeadlines,
+    Dialogues,
+    DialogueKeys,
+    Feed,
+    Meta,
+    Reports,
+    Cleaned,
+    Index,
+    Postings,
+    Docs,
+    Stats,
+}
+
+/// Writes worked out under the writer lock, applied in one transaction in order.
+#[derive(Debug, Default)]
+pub(super) struct Writes {
+    ops: Vec<(TreeId, Vec<u8>, Option<Vec<u8>>)>,
+}
+
+impl Writes {
+    pub(super) fn insert(
+        &mut self,
+        tree: TreeId,
+        key: impl Into<Vec<u8>>,
+        value: impl Into<Vec<u8>>,
+    ) {
+        self.ops.push((tree, key.into(), Some(value.into())));
+    }
+
+    pub(super) fn remove(&mut self, tree: TreeId, key: impl Into<Vec<u8>>) {
+        self.ops.push((tree, key.into(), None));
+    }
+}
+
+/// A record being recomputed by one verb.
+struct Pending {
+    /// The record as stored before, when it existed.
+    before: Option<DialogueRecord>,
+    /// Every report it now has.
+    reports: Vec<Report>,
+    /// The identity key to file it under, when it is new.
+    new_key: Option<String>,
+    /// Its merged event as of the reports so far (for placing further reports).
+    current: Option<DialogueEvent>,
+}
+
+impl Pending {
+    /// The event further reports are compared with.
+    fn event(&self) -> Option<&DialogueEvent> {
+        self.current
+            .as_ref()
+            .or(self.before.as_ref().map(|record| &record.event))
+    }
+}
+
+/// One range of `dialogue_index` a plan scans: start key, end key (exclusive),
+/// and the length of the prefix before the sort key.
+type ScanRange = (Vec<u8>, Vec<u8>, usize);
+
+/// Per clause, the positions of its matches by section.
+type ClauseHits = Vec<BTreeMap<u32, Vec<u32>>>;
+
+/// `record id | 0x00 | article id | event index`.
+fn report_key(record_id: &str, article: ArticleId, index: u32) -> Vec<u8> {
+    let mut key = report_prefix(record_id, Some(article));
+    key.extend_from_slice(&index.to_be_bytes());
+    key
+}
+
+fn report_prefix(record_id: &str, article: Option<ArticleId>) -> Vec<u8> {
+    let mut key = record_id.as_bytes().to_vec();
+    key.push(0);
+    if let Some(article) = article {
+        key.extend_from_slice(&be(article.0));
+    }
+    key
+}
+
+/// `stem|@ day | record id`: records by partner, kind and day.
+fn day_key_prefix(stem: &str, day: i64) -> Vec<u8> {
+    let mut key = format!("{stem}|@").into_bytes();
+    key.extend_from_slice(&(day.wrapping_add(1 << 40) as u64).to_be_bytes());
+    key
+}
+
+fn day_key(record: &DialogueRecord) -> Option<Vec<u8>> {
+    let day = merge::day_of(record.event.date)?;
+    let mut key = day_key_prefix(&merge::stem(&record.event), day);
+    key.extend_from_slice(record.id.as_bytes());
+    Some(key)
+}
+
+/// `partner | 0 | year | 0 | kind` of the stats tree.
+fn stats_key(record: &DialogueRecord) -> Vec<u8> {
+    let year = record
+        .event
+        .date
+        .map_or_else(|| "-".to_string(), |date| format!("{:04}", date.year));
+    format!(
+        "{}\0{year}\0{}",
+        record.event.partner.code,
+        record.event.kind.as_str()
+    )
+    .into_bytes()
+}
+
+/// The cleaned text the extractor's evidence points into (title first when
+/// submitted separately), as `Extractor::explain` builds it.
+fn clean_text(content: &str, is_html: bool, title: Option<&str>) -> String {
+    let mut cleaned = dialogwatch_worker::clean::clean_article(content, is_html).text;
+    if let Some(title) = title.map(str::trim).filter(|title| !title.is_empty()) {
+        let title_clean = dialogwatch_worker::clean::clean_article(title, false).text;
+        if !title_clean.is_empty() && !cleaned.starts_with(&title_clean) {
+            cleaned = format!("{title_clean}\n{cleaned}");
+        }
+    }
+    cleaned
+}
+
+impl Inner {
+    fn write_trees(&self) -> [&sled::Tree; 13] {
+        let trees = &self.trees;
+        [
+            &trees.articles,
+            &trees.leases,
+            &trees.lease_deadlines,
+            &trees.dialogues,
+            &trees.dialogue_keys,
+            &trees.feed,
+            &trees.meta,
+            &trees.reports,
+            &trees.cleaned,
+            &trees.dialogue_index,
+            &trees.search_postings,
+            &trees.search_docs,
+            &trees.stats,
+        ]
+    }
+
+    /// Applies `writes` in one transaction.
+    pub(super) fn apply(&self, writes: &Writes) -> Result<(), StoreError> {
+        let trees = self.write_trees();
+        trees.as_slice().transaction(|views| {
+            for (tree, key, value) in &writes.ops {
+                let view = &views[*tree as usize];
+                match value {
+                    Some(value) => {
+                        view.insert(key.as_slice(), value.as_slice())?;
+                    }
+                    None => {
+                        view.remove(key.as_slice())?;
+                    }
+                }
+            }
+            Ok::<(), sled::transaction::ConflictableTransactionError<StoreError>>(())
+        })?;
+        Ok(())
+    }
+
+    /// The cleaned text of a stored article (computed, not read).
+    pub(super) fn cleaned_for(&self, article_id: ArticleId) -> Result<String, StoreError> {
+        let stored = self.stored_article(article_id)?;
+        Ok(clean_text(
+            &stored.content,
+            stored.is_html,
+            stored.status.title.as_deref(),
+        ))
+    }
+
+    fn stored_head(&self) -> Result<u64, StoreError> {
+        match self.trees.meta.get(META_FEED_HEAD)? {
+            Some(bytes) => read_u64(&bytes),
+            None => Ok(0),
+        }
+    }
+
+    fn lock_writer(&self) -> Result<std::sync::MutexGuard<'_, ()>, StoreError> {
+        self.writer
+            .lock()
+            .map_err(|_| StoreError::Task("writer lock poisoned".into()))
+    }
+
+    /// The completion: the article's events become reports, the records they
+    /// touch are recomputed, the lease ends, all in one transaction. Returns
+    /// the record ids and, when feed events were appended, the new head.
+    pub(super) fn complete_now(
+        &self,
+        article_id: ArticleId,
+        lease_id: &str,
+        extraction: &Extraction,
+        cleaned: &str,
+    ) -> Result<(Vec<String>, Option<u64>), StoreError> {
+        let _writer = self.lock_writer()?;
+        let mut stored = self.stored_article(article_id)?;
+        if stored.status.state == ArticleState::Done {
+            return Ok((stored.status.dialogue_ids, None));
+        }
+        let lease = self.held_lease(article_id, lease_id)?;
+        let mut writes = Writes::default();
+        writes.remove(TreeId::Leases, be(article_id.0));
+        writes.remove(
+            TreeId::LeaseDeadlines,
+            pair_key(lease.deadline_ms, article_id.0),
+        );
+        stored.status.state = ArticleState::Done;
+        let (_, new_head) = self.apply_reports(&mut stored, extraction, cleaned, &mut writes)?;
+        self.apply(&writes)?;
+        Ok((stored.status.dialogue_ids, new_head))
+    }
+
+    /// Re-extraction of a done article (a no-op for other states).
+    pub(super) fn reextract_now(
+        &self,
+        article_id: ArticleId,
+        extraction: &Extraction,
+        cleaned: &str,
+    ) -> Result<(ReindexOutcome, Option<u64>), StoreError> {
+        let _writer = self.lock_writer()?;
+        let mut stored = self.stored_article(article_id)?;
+        if stored.status.state != ArticleState::Done {
+            return Ok((ReindexOutcome::default(), None));
+        }
+        let mut writes = Writes::default();
+        let result = self.apply_reports(&mut stored, extraction, cleaned, &mut writes)?;
+        self.apply(&writes)?;
+        Ok(result)
+    }
+
+    /// Replaces the article's reports by the events of `extraction`,
+    /// recomputes every record touched and queues the writes: records, their
+    /// index entries, search postings, stats, feed events for the records
+    /// whose content changed, the cleaned text and the article's status.
+    fn apply_reports(
+        &self,
+        stored: &mut StoredArticle,
+        extraction: &Extraction,
+        cleaned: &str,
+        writes: &mut Writes,
+    ) -> Result<(ReindexOutcome, Option<u64>), StoreError> {
+        let article_id = stored.status.id;
+        let now = now_millis();
+        if stored.status.url.is_none() {
+            stored.status.url.clone_from(&extraction.source_url);
+        }
+        let source = Source {
+            article_id,
+            url: stored.status.url.clone(),
+            outlet: stored.status.outlet.clone(),
+            published_at: stored.status.published_at,
+            evidence: Vec::new(),
+        };
+        let head = self.stored_head()?;
+        let mut pending: BTreeMap<String, Pending> = BTreeMap::new();
+        // The article's previous reports go.
+        for record_id in &stored.status.dialogue_ids {
+            for key in self
+                .trees
+                .reports
+                .scan_prefix(report_prefix(record_id, Some(article_id)))
+                .keys()
+            {
+                writes.remove(TreeId::Reports, key?.to_vec());
+            }
+            self.load_pending(&mut pending, record_id, article_id)?;
+        }
+        // Its new reports are placed.
+        let events = if extraction.is_dialogue {
+            extraction.events.as_slice()
+        } else {
+            &[]
+        };
+        let mut record_ids = BTreeSet::new();
+        for (index, event) in events.iter().enumerate() {
+            let index = u32::try_from(index).unwrap_or(u32::MAX);
+            let record_id = self.place(event, article_id, index, &mut pending)?;
+            let report = Report {
+                source: source.clone(),
+                index,
+                event: event.clone(),
+            };
+            writes.insert(
+                TreeId::Reports,
+                report_key(&record_id, article_id, index),
+                encode(&report)?,
+            );
+            if let Some(entry) = pending.get_mut(&record_id) {
+                entry.reports.push(report);
+                entry.current = merge::combine(&entry.reports).map(|(event, _)| event);
+            }
+            record_ids.insert(record_id);
+        }
+        writes.insert(
+            TreeId::Cleaned,
+            be(article_id.0).to_vec(),
+            cleaned.as_bytes().to_vec(),
+        );
+
+        // Every touched record is recomputed from all its reports.
+        let mut outcome = ReindexOutcome::default();
+        let mut sequence = head;
+        let mut stats: BTreeMap<Vec<u8>, i64> = BTreeMap::new();
+        let mut token_delta: i64 = 0;
+        let mut claimed: BTreeSet<String> = BTreeSet::new();
+        for (id, entry) in pending {
+            let combined = merge::combine(&entry.reports);
+            match (entry.before, combined) {
+                (None, None) => {}
+                (Some(before), None) => {
+                    writes.remove(TreeId::Dialogues, id.as_bytes().to_vec());
+                    self.unindex(&before, writes, &mut stats);
+                    token_delta -= self.remove_search_doc(&id, writes)?;
+                    outcome.removed += 1;
+                }
+                (before, Some((event, sources))) => {
+                    let changed = before
+                        .as_ref()
+                        .is_none_or(|old| old.event != event || old.sources != sources);
+                    let record = match (&before, changed) {
+                        (Some(old), false) => old.clone(),
+                        _ => {
+                            sequence += 1;
+                            DialogueRecord {
+                                id: id.clone(),
+                                revision: before.as_ref().map_or(1, |old| old.revision + 1),
+                                sequence,
+                                event,
+                                sources,
+                                created_at_ms: before.as_ref().map_or(now, |old| old.created_at_ms),
+                                updated_at_ms: now,
+                            }
+                        }
+                    };
+                    if changed {
+                        if let Some(old) = &before {
+                            self.unindex(old, writes, &mut stats);
+                            outcome.updated += 1;
+                        } else {
+                            outcome.created += 1;
+                        }
+                        writes.insert(TreeId::Dialogues, id.as_bytes().to_vec(), encode(&record)?);
+                        self.index(&record, writes, &mut stats);
+                        writes.insert(
+                            TreeId::Feed,
+                            be(record.sequence).to_vec(),
+                            encode(&FeedEvent {
+                                sequence: record.sequence,
+                                event_type: if before.is_some() {
+                                    FeedEventType::Updated
+                                } else {
+                                    FeedEventType::Created
+                                },
+                                record: record.clone(),
+                                at_ms: now,
+                            })?,
+                        );
+                    } else {
+                        outcome.unchanged += 1;
+                    }
+                    let mut keys: Vec<String> = entry.new_key.into_iter().collect();
+                    if let Some(edition) = record.event.edition {
+                        keys.push(format!("{}|edition:{edition}", merge::stem(&record.event)));
+                    }
+                    for key in keys {
+                        if !claimed.contains(&key) && self.key_is_free(&key, &id)? {
+                            writes.insert(
+                                TreeId::DialogueKeys,
+                                key.as_bytes().to_vec(),
+                                id.as_bytes().to_vec(),
+                            );
+                            claimed.insert(key);
+                        }
+                    }
+                    token_delta += self.write_search_doc(&record, (article_id, cleaned), writes)?;
+                }
+            }
+        }
+        for (key, delta) in stats {
+            let current = match self.trees.stats.get(&key)? {
+                Some(bytes) => read_u64(&bytes)?,
+                None => 0,
+            };
+            let next = i64::try_from(current).unwrap_or(i64::MAX) + delta;
+            if next <= 0 {
+                writes.remove(TreeId::Stats, key);
+            } else {
+                writes.insert(
+                    TreeId::Stats,
+                    key,
+                    be(u64::try_from(next).unwrap_or(0)).to_vec(),
+                );
+            }
+        }
+        if token_delta != 0 {
+            let current = match self.trees.meta.get(META_SEARCH_TOKENS)? {
+                Some(bytes) => read_u64(&bytes)?,
+                None => 0,
+            };
+            let next = (i64::try_from(current).unwrap_or(i64::MAX) + token_delta).max(0);
+            writes.insert(
+                TreeId::Meta,
+                META_SEARCH_TOKENS.to_vec(),
+                be(u64::try_from(next).unwrap_or(0)).to_vec(),
+            );
+        }
+        if sequence > head {
+            writes.insert(TreeId::Meta, META_FEED_HEAD.to_vec(), be(sequence).to_vec());
+        }
+        stored.status.dialogue_ids = record_ids.into_iter().collect();
+        stored.status.is_dialogue = Some(extraction.is_dialogue && !extraction.events.is_empty());
+        stored.status.reason.clone_from(&extraction.reason);
+        stored.status.updated_at_ms = now;
+        writes.insert(
+            TreeId::Articles,
+            be(article_id.0).to_vec(),
+            encode(&*stored)?,
+        );
+        Ok((outcome, (sequence > head).then_some(sequence)))
+    }
+
+    /// True when `key` names no live record other than `id`.
+    fn key_is_free(&self, key: &str, id: &str) -> Result<bool, StoreError> {
+        match self.trees.dialogue_keys.get(key.as_bytes())? {
+            None => Ok(true),
+            Some(owner) if owner.as_ref() == id.as_bytes() => Ok(false),
+            Some(owner) => Ok(!self.trees.dialogues.contains_key(owner)?),
+        }
+    }
+
+    /// Loads a record and its reports (but those of `except`) into `pending`.
+    fn load_pending(
+        &self,
+        pending: &mut BTreeMap<String, Pending>,
+        record_id: &str,
+        except: ArticleId,
+    ) -> Result<(), StoreError> {
+        if pending.contains_key(record_id) {
+            return Ok(());
+        }
+        let before = match self.trees.dialogues.get(record_id.as_bytes())? {
+            Some(bytes) => Some(decode::<DialogueRecord>(&bytes)?),
+            None => None,
+        };
+        let mut reports = Vec::new();
+        for value in self
+            .trees
+            .reports
+            .scan_prefix(report_prefix(record_id, None))
+            .values()
+        {
+            let report: Report = decode(&value?)?;
+            if report.source.article_id != except {
+                reports.push(report);
+            }
+        }
+        let current = merge::combine(&reports).map(|(event, _)| event);
+        pending.insert(
+            record_id.to_string(),
+            Pending {
+                before,
+                reports,
+                new_key: None,
+                current,
+            },
+        );
+        Ok(())
+    }
+
+    /// The record a new report of `event` belongs to: the best-fitting
+    /// existing record (same edition, else the same day ±1), or a new one
+    /// filed under the event's identity key.
+    fn place(
+        &self,
+        event: &DialogueEvent,
+        article_id: ArticleId,
+        index: u32,
+        pending: &mut BTreeMap<String, Pending>,
+    ) -> Result<String, StoreError> {
+        let stem = merge::stem(event);
+        let mut best: Option<(i64, String)> = None;
+        let consider = |rank: i64, id: &str, best: &mut Option<(i64, String)>| {
+            let better = best
+                .as_ref()
+                .is_none_or(|(best_rank, best_id)| (rank, id) < (*best_rank, best_id.as_str()));
+            if better {
+                *best = Some((rank, id.to_string()));
+            }
+        };
+        for (id, entry) in pending.iter() {
+            if let Some(rank) = entry.event().and_then(|current| merge::fit(current, event)) {
+                consider(rank, id, &mut best);
+            }
+        }
+        let mut candidates: BTreeSet<Vec<u8>> = BTreeSet::new();
+        if let Some(edition) = event.edition {
+            let key = format!("{stem}|edition:{edition}");
+            if let Some(id) = self.trees.dialogue_keys.get(key.as_bytes())? {
+                candidates.insert(id.to_vec());
+            }
+            for entry in self.trees.dialogue_keys.scan_prefix(format!("{key}|")) {
+                candidates.insert(entry?.1.to_vec());
+            }
+        }
+        if let Some(day) = merge::day_of(event.date) {
+            for neighbour in day - 1..=day + 1 {
+                for entry in self
+                    .trees
+                    .dialogue_keys
+                    .scan_prefix(day_key_prefix(&stem, neighbour))
+                {
+                    candidates.insert(entry?.1.to_vec());
+                }
+            }
+        }
+        for id in candidates {
+            let id = String::from_utf8_lossy(&id).into_owned();
+            if pending.contains_key(&id) {
+                continue;
+            }
+            let Some(bytes) = self.trees.dialogues.get(id.as_bytes())? else {
+                continue;
+            };
+            let record: DialogueRecord = decode(&bytes)?;
+            if let Some(rank) = merge::fit(&record.event, event) {
+                consider(rank, &id, &mut best);
+            }
+        }
+        if let Some((_, id)) = best {
+            self.load_pending(pending, &id, article_id)?;
+            return Ok(id);
+        }
+        // A new record: its identity key, made unique when an unrelated record holds it.
+        let base = merge::identity(event, article_id).key;
+        let session = event
+            .date
+            .map_or_else(|| format!("{article_id}"), |date| date.to_string());
+        for key in [
+            base.clone(),
+            format!("{base}|session:{session}"),
+            format!("{base}|{article_id}.{index}"),
+        ] {
+            let id = merge::record_id(&key);
+            let taken =
+                pending.contains_key(&id) || self.trees.dialogues.contains_key(id.as_bytes())?;
+            if !taken {
+                pending.insert(
+                    id.clone(),
+                    Pending {
+                        before: None,
+                        reports: Vec::new(),
+                        new_key: Some(key),
+                        current: None,
+                    },
+                );
+                return Ok(id);
+            }
+        }
+        Err(StoreError::Corrupt(format!(
+            "no free identity for {base} of {article_id}"
+        )))
+    }
+
+    fn index(
+        &self,
+        record: &DialogueRecord,
+        writes: &mut Writes,
+        stats: &mut BTreeMap<Vec<u8>, i64>,
+    ) {
+        for key in index::index_keys(record) {
+            writes.insert(TreeId::Index, key, record.id.as_bytes().to_vec());
+        }
+        if let Some(key) = day_key(record) {
+            writes.insert(TreeId::DialogueKeys, key, record.id.as_bytes().to_vec());
+        }
+        *stats.entry(stats_key(record)).or_default() += 1;
+    }
+
+    fn unindex(
+        &self,
+        record: &DialogueRecord,
+        writes: &mut Writes,
+        stats: &mut BTreeMap<Vec<u8>, i64>,
+    ) {
+        for key in index::index_keys(record) {
+            writes.remove(TreeId::Index, key);
+        }
+        if let Some(key) = day_key(record) {
+            writes.remove(TreeId::DialogueKeys, key);
+        }
+        *stats.entry(stats_key(record)).or_default() -= 1;
+    }
+
+    /// The cleaned text of an article (`fresh` when it is being written now).
+    fn cleaned_text(
+        &self,
+        article_id: ArticleId,
+        fresh: (ArticleId, &str),
+    ) -> Result<String, StoreError> {
+        if article_id == fresh.0 {
+            return Ok(fresh.1.to_string());
+        }
+        Ok(self
+            .trees
+            .cleaned
+            .get(be(article_id.0))?
+            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+            .unwrap_or_default())
+    }
+
+    /// The text sections of a record's search document.
+    fn sections(
+        &self,
+        record: &DialogueRecord,
+        fresh: (ArticleId, &str),
+    ) -> Result<Vec<String>, StoreError> {
+        let mut sections = vec![search::fields_text(record)];
+        for source in &record.sources {
+            sections.push(self.cleaned_text(source.article_id, fresh)?);
+        }
+        Ok(sections)
+    }
+
+    /// Replaces a record's postings; returns the change in total tokens.
+    fn write_search_doc(
+        &self,
+        record: &DialogueRecord,
+        fresh: (ArticleId, &str),
+        writes: &mut Writes,
+    ) -> Result<i64, StoreError> {
+        let old = self.search_doc(&record.id)?;
+        let (doc, postings) = search::build_postings(&self.sections(record, fresh)?);
+        if let Some(old) = &old {
+            for token in &old.tokens {
+                if !postings.contains_key(token) {
+                    writes.remove(TreeId::Postings, search::posting_key(token, &record.id));
+                }
+            }
+        }
+        for (token, positions) in &postings {
+            writes.insert(
+                TreeId::Postings,
+                search::posting_key(token, &record.id),
+                search::encode_postings(positions),
+            );
+        }
+        let delta = i64::try_from(doc.length).unwrap_or(0)
+            - old.map_or(0, |old| i64::try_from(old.length).unwrap_or(0));
+        writes.insert(TreeId::Docs, record.id.as_bytes().to_vec(), encode(&doc)?);
+        Ok(delta)
+    }
+
+    /// Drops a record's postings; returns its token count.
+    fn remove_search_doc(&self, record_id: &str, writes: &mut Writes) -> Result<i64, StoreError> {
+        let Some(old) = self.search_doc(record_id)? else {
+            return Ok(0);
+        };
+        for token in &old.tokens {
+            writes.remove(TreeId::Postings, search::posting_key(token, record_id));
+        }
+        writes.remove(TreeId::Docs, record_id.as_bytes().to_vec());
+        Ok(i64::try_from(old.length).unwrap_or(0))
+    }
+
+    fn search_doc(&self, record_id: &str) -> Result<Option<SearchDoc>, StoreError> {
+        self.trees
+            .search_docs
+            .get(record_id.as_bytes())?
+            .map(|bytes| decode(&bytes))
+            .transpose()
+    }
+
+    fn record(&self, id: &[u8]) -> Result<Option<DialogueRecord>, StoreError> {
+        self.trees
+            .dialogues
+            .get(id)?
+            .map(|bytes| decode(&bytes))
+            .transpose()
+    }
+
+    /// One page of ListDialogues: the records after `cursor` (a sort key),
+    /// and the sort key of the last one when more follow.
+    pub(super) fn query(
+        &self,
+        filter: &DialogueFilter,
+        order: ListOrder,
+        page_size: usize,
+        cursor: Option<&[u8]>,
+    ) -> Result<(Vec<DialogueRecord>, Option<Vec<u8>>), StoreError> {
+        let order_byte = index::order_byte(order);
+        let tree = &self.trees.dialogue_index;
+        // Candidate plans: ranges of full keys, each with the prefix length to strip.
+        let mut plans: Vec<Vec<ScanRange>> = Vec::new();
+        for (field, values) in index::filter_fields(filter) {
+            plans.push(
+                values
+                    .iter()
+                    .map(|value| {
+                        let prefix = index::value_prefix(order_byte, field, value);
+                        let mut end = prefix.clone();
+                        if let Some(last) = end.last_mut() {
+                            *last = 1;
+                        }
+                        let length = prefix.len();
+                        (prefix, end, length)
+                    })
+                    .collect(),
+            );
+        }
+        let all_prefix = index::value_prefix(order_byte, index::ALL, "");
+        if order == ListOrder::DateDesc && (filter.date_from.is_some() || filter.date_to.is_some())
+        {
+            let (start, end) = index::date_range_bounds(filter);
+            let length = all_prefix.len();
+            let mut from = all_prefix.clone();
+            from.extend_from_slice(&start);
+            let mut to = all_prefix.clone();
+            to.extend_from_slice(&end);
+            plans.push(vec![(from, to, length)]);
+        }
+        let chosen = if plans.is_empty() {
+            let mut end = all_prefix.clone();
+            if let Some(last) = end.last_mut() {
+                *last = 1;
+            }
+            let length = all_prefix.len();
+            vec![(all_prefix, end, length)]
+        } else {
+            let mut best: Option<(usize, Vec<ScanRange>)> = None;
+            for plan in plans {
+                let estimate: usize = plan
+                    .iter()
+                    .map(|(start, end, _)| {
+                        tree.range(start.as_slice()..end.as_slice())
+                            .take(index::ESTIMATE_CAP)
+                            .count()
+                    })
+                    .sum();
+                if best.as_ref().is_none_or(|(known, _)| estimate < *known) {
+                    best = Some((estimate, plan));
+                }
+            }
+            best.map(|(_, plan)| plan).unwrap_or_default()
+        };
+        // Merge the ranges in sort-key order, from after the cursor.
+        let mut iterators: Vec<_> = chosen
+            .iter()
+            .map(|(start, end, length)| {
+                let lower = match cursor {
+                    Some(cursor) => {
+                        let mut after = start[..*length].to_vec();
+                        after.extend_from_slice(cursor);
+                        if after.as_slice() >= start.as_slice() {
+                            std::ops::Bound::Excluded(after)
+                        } else {
+                            std::ops::Bound::Included(start.clone())
+                        }
+                    }
+                    None => std::ops::Bound::Included(start.clone()),
+                };
+                let length = *length;
+                tree.range::<Vec<u8>, _>((lower, std::ops::Bound::Excluded(end.clone())))
+                    .map(move |entry| {
+                        entry.map(|(key, id)| (key.get(length..).unwrap_or_default().to_vec(), id))
+                    })
+                    .peekable()
+            })
+            .collect();
+        let mut items = Vec::with_capacity(page_size.min(1024));
+        let mut last: Option<Vec<u8>> = None;
+        loop {
+            // The smallest head among the ranges.
+            let mut smallest: Option<(usize, Vec<u8>)> = None;
+            for (position, iterator) in iterators.iter_mut().enumerate() {
+                match iterator.peek() {
+                    Some(Ok((sort, _)))
+                        if smallest.as_ref().is_none_or(|(_, known)| sort < known) =>
+                    {
+                        smallest = Some((position, sort.clone()));
+                    }
+                    Some(Ok(_)) | None => {}
+                    Some(Err(_)) => {
+                        if let Some(Err(error)) = iterator.next() {
+                            return Err(error.into());
+                        }
+                    }
+                }
+            }
+            let Some((position, sort)) = smallest else {
+                return Ok((items, None));
+            };
+            let Some(Ok((_, id))) = iterators[position].next() else {
+                continue;
+            };
+            // The same record under two values of the filter.
+            for iterator in &mut iterators {
+                while iterator
+                    .peek()
+                    .is_some_and(|entry| entry.as_ref().is_ok_and(|(other, _)| *other == sort))
+                {
+                    iterator.next();
+                }
+            }
+            let Some(record) = self.record(&id)? else {
+                continue;
+            };
+            if !filter.matches(&record) {
+                continue;
+            }
+            if items.len() == page_size {
+                return Ok((items, last));
+            }
+            last = Some(sort);
+            items.push(record);
+        }
+    }
+
+    /// SearchDialogues: the hits of `clauses` passing `filter`, best first,
+    /// `offset..offset+limit`, and whether more follow.
+    pub(super) fn search(
+        &self,
+        clauses: &[Clause],
+        filter: &DialogueFilter,
+        offset: usize,
+        limit: usize,
+    ) -> Result<(Vec<SearchHit>, bool), StoreError> {
+        let documents = self.trees.search_docs.len() as u64;
+        if documents == 0 {
+            return Ok((Vec::new(), false));
+        }
+        let total_tokens = match self.trees.meta.get(META_SEARCH_TOKENS)? {
+            Some(bytes) => read_u64(&bytes)?,
+            None => 0,
+        };
+        let average = total_tokens as f64 / documents as f64;
+        let tokens: BTreeSet<&str> = clauses.iter().flat_map(Clause::tokens).collect();
+        let mut postings: BTreeMap<&str, BTreeMap<Vec<u8>, search::Postings>> = BTreeMap::new();
+        for token in &tokens {
+            let mut prefix = token.as_bytes().to_vec();
+            prefix.push(0);
+            let mut by_record = BTreeMap::new();
+            for entry in self.trees.search_postings.scan_prefix(&prefix) {
+                let (key, value) = entry?;
+                let record_id = key.get(prefix.len()..).unwrap_or_default().to_vec();
+                let decoded = search::decode_postings(&value)
+                    .ok_or_else(|| StoreError::Corrupt("postings".to_string()))?;
+                by_record.insert(record_id, decoded);
+            }
+            postings.insert(token, by_record);
+        }
+        // Records holding every token.
+        let mut candidates: Option<BTreeSet<Vec<u8>>> = None;
+        for by_record in postings.values() {
+            let ids: BTreeSet<Vec<u8>> = by_record.keys().cloned().collect();
+            candidates = Some(match candidates {
+                None => ids,
+                Some(known) => known.intersection(&ids).cloned().collect(),
+            });
+        }
+        let mut scored: Vec<(f64, Vec<u8>, ClauseHits)> = Vec::new();
+        for id in candidates.unwrap_or_default() {
+            let record_postings: BTreeMap<&str, search::Postings> = postings
+                .iter()
+                .filter_map(|(token, by_record)| {
+                    by_record.get(&id).map(|found| (*token, found.clone()))
+                })
+                .collect();
+            let length = self
+                .search_doc(&String::from_utf8_lossy(&id))?
+                .map_or(1, |doc| doc.length);
+            let mut score = 0.0;
+            let mut all_hits = Vec::with_capacity(clauses.len());
+            for clause in clauses {
+                let hits = search::clause_hits(clause, &record_postings);
+                let frequency: usize = hits.values().map(Vec::len).sum();
+                if frequency == 0 {
+                    break;
+                }
+                let document_frequencies: Vec<u64> = clause
+                    .tokens()
+                    .iter()
+                    .map(|token| postings.get(token).map_or(0, |by| by.len() as u64))
+                    .collect();
+                score += search::bm25(frequency, length, average, documents, &document_frequencies);
+                all_hits.push(hits);
+            }
+            if all_hits.len() == clauses.len() {
+                scored.push((score, id, all_hits));
+            }
+        }
+        scored.sort_by(|left, right| right.0.total_cmp(&left.0).then(left.1.cmp(&right.1)));
+        let mut hits = Vec::new();
+        let mut seen = 0usize;
+        let mut more = false;
+        for (score, id, clause_hits) in scored {
+            let Some(record) = self.record(&id)? else {
+                continue;
+            };
+            if !filter.matches(&record) {
+                continue;
+            }
+            if seen < offset {
+                seen += 1;
+                continue;
+            }
+            if hits.len() == limit {
+                more = true;
+                break;
+            }
+            seen += 1;
+            let snippets = self.snippets(&record, clauses, &clause_hits)?;
+            hits.push(SearchHit {
+                record,
+                score,
+                snippets,
+            });
+        }
+        Ok((hits, more))
+    }
+
+    /// Up to two passages, from the sections with the most matches.
+    fn snippets(
+        &self,
+        record: &DialogueRecord,
+        clauses: &[Clause],
+        clause_hits: &[BTreeMap<u32, Vec<u32>>],
+    ) -> Result<Vec<Snippet>, StoreError> {
+        let mut per_section: BTreeMap<u32, BTreeMap<u32, usize>> = BTreeMap::new();
+        for (clause, hits) in clauses.iter().zip(clause_hits) {
+            let length = clause.tokens().len();
+            for (section, positions) in hits {
+                let marked = per_section.entry(*section).or_default();
+                for position in positions {
+                    marked.insert(*position, length);
+                }
+            }
+        }
+        let mut sections: Vec<(u32, BTreeMap<u32, usize>)> = per_section.into_iter().collect();
+        sections.sort_by(|left, right| right.1.len().cmp(&left.1.len()).then(left.0.cmp(&right.0)));
+        let mut snippets = Vec::new();
+        for (section, marked) in sections.into_iter().take(2) {
+            let (article_id, text) = if section == 0 {
+                (None, search::fields_text(record))
+            } else {
+                let Some(source) = record.sources.get(section as usize - 1) else {
+                    continue;
+                };
+                let text = self
+                    .trees
+                    .cleaned
+                    .get(be(source.article_id.0))?
+                    .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+                    .unwrap_or_default();
+                (Some(source.article_id), text)
+            };
+            if let Some(text) = search::snippet(&text, &marked) {
+                snippets.push(Snippet { article_id, text });
+            }
+        }
+        Ok(snippets)
+    }
+
+    /// The stats tree as rows.
+    pub(super) fn stats_rows(&self, partners: &[String]) -> Result<Vec<StatsRow>, StoreError> {
+        let mut rows = Vec::new();
+        for entry in self.trees.stats.iter() {
+            let (key, value) = entry?;
+            let text = String::from_utf8_lossy(&key).into_owned();
+            let mut parts = text.split('\0');
+            let (Some(partner), Some(year), Some(kind)) =
+                (parts.next(), parts.next(), parts.next())
+            else {
+                return Err(StoreError::Corrupt(format!("stats key {text:?}")));
+            };
+            if !partners.is_empty() && !partners.iter().any(|wanted| wanted == partner) {
+                continue;
+            }
+            let kind: DialogueKind =
+                kind.parse()
+                    .map_err(|error: dialogwatch_worker::record::UnknownCode| {
+                        StoreError::Corrupt(error.to_string())
+                    })?;
+            rows.push(StatsRow {
+                partner: partner.to_string(),
+                year: year.parse().ok(),
+                kind,
+                count: read_u64(&value)?,
+            });
+        }
+        Ok(rows)
+    }
+}
+
+#[cfg(test)]
+#[path = "records_tests.rs"]
+mod tests;

@@ -1,0 +1,753 @@
+//! Records through the real store: merging in every order, distinct events,
+//! paging and every filter over generated records, search, stats, reindex.
+
+use crate::domain::{
+    fold_key, ArticleId, DialogueFilter, DialogueRecord, FeedEventType, ListOrder, NewArticle,
+};
+use crate::store::{search, Store, StoreConfig};
+use dialogwatch_worker::record::{
+    Area, DialogueEvent, DialogueKind, Document, DocumentType, Extraction, Location, Participant,
+    Partner, Relationship, Role, Topic,
+};
+use dialogwatch_worker::runner::Extract;
+use dialogwatch_worker::ArticleInput;
+use std::sync::Arc;
+use std::time::Duration;
+
+fn config(path: &std::path::Path) -> StoreConfig {
+    StoreConfig {
+        path: path.to_path_buf(),
+        lease_duration: Duration::from_secs(30),
+        max_attempts: 3,
+        retry_backoff: Duration::ZERO,
+        max_retry_backoff: Duration::ZERO,
+    }
+}
+
+fn article(text: &str, outlet: &str) -> NewArticle {
+    NewArticle {
+        request_id: None,
+        content: text.to_string(),
+        is_html: false,
+        url: None,
+        outlet: Some(outlet.to_string()),
+        published_at: None,
+        title: None,
+    }
+}
+
+fn event(partner: &str, kind: DialogueKind, edition: Option<u32>, date: &str) -> DialogueEvent {
+    DialogueEvent {
+        primary: true,
+        kind,
+        partner: Partner {
+            code: partner.to_string(),
+            name_vi: partner.to_string(),
+            name_en: partner.to_string(),
+        },
+        edition,
+        date: Some(date.parse().expect("date")),
+        location: Location::default(),
+        relationship: None,
+        participants: Vec::new(),
+        documents: Vec::new(),
+        areas: Vec::new(),
+        topics: Vec::new(),
+        previous: None,
+        evidence: Vec::new(),
+    }
+}
+
+fn extraction(events: Vec<DialogueEvent>) -> Extraction {
+    Extraction {
+        is_dialogue: !events.is_empty(),
+        source_url: None,
+        reason: None,
+        events,
+    }
+}
+
+fn person(name: &str, rank: Option<&str>, side: &str) -> Participant {
+    Participant {
+        name: name.to_string(),
+        rank: rank.map(str::to_string),
+        position: None,
+        side: side.to_string(),
+        role: Role::CoChair,
+    }
+}
+
+/// Submits `text` and completes it with `extraction` (leasing exactly that article).
+async fn report(store: &Store, text: &str, outlet: &str, extraction: Extraction) -> Vec<String> {
+    let outcome = store.enqueue(article(text, outlet)).await.expect("enqueue");
+    let leased = store
+        .lease(1, Duration::from_secs(30), Duration::ZERO)
+        .await
+        .expect("lease")
+        .pop()
+        .expect("one ready article");
+    assert_eq!(leased.job.article_id, outcome.article_id.to_string());
+    store
+        .complete(outcome.article_id, &leased.job.lease_id, extraction)
+        .await
+        .expect("complete")
+}
+
+async fn all_records(
+    store: &Store,
+    filter: &DialogueFilter,
+    order: ListOrder,
+    page: usize,
+) -> Vec<DialogueRecord> {
+    let mut records = Vec::new();
+    let mut token = None;
+    loop {
+        let listed = store
+            .list_dialogues(filter.clone(), order, page, token)
+            .await
+            .expect("list");
+        assert!(listed.items.len() <= page);
+        records.extend(listed.items);
+        match listed.next_page_token {
+            Some(next) => token = Some(next),
+            None => return records,
+        }
+    }
+}
+
+/// Four outlets report one event; each omits something another gives.
+fn four_reports() -> Vec<(&'static str, &'static str, Extraction)> {
+    let mut first = event("SG", DialogueKind::PolicyDialogue, Some(14), "2023-10-05");
+    first.location.city = Some("Hà Nội".into());
+    first.participants = vec![person("Hoàng Xuân Chiến", None, "VN")];
+    let mut second = event("SG", DialogueKind::PolicyDialogue, None, "2023-10-05");
+    second.participants = vec![
+        person("Hoàng Xuân Chiến", Some("Thượng tướng"), "VN"),
+        person("Chan Heng Kee", None, "SG"),
+    ];
+    second.areas = vec![Area::CyberSecurity];
+    let mut third = event("SG", DialogueKind::PolicyDialogue, Some(14), "2023-10-05");
+    third.location.city = Some("Singapore".into());
+    third.relationship = Some(Relationship::StrategicPartnership);
+    third.topics = vec![Topic::SouthChinaSea];
+    let mut fourth = event("SG", DialogueKind::PolicyDialogue, Some(14), "2023-10-05");
+    fourth.location.city = Some("Hà Nội".into());
+    fourth.documents = vec![Document {
+        document_type: DocumentType::Mou,
+        title: None,
+        signed_at_event: true,
+    }];
+    vec![
+        (
+            "Báo A đưa tin đối thoại lần thứ 14",
+            "Báo A",
+            extraction(vec![first]),
+        ),
+        (
+            "Báo B: đối thoại chính sách quốc phòng",
+            "Báo B",
+            extraction(vec![second]),
+        ),
+        (
+            "Báo C: Đối thoại lần thứ 14 tại Singapore",
+            "Báo C",
+            extraction(vec![third]),
+        ),
+        ("Báo D: ký bản ghi nhớ", "Báo D", extraction(vec![fourth])),
+    ]
+}
+
+fn permutations(count: usize) -> Vec<Vec<usize>> {
+    if count == 0 {
+        return vec![Vec::new()];
+    }
+    let mut all = Vec::new();
+    for rest in permutations(count - 1) {
+        for position in 0..=rest.len() {
+            let mut order = rest.clone();
+            order.insert(position, count - 1);
+            all.push(order);
+        }
+    }
+    all
+}
+
+/// Outlets and their evidence, by outlet.
+type SourceContent = Vec<(Option<String>, Vec<dialogwatch_worker::record::Evidence>)>;
+
+/// The content of a record: what must not depend on arrival order.
+fn content(record: &DialogueRecord) -> (String, DialogueEvent, SourceContent) {
+    // Article ids follow submission order; the outlets and their evidence must not.
+    let mut sources: Vec<_> = record
+        .sources
+        .iter()
+        .map(|source| (source.outlet.clone(), source.evidence.clone()))
+        .collect();
+    sources.sort_by(|left, right| left.0.cmp(&right.0));
+    (record.id.clone(), record.event.clone(), sources)
+}
+
+#[tokio::test]
+async fn reports_of_one_event_give_one_record_whatever_their_order() {
+    let reports = four_reports();
+    let mut expected = None;
+    for order in permutations(reports.len()) {
+        let directory = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(config(directory.path())).await.expect("open");
+        let mut ids = Vec::new();
+        for &index in &order {
+            let (text, outlet, extraction) = &reports[index];
+            ids.extend(report(&store, text, outlet, extraction.clone()).await);
+        }
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), 1, "one record for {order:?}");
+        let records =
+            all_records(&store, &DialogueFilter::default(), ListOrder::DateDesc, 10).await;
+        assert_eq!(records.len(), 1);
+        let record = &records[0];
+        assert_eq!(record.sources.len(), 4);
+        assert_eq!(
+            record.event.edition,
+            Some(14),
+            "the edition one outlet omits"
+        );
+        assert_eq!(
+            record.event.location.city.as_deref(),
+            Some("Hà Nội"),
+            "majority"
+        );
+        assert_eq!(record.event.participants.len(), 2);
+        assert_eq!(
+            record.event.participants[0].rank.as_deref(),
+            Some("Thượng tướng")
+        );
+        assert_eq!(record.event.documents.len(), 1);
+        // One CREATED, then one UPDATED per report that added something.
+        let feed = store.read_feed_from(0, 100).await.expect("feed");
+        assert_eq!(feed[0].event_type, FeedEventType::Created);
+        assert!(feed[1..]
+            .iter()
+            .all(|event| event.event_type == FeedEventType::Updated));
+        assert_eq!(record.revision, feed.len() as u64);
+        let this = content(record);
+        match &expected {
+            None => expected = Some(this),
+            Some(known) => assert_eq!(&this, known, "order {order:?}"),
+        }
+        store.close().await.expect("close");
+    }
+}
+
+#[tokio::test]
+async fn different_events_stay_distinct() {
+    let directory = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(config(directory.path())).await.expect("open");
+    // The 4th and the 5th dialogue with the same partner.
+    report(
+        &store,
+        "lần thứ 4",
+        "A",
+        extraction(vec![event(
+            "IN",
+            DialogueKind::PolicyDialogue,
+            Some(4),
+            "2010-11-10",
+        )]),
+    )
+    .await;
+    report(
+        &store,
+        "lần thứ 5",
+        "A",
+        extraction(vec![event(
+            "IN",
+            DialogueKind::PolicyDialogue,
+            Some(5),
+            "2011-11-10",
+        )]),
+    )
+    .await;
+    // An outlet reporting the 5th without its edition, a day later.
+    report(
+        &store,
+        "đối thoại Ấn Độ",
+        "B",
+        extraction(vec![event(
+            "IN",
+            DialogueKind::PolicyDialogue,
+            None,
+            "2011-11-11",
+        )]),
+    )
+    .await;
+    // Talks and a courtesy call on the same day, in one article.
+    let talks = event("JP", DialogueKind::DefenceTalks, None, "2023-05-04");
+    let call = event("JP", DialogueKind::CourtesyCall, None, "2023-05-04");
+    let ids = report(
+        &store,
+        "hội đàm và tiếp xã giao",
+        "C",
+        extraction(vec![talks, call]),
+    )
+    .await;
+    assert_eq!(ids.len(), 2);
+    // Two sessions of one edition, months apart, in two countries.
+    let mut hanoi = event("AU", DialogueKind::StrategicDialogue, Some(3), "2023-03-10");
+    hanoi.location.country = Some("VN".into());
+    let mut canberra = event("AU", DialogueKind::StrategicDialogue, Some(3), "2023-09-20");
+    canberra.location.country = Some("AU".into());
+    report(&store, "phiên Hà Nội", "D", extraction(vec![hanoi])).await;
+    report(&store, "phiên Canberra", "D", extraction(vec![canberra])).await;
+
+    let records = all_records(&store, &DialogueFilter::default(), ListOrder::DateDesc, 3).await;
+    assert_eq!(
+        records.len(),
+        6,
+        "{:#?}",
+        records
+            .iter()
+            .map(|record| (
+                &record.event.partner.code,
+                record.event.kind,
+                record.event.edition,
+                record.event.date
+            ))
+            .collect::<Vec<_>>()
+    );
+    let fifth = records
+        .iter()
+        .find(|record| record.event.edition == Some(5))
+        .expect("5th");
+    assert_eq!(
+        fifth.sources.len(),
+        2,
+        "the unnumbered report of the 5th joins it"
+    );
+}
+
+/// A generated record's event: varied partner, kind, date, people, codes.
+fn generated(index: u32) -> DialogueEvent {
+    let partners = ["SG", "JP", "US", "IN", "AU", "KR", "FR"];
+    let kinds = [
+        DialogueKind::PolicyDialogue,
+        DialogueKind::DefenceTalks,
+        DialogueKind::CourtesyCall,
+        DialogueKind::StrategicDialogue,
+    ];
+    let year = 2000 + (index % 24);
+    let month = 1 + (index / 24) % 12;
+    let day = 1 + (index / 7) % 28;
+    let mut generated = event(
+        partners[index as usize % partners.len()],
+        kinds[(index / 7) as usize % kinds.len()],
+        (index % 3 == 0).then_some(index),
+        &format!("{year:04}-{month:02}-{day:02}"),
+    );
+    if index % 10 == 9 {
+        generated.date = Some(dialogwatch_worker::record::PartialDate::year(year as i32));
+    }
+    let names = [
+        "Hoàng Xuân Chiến",
+        "Phan Văn Giang",
+        "Nguyễn Chí Vịnh",
+        "Lloyd Austin",
+    ];
+    let ranks = [Some("Thượng tướng"), Some("Đại tướng"), None, None];
+    let who = index as usize % names.len();
+    generated.participants = vec![person(names[who], ranks[who], "VN")];
+    generated.areas = match index % 4 {
+        0 => vec![Area::Training],
+        1 => vec![Area::CyberSecurity, Area::Training],
+        2 => vec![Area::Naval],
+        _ => Vec::new(),
+    };
+    generated.areas.sort_by_key(|area| area.as_str());
+    generated.topics = if index % 5 == 0 {
+        vec![Topic::SouthChinaSea]
+    } else {
+        Vec::new()
+    };
+    if index % 6 == 0 {
+        generated.documents = vec![Document {
+            document_type: DocumentType::Mou,
+            title: None,
+            signed_at_event: true,
+        }];
+    }
+    generated.relationship = [
+        Some(Relationship::StrategicPartnership),
+        Some(Relationship::ComprehensiveStrategicPartnership),
+        None,
+    ][index as usize % 3];
+    generated
+}
+
+/// Fills a store with `count` generated records (one article each, distinct events).
+async fn generated_store(store: &Store, count: u32) {
+    for index in 0..count {
+        let ids = report(
+            store,
+            &format!("Bài số {index}: hội đàm quốc phòng"),
+            "Báo",
+            extraction(vec![generated(index)]),
+        )
+        .await;
+        assert_eq!(ids.len(), 1);
+    }
+}
+
+#[tokio::test]
+async fn paging_and_every_filter_over_a_thousand_generated_records() {
+    let directory = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(config(directory.path())).await.expect("open");
+    let count = 1_050;
+    generated_store(&store, count).await;
+
+    let everything = all_records(&store, &DialogueFilter::default(), ListOrder::DateDesc, 97).await;
+    assert_eq!(
+        everything.len(),
+        count as usize,
+        "every record exactly once"
+    );
+    let mut ids: Vec<&str> = everything.iter().map(|record| record.id.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), count as usize);
+    let keys: Vec<Vec<u8>> = everything
+        .iter()
+        .map(crate::store::index::date_sort_key)
+        .collect();
+    assert!(
+        keys.windows(2).all(|pair| pair[0] < pair[1]),
+        "newest first"
+    );
+    let by_sequence = all_records(
+        &store,
+        &DialogueFilter::default(),
+        ListOrder::SequenceAsc,
+        250,
+    )
+    .await;
+    assert_eq!(by_sequence.len(), count as usize);
+    assert!(by_sequence
+        .windows(2)
+        .all(|pair| pair[0].sequence < pair[1].sequence));
+
+    // Every filter, alone and combined, agrees with a scan of all records.
+    let date = |text: &str| Some(text.parse().expect("date"));
+    let filters = vec![
+        DialogueFilter {
+            partners: vec!["SG".into(), "JP".into()],
+            ..Default::default()
+        },
+        DialogueFilter {
+            kinds: vec![DialogueKind::CourtesyCall],
+            ..Default::default()
+        },
+        DialogueFilter {
+            date_from: date("2010-03"),
+            date_to: date("2012"),
+            ..Default::default()
+        },
+        DialogueFilter {
+            date_from: date("2023-06-15"),
+            ..Default::default()
+        },
+        DialogueFilter {
+            date_to: date("2001-02-03"),
+            ..Default::default()
+        },
+        DialogueFilter {
+            edition: Some(42),
+            ..Default::default()
+        },
+        DialogueFilter {
+            participants: vec![fold_key("hoang xuan chien")],
+            ..Default::default()
+        },
+        DialogueFilter {
+            ranks: vec![fold_key("dai tuong")],
+            ..Default::default()
+        },
+        DialogueFilter {
+            areas: vec![Area::CyberSecurity],
+            ..Default::default()
+        },
+        DialogueFilter {
+            topics: vec![Topic::SouthChinaSea],
+            ..Default::default()
+        },
+        DialogueFilter {
+            document_types: vec![DocumentType::Mou],
+            ..Default::default()
+        },
+        DialogueFilter {
+            relationships: vec![Relationship::ComprehensiveStrategicPartnership],
+            ..Default::default()
+        },
+        DialogueFilter {
+            partners: vec!["US".into()],
+            kinds: vec![DialogueKind::PolicyDialogue, DialogueKind::DefenceTalks],
+            areas: vec![Area::Training],
+            date_from: date("2005"),
+            ..Default::default()
+        },
+        DialogueFilter {
+            participants: vec![fold_key("Phan Văn Giang")],
+            relationships: vec![Relationship::StrategicPartnership],
+            topics: vec![Topic::SouthChinaSea],
+            ..Default::default()
+        },
+    ];
+    for filter in filters {
+        for order in [ListOrder::DateDesc, ListOrder::SequenceAsc] {
+            let listed = all_records(&store, &filter, order, 13).await;
+            let mut expected: Vec<DialogueRecord> = match order {
+                ListOrder::DateDesc => everything.clone(),
+                ListOrder::SequenceAsc => by_sequence.clone(),
+            };
+            expected.retain(|record| filter.matches(record));
+            assert!(!expected.is_empty(), "{filter:?} selects something");
+            assert_eq!(
+                listed.iter().map(|record| &record.id).collect::<Vec<_>>(),
+                expected.iter().map(|record| &record.id).collect::<Vec<_>>(),
+                "{filter:?} {order:?}"
+            );
+        }
+    }
+
+    // A token of one query is refused by another.
+    let page = store
+        .list_dialogues(DialogueFilter::default(), ListOrder::DateDesc, 10, None)
+        .await
+        .expect("page");
+    let refused = store
+        .list_dialogues(
+            DialogueFilter {
+                partners: vec!["SG".into()],
+                ..Default::default()
+            },
+            ListOrder::DateDesc,
+            10,
+            page.next_page_token,
+        )
+        .await;
+    assert!(matches!(
+        refused,
+        Err(crate::store::StoreError::InvalidPageToken)
+    ));
+
+    // Stats count every record once, per partner, year and kind.
+    let rows = store.stats(Vec::new()).await.expect("stats");
+    assert_eq!(
+        rows.iter().map(|row| row.count).sum::<u64>(),
+        u64::from(count)
+    );
+    let singapore_2003: u64 = everything
+        .iter()
+        .filter(|record| {
+            record.event.partner.code == "SG"
+                && record.event.date.is_some_and(|date| date.year == 2003)
+        })
+        .count() as u64;
+    assert_eq!(
+        rows.iter()
+            .filter(|row| row.partner == "SG" && row.year == Some(2003))
+            .map(|row| row.count)
+            .sum::<u64>(),
+        singapore_2003
+    );
+    store.close().await.expect("close");
+}
+
+const ARTICLE_SG: &str =
+    "Chiều 5/10, tại Hà Nội, Thượng tướng Hoàng Xuân Chiến, Thứ trưởng Bộ Quốc phòng \
+chủ trì Đối thoại Chính sách Quốc phòng Việt Nam - Singapore lần thứ 14. Hai bên trao đổi về \
+tình hình Biển Đông và hợp tác hoà bình, an ninh mạng.";
+const ARTICLE_JP: &str =
+    "Sáng 4/5, Đại tướng Phan Văn Giang hội đàm với Bộ trưởng Quốc phòng Nhật Bản. \
+Hai bên nhất trí thúc đẩy hợp tác gìn giữ hòa bình và khắc phục hậu quả chiến tranh.";
+
+#[tokio::test]
+async fn unaccented_queries_find_accented_records() {
+    let directory = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(config(directory.path())).await.expect("open");
+    let mut sg = event("SG", DialogueKind::PolicyDialogue, Some(14), "2023-10-05");
+    sg.participants = vec![person("Hoàng Xuân Chiến", Some("Thượng tướng"), "VN")];
+    report(&store, ARTICLE_SG, "Báo A", extraction(vec![sg])).await;
+    let mut jp = event("JP", DialogueKind::DefenceTalks, None, "2023-05-04");
+    jp.participants = vec![person("Phan Văn Giang", Some("Đại tướng"), "VN")];
+    report(&store, ARTICLE_JP, "Báo B", extraction(vec![jp])).await;
+
+    let search = |query: &str| {
+        let store = store.clone();
+        let clauses = search::parse_query(query).expect("query");
+        async move {
+            store
+                .search_dialogues(clauses, DialogueFilter::default(), 10, None)
+                .await
+                .expect("search")
+                .items
+        }
+    };
+    let hits = search("hoang xuan chien").await;
+    assert_eq!(hits.len(), 1);
+    assert_eq!(hits[0].record.event.partner.code, "SG");
+    let marked = hits.iter().flat_map(|hit| &hit.snippets).any(|snippet| {
+        snippet.text.contains("«Hoàng»") || snippet.text.contains("«Hoàng Xuân Chiến»")
+    });
+    assert!(marked, "{:?}", hits[0].snippets);
+    // đ → d, and an unaccented phrase.
+    assert_eq!(search("\"doi thoai chinh sach\"").await.len(), 1);
+    assert_eq!(search("dai tuong").await[0].record.event.partner.code, "JP");
+    // Old and new tone placement: the SG text says "hoà", the JP text "hòa".
+    assert_eq!(search("hòa bình").await.len(), 2);
+    assert_eq!(search("hoà bình").await.len(), 2);
+    // A phrase must be adjacent: "chien hoang" is not in either text.
+    assert!(search("\"chien hoang\"").await.is_empty());
+    // Ranked: the record naming "Biển Đông" twice (text and topic) first.
+    let both = search("hop tac").await;
+    assert_eq!(both.len(), 2);
+    assert!(both[0].score >= both[1].score);
+    // Filters apply to search too.
+    let only_japan = store
+        .search_dialogues(
+            search::parse_query("hoa binh").expect("query"),
+            DialogueFilter {
+                partners: vec!["JP".into()],
+                ..Default::default()
+            },
+            10,
+            None,
+        )
+        .await
+        .expect("search");
+    assert_eq!(only_japan.items.len(), 1);
+    store.close().await.expect("close");
+}
+
+/// A test engine: each article's events are a function of its text.
+struct Scripted {
+    /// When true, the SG dialogue is reported with one more area.
+    changed: bool,
+}
+
+impl Extract for Scripted {
+    fn extract(&self, input: &ArticleInput<'_>) -> Extraction {
+        let mut events = Vec::new();
+        if input.text.contains("Singapore") {
+            let mut sg = event("SG", DialogueKind::PolicyDialogue, Some(14), "2023-10-05");
+            if self.changed {
+                sg.areas = vec![Area::CyberSecurity];
+            }
+            events.push(sg);
+        }
+        if input.text.contains("Nhật Bản") {
+            events.push(event("JP", DialogueKind::DefenceTalks, None, "2023-05-04"));
+        }
+        if input.text.contains("Ấn Độ") {
+            events.push(event("IN", DialogueKind::CourtesyCall, None, "2022-01-09"));
+        }
+        extraction(events)
+    }
+}
+
+#[tokio::test]
+async fn reindex_emits_updated_only_for_the_records_that_changed() {
+    let directory = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(config(directory.path())).await.expect("open");
+    let before = Scripted { changed: false };
+    let texts = [
+        ("Đối thoại Việt Nam - Singapore", "A"),
+        ("Singapore: đối thoại lần thứ 14", "B"),
+        ("Hội đàm với Nhật Bản", "C"),
+        ("Tiếp xã giao Ấn Độ", "D"),
+    ];
+    for (text, outlet) in texts {
+        let extracted = before.extract(&ArticleInput {
+            text,
+            ..ArticleInput::default()
+        });
+        report(&store, text, outlet, extracted).await;
+    }
+    let records_before =
+        all_records(&store, &DialogueFilter::default(), ListOrder::DateDesc, 10).await;
+    assert_eq!(records_before.len(), 3);
+    let head = store.feed_head();
+
+    // The same extractor again: nothing changes, no event.
+    let same = store
+        .reindex(Arc::new(Scripted { changed: false }), 2)
+        .await
+        .expect("reindex");
+    assert_eq!(
+        (same.articles, same.updated, same.created, same.removed),
+        (4, 0, 0, 0)
+    );
+    assert_eq!(store.feed_head(), head);
+
+    // A changed extractor: only the SG record changes, with one UPDATED event.
+    let changed = store
+        .reindex(Arc::new(Scripted { changed: true }), 3)
+        .await
+        .expect("reindex");
+    assert_eq!(
+        (
+            changed.articles,
+            changed.updated,
+            changed.created,
+            changed.removed
+        ),
+        (4, 1, 0, 0)
+    );
+    let feed = store.read_feed_from(head, 100).await.expect("feed");
+    assert_eq!(feed.len(), 1);
+    assert_eq!(feed[0].event_type, FeedEventType::Updated);
+    assert_eq!(feed[0].record.event.partner.code, "SG");
+    assert_eq!(feed[0].record.event.areas, vec![Area::CyberSecurity]);
+    let records_after =
+        all_records(&store, &DialogueFilter::default(), ListOrder::DateDesc, 10).await;
+    let ids = |records: &[DialogueRecord]| {
+        records
+            .iter()
+            .map(|record| record.id.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        ids(&records_after),
+        ids(&records_before),
+        "ids are stable across re-extraction"
+    );
+    // The index follows: the new area is searchable by filter.
+    let cyber = all_records(
+        &store,
+        &DialogueFilter {
+            areas: vec![Area::CyberSecurity],
+            ..Default::default()
+        },
+        ListOrder::DateDesc,
+        10,
+    )
+    .await;
+    assert_eq!(cyber.len(), 1);
+    // Reopened, the same again.
+    store.close().await.expect("close");
+    drop(store);
+    let store = Store::open(config(directory.path())).await.expect("reopen");
+    let again = store
+        .reindex(Arc::new(Scripted { changed: true }), 10)
+        .await
+        .expect("reindex");
+    assert_eq!(again.updated, 0);
+    assert_eq!(
+        store
+            .article(ArticleId(1))
+            .await
+            .expect("article")
+            .dialogue_ids
+            .len(),
+        1
+    );
+    store.close().await.expect("close");
+}

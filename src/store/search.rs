@@ -1,0 +1,438 @@
+//! Vietnamese-aware full-text search: pure tokenising, postings, query
+//! parsing, BM25 scoring and snippets. The store keeps the inverted index.
+//!
+//! Text is normalised (NFC, one tone-mark placement) and cut into syllable
+//! tokens (runs of letters and digits); each token is folded (diacritics
+//! dropped, đ → d, lower case), so "hoang xuan chien", "Hoàng Xuân Chiến" and
+//! "hoàng xuân chiến" meet, and old/new tone placement ("hoà"/"hòa") too.
+//!
+//! Tree `search_postings`: `token | 0x00 | record id` → positions per section
+//! (section 0: the record's fields; section i ≥ 1: the cleaned text of its
+//! i-th source). Tree `search_docs`: record id → [`SearchDoc`] (its length
+//! and distinct tokens, to remove its postings when it changes).
+
+use crate::domain::DialogueRecord;
+use dialogwatch_worker::normalize::{fold_for_search, normalize};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// BM25 term-frequency saturation.
+const K1: f64 = 1.2;
+/// BM25 length normalisation.
+const B: f64 = 0.75;
+/// Longest query accepted (characters).
+pub const MAX_QUERY_CHARS: usize = 512;
+/// Most clauses (words and phrases) in one query.
+pub const MAX_CLAUSES: usize = 32;
+
+/// A token of a text: folded form and byte span in the text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Token {
+    /// Folded form.
+    pub folded: String,
+    /// Byte offset of its first character.
+    pub start: usize,
+    /// Byte offset after its last character.
+    pub end: usize,
+}
+
+fn is_token_char(character: char) -> bool {
+    character.is_alphanumeric() || ('\u{300}'..='\u{36f}').contains(&character)
+}
+
+/// The tokens of `text` (already normalised), with byte spans into `text`.
+pub fn tokenize(text: &str) -> Vec<Token> {
+    let mut tokens = Vec::new();
+    let mut start = None;
+    for (offset, character) in text
+        .char_indices()
+        .chain(std::iter::once((text.len(), ' ')))
+    {
+        match (is_token_char(character), start) {
+            (true, None) => start = Some(offset),
+            (false, Some(begin)) => {
+                let folded = fold_for_search(&text[begin..offset]);
+                if !folded.is_empty() {
+                    tokens.push(Token {
+                        folded,
+                        start: begin,
+                        end: offset,
+                    });
+                }
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    tokens
+}
+
+/// What the index keeps per record.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SearchDoc {
+    /// Tokens over every section.
+    pub length: u64,
+    /// Distinct tokens (the keys of its postings).
+    pub tokens: Vec<String>,
+}
+
+/// Positions of one token in one record: (section, positions).
+pub type Postings = Vec<(u32, Vec<u32>)>;
+
+/// The searchable text of a record's own fields (section 0).
+pub fn fields_text(record: &DialogueRecord) -> String {
+    let event = &record.event;
+    let mut parts: Vec<String> = vec![
+        event.partner.name_vi.clone(),
+        event.partner.name_en.clone(),
+        event.partner.code.clone(),
+        event.kind.as_str().replace('_', " "),
+    ];
+    if let Some(edition) = event.edition {
+        parts.push(format!("lần thứ {edition}"));
+    }
+    for value in [
+        &event.location.city,
+        &event.location.venue,
+        &event.location.country,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        parts.push(value.clone());
+    }
+    for person in &event.participants {
+        parts.extend(
+            [&person.rank, &Some(person.name.clone()), &person.position]
+                .into_iter()
+                .flatten()
+                .cloned(),
+        );
+    }
+    for document in &event.documents {
+        if let Some(title) = &document.title {
+            parts.push(title.clone());
+        }
+    }
+    parts.extend(
+        event
+            .areas
+            .iter()
+            .map(|area| area.as_str().replace('_', " ")),
+    );
+    parts.extend(
+        event
+            .topics
+            .iter()
+            .map(|topic| topic.as_str().replace('_', " ")),
+    );
+    normalize(&parts.join(" . "))
+}
+
+/// The postings of a record whose sections are `sections` (section 0 first).
+pub fn build_postings(sections: &[String]) -> (SearchDoc, BTreeMap<String, Postings>) {
+    let mut postings: BTreeMap<String, Postings> = BTreeMap::new();
+    let mut length = 0u64;
+    for (section, text) in sections.iter().enumerate() {
+        let section = u32::try_from(section).unwrap_or(u32::MAX);
+        for (position, token) in tokenize(text).into_iter().enumerate() {
+            length += 1;
+            let entry = postings.entry(token.folded).or_default();
+            let position = u32::try_from(position).unwrap_or(u32::MAX);
+            match entry.last_mut() {
+                Some((last_section, positions)) if *last_section == section => {
+                    positions.push(position);
+                }
+                _ => entry.push((section, vec![position])),
+            }
+        }
+    }
+    let doc = SearchDoc {
+        length,
+        tokens: postings.keys().cloned().collect(),
+    };
+    (doc, postings)
+}
+
+/// `token | 0x00 | record id`.
+pub fn posting_key(token: &str, record_id: &str) -> Vec<u8> {
+    let mut key = Vec::with_capacity(token.len() + 1 + record_id.len());
+    key.extend_from_slice(token.as_bytes());
+    key.push(0);
+    key.extend_from_slice(record_id.as_bytes());
+    key
+}
+
+/// Compact binary form of postings: per section, section, count, positions (u32 BE).
+pub fn encode_postings(postings: &Postings) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    for (section, positions) in postings {
+        bytes.extend_from_slice(&section.to_be_bytes());
+        bytes.extend_from_slice(&u32::try_from(positions.len()).unwrap_or(0).to_be_bytes());
+        for position in positions {
+            bytes.extend_from_slice(&position.to_be_bytes());
+        }
+    }
+    bytes
+}
+
+/// Reads [`encode_postings`]; `None` when malformed.
+pub fn decode_postings(bytes: &[u8]) -> Option<Postings> {
+    let mut postings = Vec::new();
+    let mut rest = bytes;
+    let take = |rest: &mut &[u8]| -> Option<u32> {
+        let (head, tail) = rest.split_first_chunk::<4>()?;
+        *rest = tail;
+        Some(u32::from_be_bytes(*head))
+    };
+    while !rest.is_empty() {
+        let section = take(&mut rest)?;
+        let count = take(&mut rest)?;
+        let positions = (0..count)
+            .map(|_| take(&mut rest))
+            .collect::<Option<Vec<u32>>>()?;
+        postings.push((section, positions));
+    }
+    Some(postings)
+}
+
+/// One required part of a query: a word, or a quoted phrase of consecutive words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Clause {
+    /// One folded token.
+    Term(String),
+    /// Folded tokens that must be adjacent, in order, in one section.
+    Phrase(Vec<String>),
+}
+
+impl Clause {
+    /// Its tokens.
+    pub fn tokens(&self) -> Vec<&str> {
+        match self {
+            Clause::Term(token) => vec![token.as_str()],
+            Clause::Phrase(tokens) => tokens.iter().map(String::as_str).collect(),
+        }
+    }
+}
+
+/// Why a query cannot be run.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QueryError {
+    /// Nothing searchable in it.
+    #[error("the query has no words")]
+    Empty,
+    /// Over the length or clause limit.
+    #[error("the query is too long (at most {MAX_QUERY_CHARS} characters and {MAX_CLAUSES} words or phrases)")]
+    TooLong,
+    /// A quote is not closed.
+    #[error("unbalanced quote")]
+    UnbalancedQuote,
+}
+
+/// Parses a query: words, and "quoted phrases"; every clause is required.
+pub fn parse_query(query: &str) -> Result<Vec<Clause>, QueryError> {
+    if query.chars().count() > MAX_QUERY_CHARS {
+        return Err(QueryError::TooLong);
+    }
+    let normalized = normalize(&query.replace(['“', '”', '„'], "\""));
+    if normalized.matches('"').count() % 2 != 0 {
+        return Err(QueryError::UnbalancedQuote);
+    }
+    let mut clauses = Vec::new();
+    for (index, part) in normalized.split('"').enumerate() {
+        let tokens: Vec<String> = tokenize(part)
+            .into_iter()
+            .map(|token| token.folded)
+            .collect();
+        if index % 2 == 1 {
+            match tokens.len() {
+                0 => {}
+                1 => clauses.extend(tokens.into_iter().map(Clause::Term)),
+                _ => clauses.push(Clause::Phrase(tokens)),
+            }
+        } else {
+            clauses.extend(tokens.into_iter().map(Clause::Term));
+        }
+    }
+    clauses.dedup();
+    if clauses.is_empty() {
+        return Err(QueryError::Empty);
+    }
+    if clauses.len() > MAX_CLAUSES {
+        return Err(QueryError::TooLong);
+    }
+    Ok(clauses)
+}
+
+/// Occurrences of a clause per section of one record, from the postings of
+/// its tokens (`postings[token]`). Positions are those of the clause's first token.
+pub fn clause_hits(
+    clause: &Clause,
+    postings: &BTreeMap<&str, Postings>,
+) -> BTreeMap<u32, Vec<u32>> {
+    let tokens = clause.tokens();
+    let mut hits = BTreeMap::new();
+    let Some(first) = tokens.first().and_then(|token| postings.get(token)) else {
+        return hits;
+    };
+    for (section, positions) in first {
+        let matching: Vec<u32> = positions
+            .iter()
+            .copied()
+            .filter(|start| {
+                tokens.iter().enumerate().skip(1).all(|(offset, token)| {
+                    postings.get(token).is_some_and(|other| {
+                        other.iter().any(|(other_section, other_positions)| {
+                            other_section == section
+                                && other_positions
+                                    .binary_search(&(start + offset as u32))
+                                    .is_ok()
+                        })
+                    })
+                })
+            })
+            .collect();
+        if !matching.is_empty() {
+            hits.insert(*section, matching);
+        }
+    }
+    hits
+}
+
+/// BM25 weight of a clause seen `frequency` times in a record of `length`
+/// tokens, whose tokens occur in `document_frequencies` of `documents` records.
+pub fn bm25(
+    frequency: usize,
+    length: u64,
+    average_length: f64,
+    documents: u64,
+    document_frequencies: &[u64],
+) -> f64 {
+    let frequency = frequency as f64;
+    let idf: f64 = document_frequencies
+        .iter()
+        .map(|df| {
+            let df = *df as f64;
+            (1.0 + (documents as f64 - df + 0.5) / (df + 0.5)).ln()
+        })
+        .sum();
+    let norm = K1 * (1.0 - B + B * length as f64 / average_length.max(1.0));
+    idf * frequency * (K1 + 1.0) / (frequency + norm)
+}
+
+/// Words of context kept on each side of the first match in a snippet.
+const CONTEXT_BEFORE: usize = 8;
+const CONTEXT_AFTER: usize = 16;
+
+/// A passage of `text` around the first of `matched` token positions, with
+/// every matched token inside it marked «like this». `phrase_lengths` gives,
+/// per matched start position, how many tokens it covers.
+pub fn snippet(text: &str, matched: &BTreeMap<u32, usize>) -> Option<String> {
+    let tokens = tokenize(text);
+    let (&first, _) = matched.iter().next()?;
+    let first = usize::try_from(first).ok()?;
+    let from = first.saturating_sub(CONTEXT_BEFORE);
+    let to = (first + CONTEXT_AFTER).min(tokens.len().saturating_sub(1));
+    let start_byte = tokens.get(from)?.start;
+    let end_byte = tokens.get(to)?.end;
+    let mut marked_spans: Vec<(usize, usize)> = Vec::new();
+    for (&position, &length) in matched {
+        let position = usize::try_from(position).ok()?;
+        if position < from || position > to {
+            continue;
+        }
+        let last = (position + length.max(1) - 1).min(to);
+        if let (Some(begin), Some(end)) = (tokens.get(position), tokens.get(last)) {
+            marked_spans.push((begin.start, end.end));
+        }
+    }
+    let mut output = String::new();
+    if from > 0 {
+        output.push('…');
+    }
+    let mut cursor = start_byte;
+    for (begin, end) in marked_spans {
+        if begin < cursor {
+            continue;
+        }
+        output.push_str(text.get(cursor..begin)?);
+        output.push('«');
+        output.push_str(text.get(begin..end)?);
+        output.push('»');
+        cursor = end;
+    }
+    output.push_str(text.get(cursor..end_byte)?);
+    if to + 1 < tokens.len() {
+        output.push('…');
+    }
+    Some(output.split_whitespace().collect::<Vec<_>>().join(" "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_fold_diacritics_and_d_bar_and_tone_placement() {
+        let folded: Vec<String> = tokenize(&normalize("Đại tướng Hoàng Xuân Chiến, hoà bình"))
+            .into_iter()
+            .map(|token| token.folded)
+            .collect();
+        assert_eq!(
+            folded,
+            ["dai", "tuong", "hoang", "xuan", "chien", "hoa", "binh"]
+        );
+        let old_style: Vec<String> = tokenize(&normalize("hòa bình thuỷ"))
+            .into_iter()
+            .map(|token| token.folded)
+            .collect();
+        assert_eq!(old_style, ["hoa", "binh", "thuy"]);
+    }
+
+    #[test]
+    fn queries_have_words_and_phrases() {
+        assert_eq!(
+            parse_query("Biển Đông \"hoang xuan chien\"").expect("query"),
+            [
+                Clause::Term("bien".into()),
+                Clause::Term("dong".into()),
+                Clause::Phrase(vec!["hoang".into(), "xuan".into(), "chien".into()])
+            ]
+        );
+        assert_eq!(parse_query("  ,, "), Err(QueryError::Empty));
+        assert_eq!(parse_query("\"open"), Err(QueryError::UnbalancedQuote));
+    }
+
+    #[test]
+    fn phrases_need_adjacent_tokens_in_one_section() {
+        let (_, postings) = build_postings(&[
+            "fields".to_string(),
+            "Thượng tướng Hoàng Xuân Chiến tiếp".to_string(),
+            "Chiến Xuân Hoàng".to_string(),
+        ]);
+        let lookup: BTreeMap<&str, Postings> = postings
+            .iter()
+            .map(|(token, postings)| (token.as_str(), postings.clone()))
+            .collect();
+        let phrase = Clause::Phrase(vec!["hoang".into(), "xuan".into(), "chien".into()]);
+        let hits = clause_hits(&phrase, &lookup);
+        assert_eq!(hits.keys().copied().collect::<Vec<_>>(), [1]);
+        assert_eq!(
+            decode_postings(&encode_postings(&postings["chien"])),
+            Some(postings["chien"].clone())
+        );
+    }
+
+    #[test]
+    fn snippets_mark_the_accented_original() {
+        let text = "Chiều 5/10, tại Hà Nội, Thượng tướng Hoàng Xuân Chiến đã tiếp đoàn.";
+        let tokens = tokenize(text);
+        let position = tokens
+            .iter()
+            .position(|token| token.folded == "hoang")
+            .expect("token");
+        let matched = BTreeMap::from([(position as u32, 3usize)]);
+        let snippet = snippet(text, &matched).expect("snippet");
+        assert!(snippet.contains("«Hoàng Xuân Chiến»"), "{snippet}");
+    }
+}

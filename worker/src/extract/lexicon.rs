@@ -242,6 +242,23 @@ pub const RANKS: &[&str] = &[
     "Nguyên soái",
 ];
 
+/// Ranks written in English in Vietnamese reports, with the Vietnamese rank
+/// they are recorded as (NATO equivalents).
+pub const FOREIGN_RANKS: &[(&str, &str)] = &[
+    ("General", "Đại tướng"),
+    ("Lieutenant General", "Trung tướng"),
+    ("Major General", "Thiếu tướng"),
+    ("Brigadier General", "Chuẩn tướng"),
+    ("Air Chief Marshal", "Đại tướng"),
+    ("Air Marshal", "Trung tướng"),
+    ("Air Vice Marshal", "Thiếu tướng"),
+    ("Admiral", "Đô đốc"),
+    ("Vice Admiral", "Phó Đô đốc"),
+    ("Rear Admiral", "Chuẩn Đô đốc"),
+    ("Colonel", "Đại tá"),
+    ("Lieutenant Colonel", "Trung tá"),
+];
+
 /// Service words that may follow a rank ("Trung tướng Không quân X").
 pub const SERVICES: &[&str] = &[
     "Không quân",

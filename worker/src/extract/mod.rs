@@ -300,6 +300,7 @@ impl Extractor {
                 frame,
                 country.code,
                 &countries,
+                &references,
                 &mut evidence,
             );
             online.push(is_online(&view, &sentences, frame));
@@ -562,40 +563,77 @@ fn edition(
     dates: &[DateMention],
     evidence: &mut Vec<Evidence>,
 ) -> (Option<u32>, Option<PreviousEdition>) {
-    let mut current: Vec<(u32, usize, usize)> = Vec::new();
-    let mut cited: Vec<(u32, usize, usize)> = Vec::new();
-    for &(start, end, (kind, strength)) in kind_hits {
-        if kind != frame.kind || strength != CueStrength::Named {
-            continue;
-        }
-        let sentence = sentences.containing(start);
-        let window = clip(&view.lower, end, (end + 90).min(sentence.1));
-        let Some(offset) = window.find("lần thứ ") else {
-            continue;
-        };
+    // "Đối thoại … lần thứ N" after the name (or the bare head word, "Đối
+    // thoại lần thứ 9"): current, or cited when the clause points back.
+    let classify = |name_start: usize, name_end: usize| -> Option<(bool, (u32, usize, usize))> {
+        let sentence = sentences.containing(name_start);
+        let window = clip(&view.lower, name_end, (name_end + 90).min(sentence.1));
+        let offset = window.find("lần thứ ")?;
         let between = &window[..offset];
         let foreign_noun = ["hội nghị", "nhóm", "triển lãm", "diễn đàn", "(", ";", "."]
             .iter()
             .any(|noun| between.contains(noun));
         if foreign_noun {
-            continue;
+            return None;
         }
-        let number_start = end + offset + "lần thứ ".len();
-        let Some((number, length)) = parse_number_prefix(&text[number_start..]) else {
-            continue;
-        };
-        let before = &view.lower[sentence.0..start];
+        let number_start = name_end + offset + "lần thứ ".len();
+        let (number, length) = text.get(number_start..).and_then(parse_number_prefix)?;
+        let before = &view.lower[sentence.0..name_start];
         let is_cited = before.contains("kể từ")
             || before.ends_with("tại ")
             || before.contains("lần trước")
             || before.contains("trước đó");
-        let span = (number, end + offset, number_start + length);
-        if is_cited {
-            cited.push(span);
-        } else {
-            current.push(span);
+        Some((is_cited, (number, name_end + offset, number_start + length)))
+    };
+    let mut named_found = Vec::new();
+    for &(start, end, (kind, strength)) in kind_hits {
+        if kind != frame.kind || strength != CueStrength::Named {
+            continue;
+        }
+        named_found.extend(classify(start, end));
+    }
+    let head_word = match frame.kind {
+        DialogueKind::PolicyDialogue | DialogueKind::StrategicDialogue => {
+            Some("đối thoại lần thứ ")
+        }
+        DialogueKind::DefenceTalks => Some("hội đàm lần thứ "),
+        DialogueKind::Consultation => Some("tham vấn lần thứ "),
+        DialogueKind::CourtesyCall | DialogueKind::Other => None,
+    };
+    let mut bare_found = Vec::new();
+    if let Some(head_word) = head_word {
+        let name = head_word[..head_word.len() - "lần thứ ".len()].trim_end();
+        let mut from = 0;
+        while let Some(offset) = view.lower.get(from..).and_then(|rest| rest.find(head_word)) {
+            let start = from + offset;
+            from = start + head_word.len();
+            if text::is_word_boundary(&view.lower, start, start + name.len()) {
+                bare_found.extend(classify(start, start + name.len()));
+            }
         }
     }
+    let named_current: Vec<(u32, usize, usize)> = named_found
+        .iter()
+        .filter(|(is_cited, _)| !is_cited)
+        .map(|(_, span)| *span)
+        .collect();
+    // A bare "Đối thoại lần thứ N" is the current edition only when no named one is.
+    let current = if named_current.is_empty() {
+        bare_found
+            .iter()
+            .filter(|(is_cited, _)| !is_cited)
+            .map(|(_, span)| *span)
+            .collect()
+    } else {
+        named_current
+    };
+    let mut cited: Vec<(u32, usize, usize)> = named_found
+        .iter()
+        .chain(&bare_found)
+        .filter(|(is_cited, _)| *is_cited)
+        .map(|(_, span)| *span)
+        .collect();
+    cited.sort_by_key(|(_, start, _)| *start);
     let edition = current.first().copied();
     if let Some((_, start, end)) = edition {
         evidence.push(evidence_for("edition", text, start, end));
@@ -634,7 +672,7 @@ fn documents(
         let before = &view.lower[sentence.0..start];
         let after = &view.lower[end..sentence.1];
         let signed_before = text::has_word(before, "ký") || text::has_word(before, "ký kết");
-        let referenced = before.contains("đã ký")
+        let referenced = signed_earlier_elsewhere(before)
             || before.contains("kể từ")
             || before.contains("các văn bản")
             || after.trim_start().starts_with("đã ký")
@@ -732,6 +770,19 @@ fn topics(
     found.sort_by_key(|topic| topic.as_str());
     found
 }
+/// "các văn bản đã ký, trong đó có Bản ghi nhớ …": a signing named before the
+/// document that is not its own verb ("hai bên đã ký Bản ghi nhớ" is this
+/// event's signing: "đã ký" right before the document, no comma between).
+fn signed_earlier_elsewhere(before: &str) -> bool {
+    let Some(position) = before.rfind("đã ký") else {
+        return false;
+    };
+    let gap = &before[position + "đã ký".len()..];
+    let governs_the_document =
+        !gap.contains([',', ';', ':']) && gap.split_whitespace().count() <= 3;
+    !governs_the_document
+}
+
 /// The highest relationship level stated, with its span.
 fn relationship(hits: &[(usize, usize, Relationship)]) -> Option<(Relationship, usize, usize)> {
     hits.iter()
@@ -880,6 +931,7 @@ fn location(
     frame: &EventFrame,
     partner_code: &'static str,
     countries: &[CountryMention],
+    references: &References,
     evidence: &mut Vec<Evidence>,
 ) -> Location {
     let passage = &view.lower[frame.passage_start..frame.passage_end];
@@ -918,29 +970,47 @@ fn location(
         }
         evidence.push(evidence_for("location", text, start, end));
     }
-    for (city, code) in lexicon::CITIES {
-        let city_lower = city.to_lowercase();
-        let mut from = frame.passage_start;
-        while let Some(offset) = view.lower[from..lede_end.max(from)].find(&city_lower) {
-            let start = from + offset;
-            let end = start + city_lower.len();
-            from = end;
-            let before = view.lower[..start].trim_end();
-            let introduced = before.ends_with("tại")
-                || before.ends_with("(")
-                || before.ends_with("thủ đô")
-                || before.ends_with("ở")
-                || before.ends_with("thành phố");
-            let boundary = !view.lower[end..]
-                .chars()
-                .next()
-                .is_some_and(char::is_alphanumeric);
-            if introduced && boundary && text[start..].starts_with(|c: char| c.is_uppercase()) {
-                location.city = Some((*city).to_string());
-                location.country = Some((*code).to_string());
-                evidence.push(evidence_for("location", text, start, end));
-                return location;
-            }
+    // The first city of the lede introduced as the place ("tại Tokyo",
+    // "Thủ đô Canberra", "(Hà Nội)"), outside sentences about another event.
+    static CITY_NAMES: std::sync::OnceLock<Option<aho_corasick::AhoCorasick>> =
+        std::sync::OnceLock::new();
+    let cities = CITY_NAMES.get_or_init(|| {
+        let names: Vec<String> = lexicon::CITIES
+            .iter()
+            .map(|(city, _)| {
+                crate::normalize::lowercase_keeping_offsets(&crate::normalize::normalize(city))
+            })
+            .collect();
+        aho_corasick::AhoCorasickBuilder::new()
+            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+            .build(names)
+            .ok()
+    });
+    let lede_lower = clip(&view.lower, frame.passage_start, lede_end);
+    for found in cities
+        .iter()
+        .flat_map(|cities| cities.find_iter(lede_lower))
+    {
+        let start = frame.passage_start + found.start();
+        let end = frame.passage_start + found.end();
+        let Some((city, code)) = lexicon::CITIES.get(found.pattern().as_usize()) else {
+            continue;
+        };
+        let before = view.lower[..start].trim_end();
+        let introduced = before.ends_with("tại")
+            || before.ends_with("(")
+            || before.ends_with("thủ đô")
+            || before.ends_with("ở")
+            || before.ends_with("thành phố");
+        let boundary = text::is_word_boundary(&view.lower, start, end);
+        let capitalised = text
+            .get(start..)
+            .is_some_and(|rest| rest.starts_with(|c: char| c.is_uppercase()));
+        if introduced && boundary && capitalised && !references.at(start) {
+            location.city = Some((*city).to_string());
+            location.country = Some((*code).to_string());
+            evidence.push(evidence_for("location", text, start, end));
+            return location;
         }
     }
     if location.country.is_some() {

@@ -31,6 +31,7 @@ pub struct PersonMention {
 pub struct PeopleFinder {
     triggers: Option<aho_corasick::AhoCorasick>,
     ranks: Vec<&'static str>,
+    foreign_ranks: Vec<(&'static str, &'static str)>,
     honorifics: Vec<&'static str>,
     heads: Vec<&'static str>,
 }
@@ -49,12 +50,18 @@ impl PeopleFinder {
                 lexicon::RANKS
                     .iter()
                     .chain(lexicon::HONORIFICS)
-                    .chain(lexicon::POSITION_HEADS),
+                    .chain(lexicon::POSITION_HEADS)
+                    .chain(lexicon::FOREIGN_RANKS.iter().map(|(written, _)| written)),
             )
             .ok();
         PeopleFinder {
             triggers,
             ranks: longest_first(lexicon::RANKS),
+            foreign_ranks: {
+                let mut sorted = lexicon::FOREIGN_RANKS.to_vec();
+                sorted.sort_by_key(|(written, _)| std::cmp::Reverse(written.len()));
+                sorted
+            },
             honorifics: longest_first(lexicon::HONORIFICS),
             heads: longest_first(lexicon::POSITION_HEADS),
         }
@@ -121,9 +128,15 @@ impl PeopleFinder {
     /// A rank, honorific or title at `position` followed by a name.
     fn mention_at(&self, text: &str, position: usize, full: bool) -> Option<PersonMention> {
         let rest = &text[position..];
-        for rank in &self.ranks {
-            if starts_with_word(rest, rank) {
-                let mut after = position + rank.len();
+        let written_rank = self
+            .ranks
+            .iter()
+            .map(|rank| (*rank, *rank))
+            .chain(self.foreign_ranks.iter().copied())
+            .find(|(written, _)| starts_with_word(rest, written));
+        if let Some((written, rank)) = written_rank {
+            {
+                let mut after = position + written.len();
                 for service in lexicon::SERVICES {
                     if starts_with_word(text[after..].trim_start(), service) {
                         after = skip_spaces(text, after) + service.len();
@@ -239,6 +252,18 @@ fn name_at(text: &str, start: usize) -> Option<(usize, usize)> {
         }
         let raw_word = &rest[..word_length];
         let word = raw_word.trim_end_matches([',', '.', ';', ':', ')', '”', '"', '!', '?', '…']);
+        let next_capitalised = rest[word_length..]
+            .trim_start_matches(' ')
+            .chars()
+            .next()
+            .is_some_and(char::is_uppercase);
+        // A middle initial ("Charles Q. Brown") does not end the name.
+        let initial = raw_word.len() == 2
+            && raw_word.ends_with('.')
+            && raw_word.starts_with(|c: char| c.is_ascii_uppercase())
+            && words > 0
+            && next_capitalised;
+        let word = if initial { raw_word } else { word };
         let punctuated = word.len() < raw_word.len();
         let capitalised = word.chars().next().is_some_and(char::is_uppercase);
         if !capitalised || word == "Việt" {

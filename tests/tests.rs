@@ -4,6 +4,7 @@
 mod bad_input;
 mod common;
 mod crash;
+mod dialogues;
 mod end_to_end;
 mod health;
 mod operations;

@@ -33,7 +33,8 @@ mod tests;
 
 use crate::domain::{
     now_millis, ArticleId, ArticleState, ArticleStatus, DialogueFilter, DialogueRecord,
-    FailOutcome, FeedEvent, LeasedArticle, ListOrder, Page, ReindexOutcome, SearchHit, StatsRow,
+    FailOutcome, FeedEvent, LeasedArticle, ListOrder, NewArticle, Page, ReindexOutcome, SearchHit,
+    StatsRow, SubmitOutcome,
 };
 use crate::metrics::StoreGauges;
 use dialogwatch_worker::record::Extraction;
@@ -607,10 +608,8 @@ impl Store {
         blocking(&self.inner, move |inner| {
             let start = after.map_or(0, |id| id.0.saturating_add(1));
             let mut jobs = Vec::new();
-            let mut last = None;
             for entry in inner.trees.articles.range(be(start)..) {
-                let (key, value) = entry?;
-                last = Some(read_u64(&key)?);
+                let (_, value) = entry?;
                 let stored: StoredArticle = decode(&value)?;
                 if stored.status.state != ArticleState::Done {
                     continue;
@@ -629,7 +628,6 @@ impl Store {
                     break;
                 }
             }
-            let _ = last;
             Ok(jobs)
         })
         .await
@@ -645,7 +643,7 @@ impl Store {
     ) -> Result<ReindexOutcome, StoreError> {
         let (outcome, new_head) = blocking(&self.inner, move |inner| {
             let cleaned = inner.cleaned_for(article_id)?;
-            inner.reextract_now(article_id, &extraction, &cleaned)
+            inner.reextract_batch(&[(article_id, extraction, cleaned)])
         })
         .await?;
         self.flush().await?;
@@ -655,8 +653,11 @@ impl Store {
 
     /// Extracts every done article again with `extractor` (on the blocking
     /// pool, `batch` articles at a time, so the service keeps serving) and
-    /// rebuilds the records in place. Articles the extractor panics on keep
-    /// their previous reports.
+    /// rebuilds the records in place. The articles of a batch are applied as
+    /// one change, so a record gets one UPDATED event per batch holding its
+    /// sources (one in all when they fall in one batch, as reports submitted
+    /// together do), and none when its content is unchanged. Articles the
+    /// extractor panics on keep their previous reports.
     pub async fn reindex(
         &self,
         extractor: Arc<dyn Extract + Send + Sync>,
@@ -677,35 +678,36 @@ impl Store {
             let engine = Arc::clone(&extractor);
             let extracted = tokio::task::spawn_blocking(move || {
                 jobs.into_iter()
-                    .map(|job| {
-                        let result = extract_catching_panics(engine.as_ref(), &job);
-                        (job.article_id, result)
+                    .filter_map(|job| {
+                        let article_id = job.article_id.parse::<ArticleId>().ok()?;
+                        match extract_catching_panics(engine.as_ref(), &job) {
+                            Ok(extraction) => {
+                                let cleaned = records::clean_text(
+                                    &job.text,
+                                    job.is_html,
+                                    job.title.as_deref(),
+                                );
+                                Some((article_id, extraction, cleaned))
+                            }
+                            Err(error) => {
+                                tracing::warn!(%article_id, error, "re-extraction failed; previous reports kept");
+                                None
+                            }
+                        }
                     })
                     .collect::<Vec<_>>()
             })
             .await
             .map_err(|error| StoreError::Task(error.to_string()))?;
-            for (article_id, result) in extracted {
-                let article_id: ArticleId =
-                    article_id
-                        .parse()
-                        .map_err(|error: crate::domain::MalformedArticleId| {
-                            StoreError::Corrupt(error.to_string())
-                        })?;
-                match result {
-                    Ok(extraction) => {
-                        let outcome = self.reextract(article_id, extraction).await?;
-                        total.articles += 1;
-                        total.created += outcome.created;
-                        total.updated += outcome.updated;
-                        total.unchanged += outcome.unchanged;
-                        total.removed += outcome.removed;
-                    }
-                    Err(error) => {
-                        tracing::warn!(%article_id, error, "re-extraction failed; previous reports kept");
-                    }
-                }
-            }
+            let (outcome, new_head) =
+                blocking(&self.inner, move |inner| inner.reextract_batch(&extracted)).await?;
+            self.flush().await?;
+            self.publish_head(new_head);
+            total.articles += outcome.articles;
+            total.created += outcome.created;
+            total.updated += outcome.updated;
+            total.unchanged += outcome.unchanged;
+            total.removed += outcome.removed;
         }
     }
 

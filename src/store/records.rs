@@ -58,6 +58,16 @@ impl Writes {
     }
 }
 
+/// Cleaned texts written by the current verb, by article.
+type Fresh = BTreeMap<ArticleId, String>;
+
+/// The records one verb recomputes, and the cleaned texts it writes.
+#[derive(Default)]
+struct Batch {
+    pending: BTreeMap<String, Pending>,
+    fresh: Fresh,
+}
+
 /// A record being recomputed by one verb.
 struct Pending {
     /// The record as stored before, when it existed.
@@ -132,7 +142,7 @@ fn stats_key(record: &DialogueRecord) -> Vec<u8> {
 
 /// The cleaned text the extractor's evidence points into (title first when
 /// submitted separately), as `Extractor::explain` builds it.
-fn clean_text(content: &str, is_html: bool, title: Option<&str>) -> String {
+pub(super) fn clean_text(content: &str, is_html: bool, title: Option<&str>) -> String {
     let mut cleaned = dialogwatch_worker::clean::clean_article(content, is_html).text;
     if let Some(title) = title.map(str::trim).filter(|title| !title.is_empty()) {
         let title_clean = dialogwatch_worker::clean::clean_article(title, false).text;
@@ -234,24 +244,6 @@ impl Inner {
         Ok((stored.status.dialogue_ids, new_head))
     }
 
-    /// Re-extraction of a done article (a no-op for other states).
-    pub(super) fn reextract_now(
-        &self,
-        article_id: ArticleId,
-        extraction: &Extraction,
-        cleaned: &str,
-    ) -> Result<(ReindexOutcome, Option<u64>), StoreError> {
-        let _writer = self.lock_writer()?;
-        let mut stored = self.stored_article(article_id)?;
-        if stored.status.state != ArticleState::Done {
-            return Ok((ReindexOutcome::default(), None));
-        }
-        let mut writes = Writes::default();
-        let result = self.apply_reports(&mut stored, extraction, cleaned, &mut writes)?;
-        self.apply(&writes)?;
-        Ok(result)
-    }
-
     /// Replaces the article's reports by the events of `extraction`,
     /// recomputes every record touched and queues the writes: records, their
     /// index entries, search postings, stats, feed events for the records
@@ -263,8 +255,56 @@ impl Inner {
         cleaned: &str,
         writes: &mut Writes,
     ) -> Result<(ReindexOutcome, Option<u64>), StoreError> {
+        let mut batch = Batch::default();
+        self.stage(&mut batch, stored, extraction, cleaned, writes)?;
+        writes.insert(
+            TreeId::Articles,
+            be(stored.status.id.0).to_vec(),
+            encode(&*stored)?,
+        );
+        self.finish(batch, writes)
+    }
+
+    /// Re-extraction of several done articles as one change: every record
+    /// they touch is recomputed once (one event per changed record).
+    pub(super) fn reextract_batch(
+        &self,
+        articles: &[(ArticleId, Extraction, String)],
+    ) -> Result<(ReindexOutcome, Option<u64>), StoreError> {
+        let _writer = self.lock_writer()?;
+        let mut writes = Writes::default();
+        let mut batch = Batch::default();
+        let mut staged = 0u64;
+        for (article_id, extraction, cleaned) in articles {
+            let mut stored = self.stored_article(*article_id)?;
+            if stored.status.state != ArticleState::Done {
+                continue;
+            }
+            self.stage(&mut batch, &mut stored, extraction, cleaned, &mut writes)?;
+            writes.insert(
+                TreeId::Articles,
+                be(article_id.0).to_vec(),
+                encode(&stored)?,
+            );
+            staged += 1;
+        }
+        let (mut outcome, head) = self.finish(batch, &mut writes)?;
+        self.apply(&writes)?;
+        outcome.articles = staged;
+        Ok((outcome, head))
+    }
+
+    /// Takes an article's previous reports out of the records and places its
+    /// new ones; updates its status (not yet written).
+    fn stage(
+        &self,
+        batch: &mut Batch,
+        stored: &mut StoredArticle,
+        extraction: &Extraction,
+        cleaned: &str,
+        writes: &mut Writes,
+    ) -> Result<(), StoreError> {
         let article_id = stored.status.id;
-        let now = now_millis();
         if stored.status.url.is_none() {
             stored.status.url.clone_from(&extraction.source_url);
         }
@@ -275,8 +315,7 @@ impl Inner {
             published_at: stored.status.published_at,
             evidence: Vec::new(),
         };
-        let head = self.stored_head()?;
-        let mut pending: BTreeMap<String, Pending> = BTreeMap::new();
+        let pending = &mut batch.pending;
         // The article's previous reports go.
         for record_id in &stored.status.dialogue_ids {
             for key in self
@@ -287,7 +326,15 @@ impl Inner {
             {
                 writes.remove(TreeId::Reports, key?.to_vec());
             }
-            self.load_pending(&mut pending, record_id, article_id)?;
+            match pending.get_mut(record_id) {
+                Some(entry) => {
+                    entry
+                        .reports
+                        .retain(|report| report.source.article_id != article_id);
+                    entry.current = merge::combine(&entry.reports).map(|(event, _)| event);
+                }
+                None => self.load_pending(pending, record_id, article_id)?,
+            }
         }
         // Its new reports are placed.
         let events = if extraction.is_dialogue {
@@ -298,7 +345,7 @@ impl Inner {
         let mut record_ids = BTreeSet::new();
         for (index, event) in events.iter().enumerate() {
             let index = u32::try_from(index).unwrap_or(u32::MAX);
-            let record_id = self.place(event, article_id, index, &mut pending)?;
+            let record_id = self.place(event, article_id, index, pending)?;
             let report = Report {
                 source: source.clone(),
                 index,
@@ -320,7 +367,24 @@ impl Inner {
             be(article_id.0).to_vec(),
             cleaned.as_bytes().to_vec(),
         );
+        batch.fresh.insert(article_id, cleaned.to_string());
+        stored.status.dialogue_ids = record_ids.into_iter().collect();
+        stored.status.is_dialogue = Some(extraction.is_dialogue && !extraction.events.is_empty());
+        stored.status.reason.clone_from(&extraction.reason);
+        stored.status.updated_at_ms = now_millis();
+        Ok(())
+    }
 
+    /// Recomputes every record of the batch from all its reports and queues
+    /// the writes; returns what changed and the new feed head, if any.
+    fn finish(
+        &self,
+        batch: Batch,
+        writes: &mut Writes,
+    ) -> Result<(ReindexOutcome, Option<u64>), StoreError> {
+        let now = now_millis();
+        let head = self.stored_head()?;
+        let Batch { pending, fresh } = batch;
         // Every touched record is recomputed from all its reports.
         let mut outcome = ReindexOutcome::default();
         let mut sequence = head;
@@ -396,7 +460,7 @@ impl Inner {
                             claimed.insert(key);
                         }
                     }
-                    token_delta += self.write_search_doc(&record, (article_id, cleaned), writes)?;
+                    token_delta += self.write_search_doc(&record, &fresh, writes)?;
                 }
             }
         }
@@ -431,15 +495,6 @@ impl Inner {
         if sequence > head {
             writes.insert(TreeId::Meta, META_FEED_HEAD.to_vec(), be(sequence).to_vec());
         }
-        stored.status.dialogue_ids = record_ids.into_iter().collect();
-        stored.status.is_dialogue = Some(extraction.is_dialogue && !extraction.events.is_empty());
-        stored.status.reason.clone_from(&extraction.reason);
-        stored.status.updated_at_ms = now;
-        writes.insert(
-            TreeId::Articles,
-            be(article_id.0).to_vec(),
-            encode(&*stored)?,
-        );
         Ok((outcome, (sequence > head).then_some(sequence)))
     }
 
@@ -615,14 +670,10 @@ impl Inner {
         *stats.entry(stats_key(record)).or_default() -= 1;
     }
 
-    /// The cleaned text of an article (`fresh` when it is being written now).
-    fn cleaned_text(
-        &self,
-        article_id: ArticleId,
-        fresh: (ArticleId, &str),
-    ) -> Result<String, StoreError> {
-        if article_id == fresh.0 {
-            return Ok(fresh.1.to_string());
+    /// The cleaned text of an article (from `fresh` when it is being written now).
+    fn cleaned_text(&self, article_id: ArticleId, fresh: &Fresh) -> Result<String, StoreError> {
+        if let Some(text) = fresh.get(&article_id) {
+            return Ok(text.clone());
         }
         Ok(self
             .trees
@@ -633,11 +684,7 @@ impl Inner {
     }
 
     /// The text sections of a record's search document.
-    fn sections(
-        &self,
-        record: &DialogueRecord,
-        fresh: (ArticleId, &str),
-    ) -> Result<Vec<String>, StoreError> {
+    fn sections(&self, record: &DialogueRecord, fresh: &Fresh) -> Result<Vec<String>, StoreError> {
         let mut sections = vec![search::fields_text(record)];
         for source in &record.sources {
             sections.push(self.cleaned_text(source.article_id, fresh)?);
@@ -649,7 +696,7 @@ impl Inner {
     fn write_search_doc(
         &self,
         record: &DialogueRecord,
-        fresh: (ArticleId, &str),
+        fresh: &Fresh,
         writes: &mut Writes,
     ) -> Result<i64, StoreError> {
         let old = self.search_doc(&record.id)?;

@@ -517,6 +517,46 @@ async fn paging_and_every_filter_over_a_thousand_generated_records() {
         }
     }
 
+    // Figures (printed, not asserted): one page of 50 and a search over every record.
+    let started = std::time::Instant::now();
+    let first_page = store
+        .list_dialogues(DialogueFilter::default(), ListOrder::DateDesc, 50, None)
+        .await
+        .expect("page");
+    let list_time = started.elapsed();
+    let started = std::time::Instant::now();
+    let selective = store
+        .list_dialogues(
+            DialogueFilter {
+                partners: vec!["SG".into()],
+                participants: vec![fold_key("hoang xuan chien")],
+                ..Default::default()
+            },
+            ListOrder::DateDesc,
+            50,
+            None,
+        )
+        .await
+        .expect("page");
+    let filtered_time = started.elapsed();
+    let started = std::time::Instant::now();
+    let hits = store
+        .search_dialogues(
+            search::parse_query("hoi dam quoc phong").expect("query"),
+            DialogueFilter::default(),
+            20,
+            None,
+        )
+        .await
+        .expect("search");
+    let search_time = started.elapsed();
+    assert_eq!(first_page.items.len(), 50);
+    assert!(!selective.items.is_empty());
+    assert_eq!(hits.items.len(), 20);
+    eprintln!(
+        "{count} records: list page of 50 {list_time:?}, filtered page {filtered_time:?}, search of a word in every record (top 20) {search_time:?}"
+    );
+
     // A token of one query is refused by another.
     let page = store
         .list_dialogues(DialogueFilter::default(), ListOrder::DateDesc, 10, None)

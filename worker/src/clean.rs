@@ -21,8 +21,20 @@ pub struct CleanedArticle {
 }
 
 /// Headings after which a page carries only teasers of other articles.
-const TRAILER_HEADINGS: [&str; 10] = [
+const TRAILER_HEADINGS: [&str; 22] = [
     "bài liên quan",
+    "bài viết liên quan",
+    "tin tức liên quan",
+    "cùng chuyên mục",
+    "tin cùng chủ đề",
+    "bài cùng chủ đề",
+    "tin nổi bật",
+    "tin đọc nhiều",
+    "đọc nhiều",
+    "xem nhiều",
+    "tin tiêu điểm",
+    "từ khóa",
+    "tags",
     "tin liên quan",
     "tin mới",
     "tin mới nhất",
@@ -112,7 +124,10 @@ pub(crate) fn clean_article_with_lower(raw: &str, is_html: bool) -> (CleanedArti
             continue;
         }
         let bare = lower.trim_end_matches([':', '.']).trim();
-        if TRAILER_HEADINGS.contains(&bare) {
+        let tag_line = ["từ khóa:", "tags:", "tag:"]
+            .iter()
+            .any(|prefix| lower.starts_with(prefix));
+        if TRAILER_HEADINGS.contains(&bare) || tag_line {
             break;
         }
         if WIDGET_LINES.contains(&bare)

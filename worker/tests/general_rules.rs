@@ -743,12 +743,12 @@ fn an_online_dialogue_has_no_country_or_city() {
 #[test]
 fn relationship_levels() {
     let comprehensive =
-        primary("Hội đàm Việt Nam - Hoa Kỳ. Hai nước là Đối tác Chiến lược toàn diện.");
+        primary("Hội đàm quốc phòng Việt Nam - Hoa Kỳ. Hai nước là Đối tác Chiến lược toàn diện.");
     assert_eq!(
         comprehensive.relationship,
         Some(dialogwatch_worker::record::Relationship::ComprehensiveStrategicPartnership)
     );
-    let partnership = primary("Hội đàm Việt Nam - Ô-xtrây-li-a. Hai nước là Đối tác toàn diện.");
+    let partnership = primary("Hội đàm quốc phòng Việt Nam - Ô-xtrây-li-a. Hai nước là Đối tác toàn diện.");
     assert_eq!(
         partnership.relationship,
         Some(dialogwatch_worker::record::Relationship::ComprehensivePartnership)
@@ -909,4 +909,119 @@ fn old_tone_placement_gives_the_same_areas() {
     let new_style = "Đối thoại Chính sách Quốc phòng Việt Nam - Nhật Bản lần thứ 10. Hai bên hợp tác gìn giữ hòa bình, thủy đạc.";
     let old_style = new_style.replace("hòa", "hoà").replace("thủy", "thuỷ");
     assert_eq!(primary(&old_style).areas, primary(new_style).areas);
+}
+
+// ---------------------------------------------------------------------------
+// Harder layouts
+// ---------------------------------------------------------------------------
+
+#[test]
+fn a_headline_in_capitals_names_the_event() {
+    let text = "VIỆT NAM - ẤN ĐỘ ĐỐI THOẠI CHÍNH SÁCH QUỐC PHÒNG LẦN THỨ 12\nSáng 18/6/2024, tại Hà Nội, Thượng tướng Hoàng Xuân Chiến và ông Giridhar Aramane, Thư ký Quốc phòng Ấn Độ đồng chủ trì đối thoại.";
+    let event = primary(text);
+    assert_eq!(event.kind, DialogueKind::PolicyDialogue);
+    assert_eq!(event.partner.code, "IN");
+    assert_eq!(event.edition, Some(12));
+}
+
+#[test]
+fn the_partner_after_giua_viet_nam_va() {
+    let text =
+        "Đối thoại Chính sách Quốc phòng lần thứ 3 giữa Việt Nam và Ixraen diễn ra tại Hà Nội.";
+    let event = primary(text);
+    assert_eq!(event.partner.code, "IL");
+    assert_eq!(event.edition, Some(3));
+}
+
+#[test]
+fn date_written_with_month_words() {
+    let text = "Ngày 15 tháng 10 năm 2024, tại Hà Nội, Thượng tướng Hoàng Xuân Chiến hội đàm với Thứ trưởng Quốc phòng Cu-ba.";
+    assert_eq!(date_of(&primary(text)).as_deref(), Some("2024-10-15"));
+}
+
+#[test]
+fn party_titles_of_the_minister_stay_out_of_the_position() {
+    let text = "Chiều 4/4, Đại tướng Phan Văn Giang, Ủy viên Bộ Chính trị, Phó Bí thư Quân ủy Trung ương, Bộ trưởng Bộ Quốc phòng hội đàm với Bộ trưởng Quốc phòng Nhật Bản Kihara Minoru.";
+    let event = primary(text);
+    let giang = person(&event, "Phan Văn Giang");
+    assert_eq!(giang.position.as_deref(), Some("Bộ trưởng Bộ Quốc phòng"));
+    assert_eq!(person(&event, "Kihara Minoru").side, "JP");
+}
+
+#[test]
+fn a_vietnamese_ambassador_abroad_is_on_the_vietnamese_side() {
+    let text = "Chiều 4/4, tại Tokyo, Thượng tướng Hoàng Xuân Chiến hội đàm với Thứ trưởng Quốc phòng Nhật Bản Masuda Kazuo. Tham dự có Đại sứ Việt Nam tại Nhật Bản Phạm Quang Hiệu.";
+    let event = primary(text);
+    assert_eq!(person(&event, "Phạm Quang Hiệu").side, "VN");
+    assert_eq!(person(&event, "Phạm Quang Hiệu").role, Role::Participant);
+}
+
+#[test]
+fn a_political_defence_consultation() {
+    let text =
+        "Tham vấn Chính trị - Quốc phòng Việt Nam - Ô-xtrây-li-a lần thứ 2 diễn ra tại Canberra.";
+    let event = primary(text);
+    assert_eq!(event.kind, DialogueKind::Consultation);
+    assert_eq!(event.partner.code, "AU");
+    assert_eq!(event.edition, Some(2));
+}
+
+#[test]
+fn a_strategic_defence_security_dialogue_with_an_en_dash() {
+    let text =
+        "Đối thoại Chiến lược Quốc phòng – An ninh Việt Nam – Anh lần thứ 3 diễn ra tại Luân Đôn.";
+    let event = primary(text);
+    assert_eq!(event.kind, DialogueKind::StrategicDialogue);
+    assert_eq!(event.partner.code, "GB");
+    assert_eq!(event.edition, Some(3));
+}
+
+#[test]
+fn talks_between_heads_of_government_are_not_defence_events() {
+    let extraction = extract("Thủ tướng Phạm Minh Chính hội đàm với Thủ tướng Nhật Bản Ishiba Shigeru về hợp tác kinh tế, thương mại và đầu tư.");
+    assert!(!extraction.is_dialogue, "{:?}", extraction.events);
+}
+
+#[test]
+fn a_policy_dialogue_with_businesses_is_not_a_defence_dialogue() {
+    let extraction = extract(
+        "Bộ Tài chính tổ chức đối thoại chính sách thuế với doanh nghiệp Hàn Quốc tại Hà Nội.",
+    );
+    assert!(!extraction.is_dialogue, "{:?}", extraction.events);
+}
+
+#[test]
+fn boilerplate_tags_and_most_read_do_not_leak() {
+    assert_unchanged_by_boilerplate(
+        "Trang chủ\nThời sự",
+        "Từ khóa: hợp tác quốc phòng, Hàn Quốc\nĐọc nhiều\nHải quân Mỹ tập trận an ninh hàng hải",
+    );
+    assert_unchanged_by_boilerplate(
+        "",
+        "Tin nổi bật\nĐại tướng tiếp xã giao Đại sứ Pháp về gìn giữ hòa bình",
+    );
+}
+
+#[test]
+fn source_credits_of_wire_services_are_not_people() {
+    let text = format!("{REPORT}\nTheo TTXVN\nPV/TTXVN");
+    let event = primary(&text);
+    assert_eq!(names(&event), ["Hoàng Xuân Chiến", "Kim Seon-ho"]);
+}
+
+#[test]
+fn an_article_with_only_a_visit_reported_is_not_a_talk() {
+    let extraction =
+        extract("Tàu Hải quân Ấn Độ cập cảng Cam Ranh, bắt đầu chuyến thăm hữu nghị Việt Nam.");
+    assert!(!extraction.is_dialogue, "{:?}", extraction.events);
+}
+
+#[test]
+fn the_courtesy_call_on_the_delegation_head_gets_the_delegations_country() {
+    let text = "Chiều 21/8, tại Hà Nội, Thượng tướng Nguyễn Tân Cương, Tổng Tham mưu trưởng tiếp đoàn đại biểu Lực lượng Phòng vệ Nhật Bản do Đại tướng Yoshida Yoshihide dẫn đầu.";
+    let event = primary(text);
+    assert_eq!(event.kind, DialogueKind::CourtesyCall);
+    assert_eq!(event.partner.code, "JP");
+    assert_eq!(person(&event, "Yoshida Yoshihide").side, "JP");
+    assert_eq!(person(&event, "Nguyễn Tân Cương").side, "VN");
 }

@@ -330,6 +330,31 @@ pub const VIETNAMESE_SURNAMES: &[&str] = &[
     "Ninh",
 ];
 
+/// Words of which at least one appears in every report of a defence event
+/// (a meeting of heads of government on trade is not one).
+pub const DEFENCE_CONTEXT: &[&str] = &[
+    "quốc phòng",
+    "quân đội",
+    "quân sự",
+    "quân ủy",
+    "tổng tham mưu",
+    "lực lượng vũ trang",
+    "lực lượng phòng vệ",
+    "hải quân",
+    "không quân",
+    "lục quân",
+    "đại tướng",
+    "thượng tướng",
+    "trung tướng",
+    "thiếu tướng",
+    "chuẩn tướng",
+    "đô đốc",
+    "đại tá",
+    "defence",
+    "defense",
+    "military",
+];
+
 /// Clause markers of a referenced (past or other) event: people and dates
 /// in such a sentence belong to that event, not this one.
 pub const REFERENCE_MARKERS: &[&str] = &[

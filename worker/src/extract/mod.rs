@@ -74,6 +74,8 @@ pub struct Extractor {
     reference_markers: Option<aho_corasick::AhoCorasick>,
     /// "asean".
     asean_marker: Option<aho_corasick::AhoCorasick>,
+    /// [`lexicon::DEFENCE_CONTEXT`].
+    defence_context: Option<aho_corasick::AhoCorasick>,
 }
 
 impl Default for Extractor {
@@ -182,6 +184,7 @@ impl Extractor {
             people: people::PeopleFinder::new(),
             reference_markers: text::marker_automaton(lexicon::REFERENCE_MARKERS),
             asean_marker: text::marker_automaton(&["asean"]),
+            defence_context: text::marker_automaton(lexicon::DEFENCE_CONTEXT),
         }
     }
 
@@ -230,6 +233,18 @@ impl Extractor {
                 .unwrap_or_default(),
         };
         let frames = self.find_events(&view, &sentences, kind_hits, &references);
+        let about_defence = self
+            .defence_context
+            .as_ref()
+            .is_none_or(|automaton| automaton.is_match(&view.lower));
+        if !about_defence {
+            return Extraction {
+                source_url: cleaned.source_url.clone(),
+                ..Extraction::not_dialogue(
+                    "talks are named but nothing in the text is about defence",
+                )
+            };
+        }
         if frames.is_empty() {
             return Extraction {
                 source_url: cleaned.source_url.clone(),

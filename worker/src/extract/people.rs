@@ -239,6 +239,60 @@ const TITLE_STARTS: &[&str] = &[
     "Nam",
 ];
 
+/// Second words of the titles that [`TITLE_STARTS`] open ("Thứ trưởng",
+/// "Chính ủy", "Đại sứ"): "Phạm Minh Chính hội đàm" keeps "Chính" in the name.
+const TITLE_SECOND_WORDS: &[&str] = &[
+    "trưởng",
+    "viên",
+    "ban",
+    "tham",
+    "cục",
+    "thư",
+    "bí",
+    "lãnh",
+    "giám",
+    "thủ",
+    "tổng",
+    "chủ",
+    "tư",
+    "đô",
+    "bộ",
+    "chánh",
+    "chính",
+    "đại",
+    "viện",
+    "nhiệm",
+    "tịch",
+    "lệnh",
+    "đốc",
+    "ký",
+    "sứ",
+    "tá",
+    "tướng",
+    "úy",
+    "biện",
+    "diện",
+    "phòng",
+    "đoàn",
+    "mưu",
+    "ủy",
+    "trị",
+    "vụ",
+    "văn",
+    "án",
+    "thanh",
+    "phát",
+    "nam",
+    "hoàng",
+    "tước",
+    "quân",
+    "hải",
+    "khanh",
+    "quốc",
+    "thường",
+    "tổng",
+];
+
 /// The capitalised words of a name starting at `start`: (start, end).
 fn name_at(text: &str, start: usize) -> Option<(usize, usize)> {
     let mut end = start;
@@ -271,7 +325,15 @@ fn name_at(text: &str, start: usize) -> Option<(usize, usize)> {
         }
         let next_rest = rest[word_length..].trim_start_matches(' ');
         let next_lower = next_rest.chars().next().is_some_and(char::is_lowercase);
-        if TITLE_STARTS.contains(&word) && next_lower && !punctuated {
+        let next_word = next_rest
+            .split([' ', ',', '.', ';', ':'])
+            .next()
+            .unwrap_or_default();
+        if TITLE_STARTS.contains(&word)
+            && next_lower
+            && !punctuated
+            && TITLE_SECOND_WORDS.contains(&next_word)
+        {
             break;
         }
         end = cursor + word.len();
@@ -420,12 +482,19 @@ fn title_country_name(
             continue;
         }
         let position = text[window_start + head_index..country.end].to_string();
-        // "Đại sứ Hoa Kỳ tại Việt Nam X": the title's own country, not the host's.
+        // "Đại sứ Hoa Kỳ tại Việt Nam X", "Đại sứ Việt Nam tại Nhật Bản Y": the
+        // title's own country (the first one not introduced by "tại"), not the host's.
         let position_start = window_start + head_index;
         let owner = countries
             .iter()
             .filter(|mention| mention.start >= position_start && mention.end <= country.end)
-            .find(|mention| mention.country.code != "VN")
+            .find(|mention| {
+                !text
+                    .get(position_start..mention.start)
+                    .unwrap_or_default()
+                    .trim_end()
+                    .ends_with("tại")
+            })
             .map_or(country.country.code, |mention| mention.country.code);
         found.push(PersonMention {
             name: text[start..end].to_string(),

@@ -256,7 +256,7 @@ fn a_previous_edition_is_cited_with_its_date() {
 
 #[test]
 fn relationship_levels_take_the_highest_stated() {
-    let text = "Hội đàm Việt Nam - Indonesia. Hai nước nâng cấp quan hệ từ Đối tác chiến lược lên Đối tác Chiến lược toàn diện.";
+    let text = "Hội đàm quốc phòng Việt Nam - Indonesia. Hai nước nâng cấp quan hệ từ Đối tác chiến lược lên Đối tác Chiến lược toàn diện.";
     assert_eq!(
         primary(&extract(text)).relationship,
         Some(Relationship::ComprehensiveStrategicPartnership)

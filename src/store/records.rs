@@ -18,6 +18,8 @@ use std::collections::{BTreeMap, BTreeSet};
 const META_FEED_HEAD: &[u8] = super::META_FEED_HEAD;
 /// Total tokens over every search document (for the BM25 average length).
 const META_SEARCH_TOKENS: &[u8] = b"search_tokens";
+/// Records in the search index (sled's `len` is a scan).
+const META_SEARCH_DOCS: &[u8] = b"search_docs";
 
 /// The trees a write can touch (indexes into [`Inner::write_trees`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,6 +126,39 @@ fn day_key(record: &DialogueRecord) -> Option<Vec<u8>> {
     let mut key = day_key_prefix(&merge::stem(&record.event), day);
     key.extend_from_slice(record.id.as_bytes());
     Some(key)
+}
+
+/// Jaccard similarity of word 3-shingles from which two texts are one report.
+pub(super) const NEAR_DUPLICATE: f64 = 0.5;
+
+/// `stem|~year|`: records without an edition or a day, by partner, kind and year.
+fn loose_key_prefix(event: &DialogueEvent) -> Vec<u8> {
+    let year = event
+        .date
+        .map_or_else(|| "-".to_string(), |date| date.year.to_string());
+    format!("{}|~{year}|", merge::stem(event)).into_bytes()
+}
+
+fn loose_key(record: &DialogueRecord) -> Option<Vec<u8>> {
+    let event = &record.event;
+    if event.edition.is_some() || merge::day_of(event.date).is_some() {
+        return None;
+    }
+    let mut key = loose_key_prefix(event);
+    key.extend_from_slice(record.id.as_bytes());
+    Some(key)
+}
+
+/// The word 3-shingles of a text (folded tokens), hashed.
+fn shingles(text: &str) -> BTreeSet<u64> {
+    let tokens: Vec<String> = search::tokenize(text)
+        .into_iter()
+        .map(|token| token.folded)
+        .collect();
+    tokens
+        .windows(3)
+        .map(|window| merge::stable_hash(window.join(" ").as_bytes()))
+        .collect()
 }
 
 /// `partner | 0 | year | 0 | kind` of the stats tree.
@@ -315,7 +350,8 @@ impl Inner {
             published_at: stored.status.published_at,
             evidence: Vec::new(),
         };
-        let pending = &mut batch.pending;
+        batch.fresh.insert(article_id, cleaned.to_string());
+        let Batch { pending, fresh } = batch;
         // The article's previous reports go.
         for record_id in &stored.status.dialogue_ids {
             for key in self
@@ -345,7 +381,7 @@ impl Inner {
         let mut record_ids = BTreeSet::new();
         for (index, event) in events.iter().enumerate() {
             let index = u32::try_from(index).unwrap_or(u32::MAX);
-            let record_id = self.place(event, article_id, index, pending)?;
+            let record_id = self.place(event, article_id, index, pending, fresh)?;
             let report = Report {
                 source: source.clone(),
                 index,
@@ -367,7 +403,6 @@ impl Inner {
             be(article_id.0).to_vec(),
             cleaned.as_bytes().to_vec(),
         );
-        batch.fresh.insert(article_id, cleaned.to_string());
         stored.status.dialogue_ids = record_ids.into_iter().collect();
         stored.status.is_dialogue = Some(extraction.is_dialogue && !extraction.events.is_empty());
         stored.status.reason.clone_from(&extraction.reason);
@@ -390,6 +425,7 @@ impl Inner {
         let mut sequence = head;
         let mut stats: BTreeMap<Vec<u8>, i64> = BTreeMap::new();
         let mut token_delta: i64 = 0;
+        let mut docs_delta: i64 = 0;
         let mut claimed: BTreeSet<String> = BTreeSet::new();
         for (id, entry) in pending {
             let combined = merge::combine(&entry.reports);
@@ -398,7 +434,9 @@ impl Inner {
                 (Some(before), None) => {
                     writes.remove(TreeId::Dialogues, id.as_bytes().to_vec());
                     self.unindex(&before, writes, &mut stats);
-                    token_delta -= self.remove_search_doc(&id, writes)?;
+                    let (tokens, docs) = self.remove_search_doc(&id, writes)?;
+                    token_delta -= tokens;
+                    docs_delta -= docs;
                     outcome.removed += 1;
                 }
                 (before, Some((event, sources))) => {
@@ -460,7 +498,9 @@ impl Inner {
                             claimed.insert(key);
                         }
                     }
-                    token_delta += self.write_search_doc(&record, &fresh, writes)?;
+                    let (tokens, docs) = self.write_search_doc(&record, &fresh, writes)?;
+                    token_delta += tokens;
+                    docs_delta += docs;
                 }
             }
         }
@@ -480,15 +520,21 @@ impl Inner {
                 );
             }
         }
-        if token_delta != 0 {
-            let current = match self.trees.meta.get(META_SEARCH_TOKENS)? {
+        for (counter, delta) in [
+            (META_SEARCH_TOKENS, token_delta),
+            (META_SEARCH_DOCS, docs_delta),
+        ] {
+            if delta == 0 {
+                continue;
+            }
+            let current = match self.trees.meta.get(counter)? {
                 Some(bytes) => read_u64(&bytes)?,
                 None => 0,
             };
-            let next = (i64::try_from(current).unwrap_or(i64::MAX) + token_delta).max(0);
+            let next = (i64::try_from(current).unwrap_or(i64::MAX) + delta).max(0);
             writes.insert(
                 TreeId::Meta,
-                META_SEARCH_TOKENS.to_vec(),
+                counter.to_vec(),
                 be(u64::try_from(next).unwrap_or(0)).to_vec(),
             );
         }
@@ -555,6 +601,7 @@ impl Inner {
         article_id: ArticleId,
         index: u32,
         pending: &mut BTreeMap<String, Pending>,
+        fresh: &Fresh,
     ) -> Result<String, StoreError> {
         let stem = merge::stem(event);
         let mut best: Option<(i64, String)> = None;
@@ -605,6 +652,9 @@ impl Inner {
                 consider(rank, &id, &mut best);
             }
         }
+        if best.is_none() {
+            best = self.near_duplicate(event, article_id, pending, fresh)?;
+        }
         if let Some((_, id)) = best {
             self.load_pending(pending, &id, article_id)?;
             return Ok(id);
@@ -640,12 +690,87 @@ impl Inner {
         )))
     }
 
+    /// The last identity rule (SPEC §1): an event with neither an edition nor
+    /// a day-precise date belongs to a record of the same partner, kind and
+    /// year (and no day either) reported by a near-duplicate text: word
+    /// 3-shingles with a Jaccard similarity of at least [`NEAR_DUPLICATE`].
+    fn near_duplicate(
+        &self,
+        event: &DialogueEvent,
+        article_id: ArticleId,
+        pending: &BTreeMap<String, Pending>,
+        fresh: &Fresh,
+    ) -> Result<Option<(i64, String)>, StoreError> {
+        if event.edition.is_some() || merge::day_of(event.date).is_some() {
+            return Ok(None);
+        }
+        let Some(text) = fresh.get(&article_id) else {
+            return Ok(None);
+        };
+        let mine = shingles(text);
+        if mine.is_empty() {
+            return Ok(None);
+        }
+        let prefix = loose_key_prefix(event);
+        let mut candidates: BTreeMap<String, Vec<ArticleId>> = BTreeMap::new();
+        for (id, entry) in pending {
+            if entry
+                .event()
+                .is_some_and(|current| loose_key_prefix(current) == prefix)
+            {
+                candidates.insert(
+                    id.clone(),
+                    entry
+                        .reports
+                        .iter()
+                        .map(|report| report.source.article_id)
+                        .collect(),
+                );
+            }
+        }
+        for entry in self.trees.dialogue_keys.scan_prefix(&prefix) {
+            let id = String::from_utf8_lossy(&entry?.1).into_owned();
+            if candidates.contains_key(&id) {
+                continue;
+            }
+            if let Some(record) = self.record(id.as_bytes())? {
+                candidates.insert(
+                    id,
+                    record
+                        .sources
+                        .iter()
+                        .map(|source| source.article_id)
+                        .collect(),
+                );
+            }
+        }
+        let mut best: Option<(i64, String)> = None;
+        for (id, articles) in candidates {
+            for other in articles.into_iter().filter(|other| *other != article_id) {
+                let theirs = shingles(&self.cleaned_text(other, fresh)?);
+                let shared = mine.intersection(&theirs).count();
+                let union = mine.union(&theirs).count().max(1);
+                let similarity = shared as f64 / union as f64;
+                if similarity >= NEAR_DUPLICATE {
+                    let rank = 2000 + (100.0 * (1.0 - similarity)) as i64;
+                    if best.as_ref().is_none_or(|(known, _)| rank < *known) {
+                        best = Some((rank, id.clone()));
+                    }
+                }
+            }
+        }
+        Ok(best)
+    }
+
     fn index(
         &self,
         record: &DialogueRecord,
         writes: &mut Writes,
         stats: &mut BTreeMap<Vec<u8>, i64>,
     ) {
+        if let Some(key) = loose_key(record) {
+            writes.insert(TreeId::DialogueKeys, key, record.id.as_bytes().to_vec());
+        }
         for key in index::index_keys(record) {
             writes.insert(TreeId::Index, key, record.id.as_bytes().to_vec());
         }
@@ -661,6 +786,9 @@ impl Inner {
         writes: &mut Writes,
         stats: &mut BTreeMap<Vec<u8>, i64>,
     ) {
+        if let Some(key) = loose_key(record) {
+            writes.remove(TreeId::DialogueKeys, key);
+        }
         for key in index::index_keys(record) {
             writes.remove(TreeId::Index, key);
         }
@@ -692,13 +820,13 @@ impl Inner {
         Ok(sections)
     }
 
-    /// Replaces a record's postings; returns the change in total tokens.
+    /// Replaces a record's postings; returns the change in total tokens and in documents.
     fn write_search_doc(
         &self,
         record: &DialogueRecord,
         fresh: &Fresh,
         writes: &mut Writes,
-    ) -> Result<i64, StoreError> {
+    ) -> Result<(i64, i64), StoreError> {
         let old = self.search_doc(&record.id)?;
         let (doc, postings) = search::build_postings(&self.sections(record, fresh)?);
         if let Some(old) = &old {
@@ -715,22 +843,27 @@ impl Inner {
                 search::encode_postings(positions),
             );
         }
+        let documents = i64::from(old.is_none());
         let delta = i64::try_from(doc.length).unwrap_or(0)
             - old.map_or(0, |old| i64::try_from(old.length).unwrap_or(0));
         writes.insert(TreeId::Docs, record.id.as_bytes().to_vec(), encode(&doc)?);
-        Ok(delta)
+        Ok((delta, documents))
     }
 
-    /// Drops a record's postings; returns its token count.
-    fn remove_search_doc(&self, record_id: &str, writes: &mut Writes) -> Result<i64, StoreError> {
+    /// Drops a record's postings; returns its token count and 1 (0 when it had none).
+    fn remove_search_doc(
+        &self,
+        record_id: &str,
+        writes: &mut Writes,
+    ) -> Result<(i64, i64), StoreError> {
         let Some(old) = self.search_doc(record_id)? else {
-            return Ok(0);
+            return Ok((0, 0));
         };
         for token in &old.tokens {
             writes.remove(TreeId::Postings, search::posting_key(token, record_id));
         }
         writes.remove(TreeId::Docs, record_id.as_bytes().to_vec());
-        Ok(i64::try_from(old.length).unwrap_or(0))
+        Ok((i64::try_from(old.length).unwrap_or(0), 1))
     }
 
     fn search_doc(&self, record_id: &str) -> Result<Option<SearchDoc>, StoreError> {
@@ -895,7 +1028,10 @@ impl Inner {
         offset: usize,
         limit: usize,
     ) -> Result<(Vec<SearchHit>, bool), StoreError> {
-        let documents = self.trees.search_docs.len() as u64;
+        let documents = match self.trees.meta.get(META_SEARCH_DOCS)? {
+            Some(bytes) => read_u64(&bytes)?,
+            None => 0,
+        };
         if documents == 0 {
             return Ok((Vec::new(), false));
         }

@@ -791,3 +791,28 @@ async fn reindex_emits_updated_only_for_the_records_that_changed() {
     );
     store.close().await.expect("close");
 }
+
+#[tokio::test]
+async fn undated_reports_merge_only_when_their_texts_are_near_duplicates() {
+    let directory = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(config(directory.path())).await.expect("open");
+    let month = |partner: &str| {
+        let mut undated = event(partner, DialogueKind::CourtesyCall, None, "2023-01-01");
+        undated.date = Some("2023-05".parse().expect("date"));
+        undated
+    };
+    let story = "Trong tháng 5, Đại tướng Phan Văn Giang đã tiếp xã giao Đại sứ Lào tại Việt Nam. \
+Hai bên trao đổi về hợp tác quốc phòng, đào tạo và khắc phục hậu quả chiến tranh, \
+nhất trí tiếp tục tăng cường quan hệ đặc biệt giữa quân đội hai nước";
+    let first = report(&store, story, "Báo A", extraction(vec![month("LA")])).await;
+    let copy = format!("{story}. Ảnh: TTXVN");
+    let second = report(&store, &copy, "Báo B", extraction(vec![month("LA")])).await;
+    assert_eq!(first, second, "a syndicated copy is the same report");
+    let other = "Trong tháng 5, Thượng tướng Hoàng Xuân Chiến tiếp Tùy viên quốc phòng Lào, \
+bàn về kế hoạch diễn tập cứu hộ cứu nạn năm sau";
+    let third = report(&store, other, "Báo C", extraction(vec![month("LA")])).await;
+    assert_ne!(first, third, "a different text is a different event");
+    let records = all_records(&store, &DialogueFilter::default(), ListOrder::DateDesc, 10).await;
+    assert_eq!(records.len(), 2);
+    store.close().await.expect("close");
+}

@@ -463,6 +463,33 @@ mod tests {
     }
 
     #[test]
+    fn a_teaser_heading_with_a_credit_ends_the_article_on_the_first_pass() {
+        let raw = "Hai bên hội đàm.\nBài liên quan (Ảnh: X)\nTin khác về Biển Đông";
+        let once = clean_article(raw, false).text;
+        assert_eq!(once, "Hai bên hội đàm.");
+        assert_eq!(clean_article(&once, false).text, once);
+    }
+
+    #[test]
+    fn credits_are_stripped_until_none_is_left() {
+        let once = clean_article("Hai bên hội đàm. Ảnh: A. Ảnh: B", false).text;
+        assert_eq!(once, "Hai bên hội đàm.");
+        assert_eq!(clean_article(&once, false).text, once);
+    }
+
+    #[test]
+    fn a_widget_or_signature_with_a_credit_is_removed() {
+        let raw = "Hai bên hội đàm.\nChia sẻ (Ảnh: X)\nTRẦN QUYẾT (Ảnh: Y)";
+        assert_eq!(clean_article(raw, false).text, "Hai bên hội đàm.");
+    }
+
+    #[test]
+    fn tag_lines_end_the_article() {
+        let raw = "Hai bên hội đàm.\nTừ khóa: quốc phòng, Hàn Quốc\nTin khác";
+        assert_eq!(clean_article(raw, false).text, "Hai bên hội đàm.");
+    }
+
+    #[test]
     fn cleaning_is_idempotent() {
         let raw = "Tại đối thoại , hai bên ( Ảnh : X )\nTại đối thoại, hai bên\nTin mới";
         let once = clean_article(raw, false).text;

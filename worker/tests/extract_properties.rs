@@ -42,6 +42,79 @@ fn article() -> impl Strategy<Value = String> {
     .prop_map(|parts| parts.concat())
 }
 
+/// Whole lines that the cleaner's line rules act on (teaser headings, widgets,
+/// credits, bylines, captions, tokenised punctuation), to be combined so that
+/// one rule's output meets another rule in a second cleaning.
+const LINES: &[&str] = &[
+    "Bài liên quan",
+    "Bài liên quan (Ảnh: X)",
+    "Tin mới (Ảnh: Trọng Đức)",
+    "Click để copy (Ảnh: X)",
+    "• Click để copy",
+    "Hai bên hội đàm. Ảnh: A. Ảnh: B",
+    "Hai bên hội đàm. (Ảnh: A) Ảnh: B",
+    "Hai bên hội đàm.",
+    "Hai bên hội đàm",
+    "Hai bên hội đàm. (Ảnh: TTXVN)",
+    "TRẦN QUYẾT",
+    "TRẦN QUYẾT (Ảnh: Y)",
+    "Tin, ảnh: PHƯƠNG LINH",
+    "Ảnh: TTXVN",
+    "Theo VOV",
+    "PV",
+    "Từ khóa: quốc phòng",
+    "Nguồn VietnamNet: https://vietnamnet.vn/a.html",
+    "Đường dây nóng : ( 84 ) 24",
+    "anh.jpg",
+    "( Ảnh : Trọng Đức )",
+    "tháng 11 / 2023 .",
+    "1 / / 2 / 3",
+    "“ bốn không ”",
+    "a . . .",
+    "Chia sẻ",
+    "",
+    "   ",
+    "hoà bình , thuỷ đạc",
+];
+
+fn line_article() -> impl Strategy<Value = String> {
+    proptest::collection::vec(
+        prop_oneof![
+            4 => proptest::sample::select(LINES).prop_map(str::to_string),
+            1 => "[\\p{L} ,.:;()\\-/0-9]{0,24}",
+        ],
+        0..10,
+    )
+    .prop_map(|lines| lines.join("\n"))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn cleaning_whole_lines_is_idempotent(text in line_article()) {
+        let once = clean_article(&text, false);
+        let twice = clean_article(&once.text, false);
+        prop_assert_eq!(&twice.text, &once.text);
+        // The source URL is taken out on the first pass; nothing is left to take.
+        prop_assert!(twice.source_url.is_none() || twice.source_url == once.source_url);
+    }
+
+    #[test]
+    fn cleaning_html_paragraphs_is_idempotent(text in line_article()) {
+        let html: String = text.split('\n').map(|line| format!("<p>{line}</p>")).collect();
+        let once = clean_article(&html, true).text;
+        prop_assert_eq!(clean_article(&once, false).text, once.clone());
+        prop_assert_eq!(clean_article(&once, true).text, once);
+    }
+
+    #[test]
+    fn normalising_is_idempotent(text in "[\\p{L}\\p{M} ,.:;!?()\\[\\]“”…%/\\-0-9\n\u{a0}\u{2009}\t]{0,60}") {
+        let once = dialogwatch_worker::normalize::normalize(&text);
+        prop_assert_eq!(dialogwatch_worker::normalize::normalize(&once), once);
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 

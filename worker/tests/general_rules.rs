@@ -748,7 +748,8 @@ fn relationship_levels() {
         comprehensive.relationship,
         Some(dialogwatch_worker::record::Relationship::ComprehensiveStrategicPartnership)
     );
-    let partnership = primary("Hội đàm quốc phòng Việt Nam - Ô-xtrây-li-a. Hai nước là Đối tác toàn diện.");
+    let partnership =
+        primary("Hội đàm quốc phòng Việt Nam - Ô-xtrây-li-a. Hai nước là Đối tác toàn diện.");
     assert_eq!(
         partnership.relationship,
         Some(dialogwatch_worker::record::Relationship::ComprehensivePartnership)

@@ -1777,6 +1777,7 @@ impl Gazetteer {
 
         let automaton = AhoCorasick::builder()
             .match_kind(MatchKind::Standard)
+            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
             .build(&patterns)
             .expect("the country patterns are a small static set");
         Gazetteer {

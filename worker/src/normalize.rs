@@ -48,7 +48,15 @@ fn place_tone_marks(text: &str) -> Option<String> {
     let mut copied_up_to = 0;
     let mut index = 0;
     // Only an ASCII o/u before a non-ASCII letter is looked at closely.
-    while let (Some(&first), Some(&second_byte)) = (bytes.get(index), bytes.get(index + 1)) {
+    let is_o_or_u = |byte: &u8| matches!(*byte, b'o' | b'O' | b'u' | b'U');
+    while let Some(offset) = bytes
+        .get(index..)
+        .and_then(|rest| rest.iter().position(is_o_or_u))
+    {
+        index += offset;
+        let (Some(&first), Some(&second_byte)) = (bytes.get(index), bytes.get(index + 1)) else {
+            break;
+        };
         let first_forms = match first {
             b'o' => Some((&TONED_O, ['a', 'e'])),
             b'O' => Some((&TONED_CAPITAL_O, ['a', 'e'])),
@@ -176,7 +184,17 @@ fn survey(text: &str) -> Survey {
     let bytes = text.as_bytes();
     let mut found = Survey::default();
     let mut index = 0;
-    while let Some(&byte) = bytes.get(index) {
+    // Plain ASCII other than CR, o and u is skipped in one scan.
+    let interesting =
+        |byte: &u8| *byte >= 0x80 || matches!(*byte, b'\r' | b'o' | b'O' | b'u' | b'U');
+    while let Some(offset) = bytes
+        .get(index..)
+        .and_then(|rest| rest.iter().position(interesting))
+    {
+        index += offset;
+        let Some(&byte) = bytes.get(index) else {
+            break;
+        };
         let second = bytes.get(index + 1).copied().unwrap_or(0);
         if byte < 0x80 {
             if byte == b'\r' {
@@ -236,8 +254,21 @@ fn is_tidy(text: &str) -> bool {
     if bytes.first() == Some(&b' ') || bytes.last() == Some(&b' ') {
         return false;
     }
-    let mut previous = 0u8;
-    for (index, &byte) in bytes.iter().enumerate() {
+    let interesting = |byte: &u8| matches!(*byte, b' ' | 0x09..=0x0D | 0xC2 | 0xE1..=0xE3);
+    let mut index = 0;
+    while let Some(offset) = bytes
+        .get(index..)
+        .and_then(|rest| rest.iter().position(interesting))
+    {
+        index += offset;
+        let Some(&byte) = bytes.get(index) else {
+            break;
+        };
+        let previous = index
+            .checked_sub(1)
+            .and_then(|before| bytes.get(before))
+            .copied()
+            .unwrap_or(0);
         let next = bytes.get(index + 1).copied().unwrap_or(0);
         let untidy = match byte {
             b' ' => {
@@ -270,7 +301,7 @@ fn is_tidy(text: &str) -> bool {
         if untidy {
             return false;
         }
-        previous = byte;
+        index += 1;
     }
     true
 }

@@ -301,6 +301,7 @@ impl MarkerSpans {
 pub fn marker_automaton(phrases: &[&str]) -> Option<AhoCorasick> {
     AhoCorasickBuilder::new()
         .match_kind(MatchKind::Standard)
+        .kind(Some(aho_corasick::AhoCorasickKind::DFA))
         .build(phrases)
         .ok()
 }

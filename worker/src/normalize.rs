@@ -41,7 +41,6 @@ fn toned_second_vowel(character: char) -> Option<(usize, char)> {
 /// Moves the tone mark of open -oa/-oe/-uy syllables onto the first vowel,
 /// on composed (NFC) text: "hoà" → "hòa", "thuỷ" → "thủy"; "hoàn", "quý" stay.
 /// Returns `None` when nothing moves (the common case: no copy is made).
-
 fn place_tone_marks(text: &str) -> Option<String> {
     let bytes = text.as_bytes();
     let mut output: Option<String> = None;
@@ -179,7 +178,6 @@ struct Survey {
 }
 
 /// Surveys `text` byte by byte (UTF-8 lead bytes give each character's range).
-
 fn survey(text: &str) -> Survey {
     let bytes = text.as_bytes();
     let mut found = Survey::default();
@@ -248,7 +246,6 @@ fn survey(text: &str) -> Survey {
 /// True when [`tidy_line_into`] would change nothing in any line of `text`:
 /// single ASCII spaces, none at a line's edge, none next to closing or
 /// opening punctuation or a "/", no tab or Unicode space.
-
 fn is_tidy(text: &str) -> bool {
     let bytes = text.as_bytes();
     if bytes.first() == Some(&b' ') || bytes.last() == Some(&b' ') {
@@ -313,7 +310,6 @@ fn is_composed_starter(character: char) -> bool {
 }
 
 /// Spaces within one line: collapsed, trimmed, and removed where tokenisation put them.
-
 fn tidy_line_into(line: &str, output: &mut String) {
     if is_tidy(line) {
         output.push_str(line);

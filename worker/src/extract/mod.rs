@@ -939,6 +939,7 @@ fn is_online(view: &TextView, sentences: &Sentences, frame: &EventFrame) -> bool
     clip(&view.lower, frame.passage_start, lede_end).contains("trực tuyến")
 }
 
+#[allow(clippy::too_many_arguments)]
 fn location(
     text: &str,
     view: &TextView,

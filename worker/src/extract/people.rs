@@ -46,6 +46,7 @@ impl PeopleFinder {
         };
         let triggers = aho_corasick::AhoCorasickBuilder::new()
             .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
             .build(
                 lexicon::RANKS
                     .iter()

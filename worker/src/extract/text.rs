@@ -104,7 +104,7 @@ pub struct PhraseGroups<T> {
 
 impl<T: Copy> PhraseGroups<T> {
     /// Compiles the lists once; list `i` of `lists` is group `i` of [`PhraseGroups::find`].
-    pub fn new<'p>(lists: Vec<Vec<(&'p str, T)>>) -> Self {
+    pub fn new(lists: Vec<Vec<(&str, T)>>) -> Self {
         let group_count = lists.len();
         let mut patterns = Vec::new();
         let mut values = Vec::new();

@@ -2276,7 +2276,8 @@ enum Gap {
 /// Streaming folder; see [`fold_key`].
 struct Folder {
     out: Folded,
-    word: String,
+    /// Where the current word starts in `out.text` (letters are written there directly).
+    word_folded_start: usize,
     tone: Option<char>,
     word_start: Option<usize>,
     word_end: usize,
@@ -2342,7 +2343,7 @@ impl Folder {
                 text: String::with_capacity(capacity),
                 words: Vec::with_capacity(capacity / 5),
             },
-            word: String::new(),
+            word_folded_start: 0,
             tone: None,
             word_start: None,
             word_end: 0,
@@ -2411,7 +2412,7 @@ impl Folder {
         if self.word_start.is_none() {
             self.begin_word(start);
         }
-        self.word.push(letter);
+        self.out.text.push(letter);
         self.word_end = end;
     }
 
@@ -2427,6 +2428,7 @@ impl Folder {
         }
         self.gap = Gap::None;
         self.word_start = Some(start);
+        self.word_folded_start = self.out.text.len();
     }
 
     fn mark(&mut self, end: usize, mark: char) {
@@ -2446,7 +2448,10 @@ impl Folder {
             self.tone = tone;
             return;
         }
-        let Some(last) = self.word.pop() else {
+        if self.out.text.len() <= self.word_folded_start {
+            return;
+        }
+        let Some(last) = self.out.text.pop() else {
             return;
         };
         let composed = match (last, mark) {
@@ -2458,7 +2463,7 @@ impl Folder {
             ('u', '\u{31b}') => 'ư',
             _ => last,
         };
-        self.word.push(composed);
+        self.out.text.push(composed);
     }
 
     #[inline]
@@ -2478,15 +2483,14 @@ impl Folder {
             return;
         };
         // Syllable-final "y" after a consonant is read as "i" (sĩ/sỹ, Mĩ/Mỹ).
-        let mut reversed = self.word.chars().rev();
+        let folded_start = self.word_folded_start;
+        let mut reversed = self.out.text[folded_start..].chars().rev();
         if let (Some('y'), Some(before)) = (reversed.next(), reversed.next()) {
             if is_consonant(before) {
-                self.word.pop();
-                self.word.push('i');
+                self.out.text.pop();
+                self.out.text.push('i');
             }
         }
-        let folded_start = self.out.text.len();
-        self.out.text.push_str(&self.word);
         if let Some(tone) = self.tone.take() {
             self.out.text.push(tone);
         }
@@ -2496,7 +2500,6 @@ impl Folder {
             start,
             end: self.word_end,
         });
-        self.word.clear();
     }
 }
 

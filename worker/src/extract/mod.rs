@@ -70,10 +70,6 @@ pub struct Extractor {
     /// Event names, areas, topics, documents and relationship levels: one automaton.
     cues: PhraseGroups<Cue>,
     people: people::PeopleFinder,
-    /// [`lexicon::REFERENCE_MARKERS`].
-    reference_markers: Option<aho_corasick::AhoCorasick>,
-    /// "asean".
-    asean_marker: Option<aho_corasick::AhoCorasick>,
     /// [`lexicon::DEFENCE_CONTEXT`].
     defence_context: Option<aho_corasick::AhoCorasick>,
 }
@@ -92,6 +88,10 @@ enum Cue {
     Topic(Topic),
     Document(crate::record::DocumentType),
     Relationship(Relationship),
+    /// [`lexicon::REFERENCE_MARKERS`] (as substrings).
+    Reference,
+    /// "asean" (as a substring).
+    Asean,
 }
 
 /// Every cue phrase of one article, by list (one automaton pass).
@@ -102,6 +102,8 @@ struct CueHits {
     topics: Vec<(usize, usize, Topic)>,
     documents: Vec<(usize, usize, crate::record::DocumentType)>,
     relationships: Vec<(usize, usize, Relationship)>,
+    references: Vec<(usize, usize)>,
+    asean: Vec<(usize, usize)>,
 }
 
 impl CueHits {
@@ -114,6 +116,8 @@ impl CueHits {
                 Cue::Topic(topic) => hits.topics.push((start, end, topic)),
                 Cue::Document(document) => hits.documents.push((start, end, document)),
                 Cue::Relationship(level) => hits.relationships.push((start, end, level)),
+                Cue::Reference => hits.references.push((start, end)),
+                Cue::Asean => hits.asean.push((start, end)),
             }
         }
         hits
@@ -159,31 +163,37 @@ impl Extractor {
     pub fn new() -> Self {
         Extractor {
             gazetteer: Gazetteer::new(),
-            cues: PhraseGroups::new(vec![
-                lexicon::KIND_CUES
-                    .iter()
-                    .map(|(phrase, kind, strength)| (*phrase, Cue::Kind(*kind, *strength)))
-                    .collect(),
-                lexicon::AREA_CUES
-                    .iter()
-                    .map(|(phrase, area)| (*phrase, Cue::Area(*area)))
-                    .collect(),
-                lexicon::TOPIC_CUES
-                    .iter()
-                    .map(|(phrase, topic)| (*phrase, Cue::Topic(*topic)))
-                    .collect(),
-                lexicon::DOCUMENT_CUES
-                    .iter()
-                    .map(|(phrase, document)| (*phrase, Cue::Document(*document)))
-                    .collect(),
-                lexicon::RELATIONSHIP_CUES
-                    .iter()
-                    .map(|(phrase, level)| (*phrase, Cue::Relationship(*level)))
-                    .collect(),
-            ]),
+            cues: PhraseGroups::with_substring_groups(
+                vec![
+                    lexicon::KIND_CUES
+                        .iter()
+                        .map(|(phrase, kind, strength)| (*phrase, Cue::Kind(*kind, *strength)))
+                        .collect(),
+                    lexicon::AREA_CUES
+                        .iter()
+                        .map(|(phrase, area)| (*phrase, Cue::Area(*area)))
+                        .collect(),
+                    lexicon::TOPIC_CUES
+                        .iter()
+                        .map(|(phrase, topic)| (*phrase, Cue::Topic(*topic)))
+                        .collect(),
+                    lexicon::DOCUMENT_CUES
+                        .iter()
+                        .map(|(phrase, document)| (*phrase, Cue::Document(*document)))
+                        .collect(),
+                    lexicon::RELATIONSHIP_CUES
+                        .iter()
+                        .map(|(phrase, level)| (*phrase, Cue::Relationship(*level)))
+                        .collect(),
+                    lexicon::REFERENCE_MARKERS
+                        .iter()
+                        .map(|phrase| (*phrase, Cue::Reference))
+                        .collect(),
+                    vec![("asean", Cue::Asean)],
+                ],
+                &[5, 6],
+            ),
             people: people::PeopleFinder::new(),
-            reference_markers: text::marker_automaton(lexicon::REFERENCE_MARKERS),
-            asean_marker: text::marker_automaton(&["asean"]),
             defence_context: text::marker_automaton(lexicon::DEFENCE_CONTEXT),
         }
     }
@@ -222,15 +232,11 @@ impl Extractor {
         }
         let view = TextView::with_lower(text, lower);
         let sentences = Sentences::split(text);
-        let cue_hits = CueHits::find(&self.cues, &view);
+        let mut cue_hits = CueHits::find(&self.cues, &view);
         let kind_hits = &cue_hits.kinds;
         let references = References {
             sentences: &sentences,
-            markers: self
-                .reference_markers
-                .as_ref()
-                .map(|automaton| MarkerSpans::find(automaton, &view.lower))
-                .unwrap_or_default(),
+            markers: MarkerSpans::from_spans(std::mem::take(&mut cue_hits.references)),
         };
         let frames = self.find_events(&view, &sentences, kind_hits, &references);
         let about_defence = self
@@ -254,11 +260,7 @@ impl Extractor {
         let countries = self.gazetteer.find_all(text);
         let pairs = Gazetteer::pairs_among(text, &countries);
         let people = self.people.find(&view, &sentences, &countries);
-        let asean = self
-            .asean_marker
-            .as_ref()
-            .map(|automaton| MarkerSpans::find(automaton, &view.lower))
-            .unwrap_or_default();
+        let asean = MarkerSpans::from_spans(std::mem::take(&mut cue_hits.asean));
         let dates = find_dates(text);
         let context_year = context_year(&view, &dates);
         let relationship = relationship(&cue_hits.relationships);

@@ -100,9 +100,23 @@ pub struct PhraseGroups<T> {
     groups: Vec<usize>,
     acronyms: Vec<bool>,
     group_count: usize,
+    /// Groups whose every occurrence is kept, inside words and overlapping too.
+    substring_groups: Vec<bool>,
 }
 
 impl<T: Copy> PhraseGroups<T> {
+    /// [`PhraseGroups::new`], with the groups listed in `substring_groups` kept
+    /// as plain substrings (every occurrence, as `str::contains` would see them).
+    pub fn with_substring_groups(lists: Vec<Vec<(&str, T)>>, substring_groups: &[usize]) -> Self {
+        let mut groups = PhraseGroups::new(lists);
+        for &group in substring_groups {
+            if let Some(flag) = groups.substring_groups.get_mut(group) {
+                *flag = true;
+            }
+        }
+        groups
+    }
+
     /// Compiles the lists once; list `i` of `lists` is group `i` of [`PhraseGroups::find`].
     pub fn new(lists: Vec<Vec<(&str, T)>>) -> Self {
         let group_count = lists.len();
@@ -128,6 +142,7 @@ impl<T: Copy> PhraseGroups<T> {
             groups,
             acronyms,
             group_count,
+            substring_groups: vec![false; group_count],
         }
     }
 
@@ -148,6 +163,13 @@ impl<T: Copy> PhraseGroups<T> {
             let Some(&group) = self.groups.get(pattern) else {
                 continue;
             };
+            if self.substring_groups.get(group).copied().unwrap_or(false) {
+                if let (Some(value), Some(list)) = (self.values.get(pattern), found.get_mut(group))
+                {
+                    list.push((start, end, *value));
+                }
+                continue;
+            }
             let Some(covered) = covered_up_to.get_mut(group) else {
                 continue;
             };
@@ -217,17 +239,20 @@ impl Sentences {
         for line in text.split('\n') {
             let line_end = line_start + line.len();
             let mut sentence_start = line_start;
-            for (offset, character) in line.char_indices() {
-                if matches!(character, '.' | '!' | '?') {
-                    let rest = &line[offset + character.len_utf8()..];
-                    let next_visible = rest.trim_start().chars().next();
-                    if rest.starts_with(' ')
-                        && next_visible.is_some_and(|c| c.is_uppercase() || c == '“' || c == '"')
-                    {
-                        let end = line_start + offset + character.len_utf8();
-                        spans.push((sentence_start, end));
-                        sentence_start = end;
-                    }
+            // The stops are ASCII: a byte scan finds them.
+            let stops = line
+                .bytes()
+                .enumerate()
+                .filter(|(_, byte)| matches!(byte, b'.' | b'!' | b'?'));
+            for (offset, _) in stops {
+                let rest = &line[offset + 1..];
+                let next_visible = rest.trim_start().chars().next();
+                if rest.starts_with(' ')
+                    && next_visible.is_some_and(|c| c.is_uppercase() || c == '“' || c == '"')
+                {
+                    let end = line_start + offset + 1;
+                    spans.push((sentence_start, end));
+                    sentence_start = end;
                 }
             }
             if sentence_start < line_end {
@@ -277,12 +302,8 @@ pub struct MarkerSpans {
 }
 
 impl MarkerSpans {
-    /// Every occurrence of the automaton's phrases in `haystack`.
-    pub fn find(automaton: &AhoCorasick, haystack: &str) -> Self {
-        let mut spans: Vec<(usize, usize)> = automaton
-            .find_overlapping_iter(haystack)
-            .map(|found| (found.start(), found.end()))
-            .collect();
+    /// The spans given (any order).
+    pub fn from_spans(mut spans: Vec<(usize, usize)>) -> Self {
         spans.sort_unstable();
         MarkerSpans { spans }
     }

@@ -644,7 +644,9 @@ impl Extract for Scripted {
             events.push(base("JP", DialogueKind::DefenceTalks, "2023-05-04"));
         }
         if input.text.contains("Ấn Độ") {
-            events.push(base("IN", DialogueKind::CourtesyCall, "2022-01-09"));
+            let mut undated = base("IN", DialogueKind::CourtesyCall, "2022-01-09");
+            undated.date = None;
+            events.push(undated);
         }
         Extraction {
             is_dialogue: !events.is_empty(),

@@ -670,6 +670,13 @@ impl Inner {
             format!("{base}|{article_id}.{index}"),
         ] {
             let id = merge::record_id(&key);
+            // A record this verb emptied is the same event filed again (reindex).
+            if pending
+                .get(&id)
+                .is_some_and(|entry| entry.reports.is_empty() && entry.before.is_some())
+            {
+                return Ok(id);
+            }
             let taken =
                 pending.contains_key(&id) || self.trees.dialogues.contains_key(id.as_bytes())?;
             if !taken {

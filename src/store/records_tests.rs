@@ -687,7 +687,10 @@ impl Extract for Scripted {
             events.push(event("JP", DialogueKind::DefenceTalks, None, "2023-05-04"));
         }
         if input.text.contains("Ấn Độ") {
-            events.push(event("IN", DialogueKind::CourtesyCall, None, "2022-01-09"));
+            // Neither an edition nor a date: filed under its article.
+            let mut undated = event("IN", DialogueKind::CourtesyCall, None, "2022-01-09");
+            undated.date = None;
+            events.push(undated);
         }
         extraction(events)
     }

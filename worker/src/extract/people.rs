@@ -408,7 +408,8 @@ fn position_of(
 
 /// A position phrase up to the verb or the next person.
 fn cut_position(segment: &str) -> String {
-    let markers = [
+    /// Verbs and prepositions that end a position phrase.
+    const MARKERS: [&str; 23] = [
         " đã ",
         " đồng chủ trì",
         " khẳng định",
@@ -433,12 +434,19 @@ fn cut_position(segment: &str) -> String {
         " nêu ",
         " vui mừng",
     ];
-    let mut end = segment.len();
-    for marker in markers {
-        if let Some(index) = segment.find(marker) {
-            end = end.min(index);
-        }
-    }
+    static AUTOMATON: std::sync::OnceLock<Option<aho_corasick::AhoCorasick>> =
+        std::sync::OnceLock::new();
+    let automaton = AUTOMATON.get_or_init(|| {
+        aho_corasick::AhoCorasickBuilder::new()
+            .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+            .build(MARKERS)
+            .ok()
+    });
+    // The earliest marker (leftmost-first reports the leftmost start).
+    let mut end = automaton
+        .as_ref()
+        .and_then(|automaton| automaton.find(segment))
+        .map_or(segment.len(), |found| found.start());
     let mut search = 0;
     while let Some(index) = segment[search..].find(" và ") {
         let at = search + index;
@@ -655,9 +663,12 @@ fn country_of_phrase(
 ) -> Option<&'static str> {
     let offset = super::text::clip(text, sentence.0, sentence.1).find(phrase)?;
     let (start, end) = (sentence.0 + offset, sentence.0 + offset + phrase.len());
-    let inside: Vec<&CountryMention> = countries
+    // The mentions are in text order: those inside start after `start`.
+    let first = countries.partition_point(|mention| mention.start < start);
+    let inside: Vec<&CountryMention> = countries[first..]
         .iter()
-        .filter(|mention| mention.start >= start && mention.end <= end)
+        .take_while(|mention| mention.start < end)
+        .filter(|mention| mention.end <= end)
         .collect();
     inside
         .iter()

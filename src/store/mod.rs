@@ -452,7 +452,7 @@ impl Store {
                 .lock()
                 .map_err(|_| StoreError::Task("writer lock poisoned".into()))?;
             let lease = inner.held_lease(article_id, &lease_id)?;
-            inner.release_failed(article_id, Some(&lease), &error)
+            inner.release_failed(article_id, Some(&lease), &error, now_millis())
         })
         .await?;
         self.flush().await?;
@@ -954,8 +954,10 @@ impl Inner {
             .writer
             .lock()
             .map_err(|_| StoreError::Task("writer lock poisoned".into()))?;
+        self.reclaim_expired(now_millis())?;
+        // After the reclaim: what it requeued (at its own, later, clock
+        // reading) is ready now.
         let now = now_millis();
-        self.reclaim_expired(now)?;
         let mut leased = Vec::new();
         let ready: Vec<sled::IVec> = self
             .trees
@@ -1044,7 +1046,8 @@ impl Inner {
                     continue;
                 }
             };
-            self.release_failed(article_id, Some(&lease), "lease expired")?;
+            // The same clock reading as the lease call: a requeued article is ready in it.
+            self.release_failed(article_id, Some(&lease), "lease expired", now)?;
         }
         Ok(())
     }
@@ -1055,9 +1058,9 @@ impl Inner {
         article_id: ArticleId,
         lease: Option<&Lease>,
         error: &str,
+        now: u64,
     ) -> Result<FailOutcome, StoreError> {
         let mut stored = self.stored_article(article_id)?;
-        let now = now_millis();
         let dead = stored.status.attempts >= self.config.max_attempts;
         let retry_at = if dead {
             None

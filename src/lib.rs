@@ -16,7 +16,10 @@
 //! - [`api`]: the gRPC handlers; [`convert`]: proto ⇄ domain at the edge;
 //!   [`error`]: the one `ApiError` → `tonic::Status` mapping.
 //! - [`domain`]: the types handlers and the store speak.
-//! - [`store`]: sled behind domain verbs (enqueue, lease, complete, read_feed_from…).
+//! - [`store`]: sled behind domain verbs (enqueue, lease, complete, read_feed_from,
+//!   list_dialogues, search_dialogues, stats, reindex…); records are recomputed
+//!   from every report (`store::merge`), listed from secondary indexes
+//!   (`store::index`) and searched in an inverted index (`store::search`).
 //! - [`feed`]: WatchDialogues producers over the feed log and a head watch.
 //! - [`workers`]: the in-process and gRPC job sources of the worker loop.
 //! - [`cli`]: the `dialogwatch` command line.

@@ -260,6 +260,11 @@ pub async fn run_with_metrics(
             Err(error) => tracing::error!(%error, "worker task failed"),
         }
     }
+    match store.release_leases().await {
+        Ok(0) => {}
+        Ok(released) => tracing::info!(released, "leases handed back to the queue"),
+        Err(error) => tracing::warn!(%error, "could not hand back the held leases"),
+    }
     set_not_serving(&health_reporter).await;
     store.close().await?;
     http_stop.cancel();

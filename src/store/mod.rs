@@ -28,13 +28,14 @@ pub mod index;
 pub mod merge;
 mod records;
 pub mod search;
+mod release;
+mod submit;
 #[cfg(test)]
 mod tests;
 
 use crate::domain::{
     now_millis, ArticleId, ArticleState, ArticleStatus, DialogueFilter, DialogueRecord,
-    FailOutcome, FeedEvent, LeasedArticle, ListOrder, NewArticle, Page, ReindexOutcome, SearchHit,
-    StatsRow, SubmitOutcome,
+    FailOutcome, FeedEvent, LeasedArticle, ListOrder, Page, ReindexOutcome, SearchHit, StatsRow,
 };
 use crate::metrics::StoreGauges;
 use dialogwatch_worker::record::Extraction;
@@ -168,6 +169,7 @@ struct Inner {
     head: watch::Sender<u64>,
     closed: AtomicBool,
     committer: commit::GroupCommit,
+    pending: submit::PendingSubmissions,
 }
 
 /// Handle to the store; cheap to clone.
@@ -210,13 +212,6 @@ fn second_of_pair(key: &[u8]) -> Result<u64, StoreError> {
     key.get(8..16)
         .ok_or_else(|| StoreError::Corrupt("short pair key".to_string()))
         .and_then(read_u64)
-}
-
-/// Normalised text for duplicate detection: NFC, canonical tone marks, collapsed whitespace.
-fn text_fingerprint(content: &str) -> u64 {
-    let normalized = dialogwatch_worker::normalize::normalize(content);
-    let collapsed: Vec<&str> = normalized.split_whitespace().collect();
-    merge::stable_hash(collapsed.join(" ").as_bytes())
 }
 
 /// Retries a blocking closure's sled work on the blocking pool.
@@ -290,6 +285,7 @@ impl Store {
                 head: head_sender,
                 closed: AtomicBool::new(false),
                 committer,
+                pending: submit::PendingSubmissions::default(),
             }),
         })
     }
@@ -297,41 +293,6 @@ impl Store {
     /// Waits until everything written so far is on disk.
     async fn flush(&self) -> Result<(), StoreError> {
         self.inner.committer.flush().await
-    }
-
-    /// Stores and queues an article, durably (flushed, group commit) before returning.
-    /// Same request id, URL or normalised text → the existing id, `created == false`.
-    pub async fn enqueue(&self, article: NewArticle) -> Result<SubmitOutcome, StoreError> {
-        let mut outcomes = self.enqueue_batch(vec![article]).await?;
-        outcomes
-            .pop()
-            .ok_or_else(|| StoreError::Task("no outcome for the article".to_string()))
-    }
-
-    /// Many articles with one flush; one result per article, in order.
-    pub async fn enqueue_batch(
-        &self,
-        articles: Vec<NewArticle>,
-    ) -> Result<Vec<SubmitOutcome>, StoreError> {
-        if articles.is_empty() {
-            return Ok(Vec::new());
-        }
-        let outcomes = blocking(&self.inner, move |inner| {
-            let _writer = inner
-                .writer
-                .lock()
-                .map_err(|_| StoreError::Task("writer lock poisoned".into()))?;
-            articles
-                .into_iter()
-                .map(|article| inner.insert_article(article))
-                .collect::<Result<Vec<_>, _>>()
-        })
-        .await?;
-        self.flush().await?;
-        if outcomes.iter().any(|outcome| outcome.created) {
-            self.inner.work_available.notify_waiters();
-        }
-        Ok(outcomes)
     }
 
     /// An article's status.
@@ -845,85 +806,6 @@ impl Inner {
             .get(key)?
             .map(|bytes| read_u64(&bytes).map(ArticleId))
             .transpose()
-    }
-
-    /// Inserts one article unless it is a duplicate. Caller holds the writer lock.
-    fn insert_article(&self, article: NewArticle) -> Result<SubmitOutcome, StoreError> {
-        let hash_key = format!("h:{:016x}", text_fingerprint(&article.content)).into_bytes();
-        let url_key = article
-            .url
-            .as_ref()
-            .map(|url| format!("u:{url}").into_bytes());
-        let request_key = article
-            .request_id
-            .as_ref()
-            .map(|request_id| format!("r:{request_id}").into_bytes());
-        let lookups = [
-            request_key.as_deref(),
-            url_key.as_deref(),
-            Some(hash_key.as_slice()),
-        ];
-        for key in lookups.into_iter().flatten() {
-            if let Some(article_id) = self.existing_id(key)? {
-                return Ok(SubmitOutcome {
-                    article_id,
-                    created: false,
-                });
-            }
-        }
-        let next = match self.trees.meta.get(META_NEXT_ARTICLE)? {
-            Some(bytes) => read_u64(&bytes)?,
-            None => 1,
-        };
-        let article_id = ArticleId(next);
-        let now = now_millis();
-        let stored = StoredArticle {
-            status: ArticleStatus {
-                id: article_id,
-                state: ArticleState::Queued,
-                url: article.url,
-                outlet: article.outlet,
-                published_at: article.published_at,
-                title: article.title,
-                attempts: 0,
-                last_error: None,
-                dialogue_ids: Vec::new(),
-                is_dialogue: None,
-                reason: None,
-                submitted_at_ms: now,
-                updated_at_ms: now,
-            },
-            content: article.content,
-            is_html: article.is_html,
-        };
-        let encoded = encode(&stored)?;
-        let trees = &self.trees;
-        (
-            &trees.articles,
-            &trees.article_keys,
-            &trees.queue,
-            &trees.meta,
-        )
-            .transaction(|(articles, keys, queue, meta)| {
-                articles.insert(&be(article_id.0), encoded.as_slice())?;
-                for key in [
-                    request_key.as_deref(),
-                    url_key.as_deref(),
-                    Some(hash_key.as_slice()),
-                ]
-                .into_iter()
-                .flatten()
-                {
-                    keys.insert(key, &be(article_id.0))?;
-                }
-                queue.insert(&pair_key(now, article_id.0), &[])?;
-                meta.insert(META_NEXT_ARTICLE, &be(next + 1))?;
-                Ok(())
-            })?;
-        Ok(SubmitOutcome {
-            article_id,
-            created: true,
-        })
     }
 
     fn held_lease(&self, article_id: ArticleId, lease_id: &str) -> Result<Lease, StoreError> {

@@ -16,7 +16,9 @@ use super::{
     be, encode, merge, pair_key, read_u64, Inner, Store, StoreError, StoredArticle,
     META_NEXT_ARTICLE,
 };
-use crate::domain::{now_millis, ArticleId, ArticleState, ArticleStatus, NewArticle, SubmitOutcome};
+use crate::domain::{
+    now_millis, ArticleId, ArticleState, ArticleStatus, NewArticle, SubmitOutcome,
+};
 use sled::transaction::ConflictableTransactionError;
 use sled::Transactional;
 use std::collections::HashMap;
@@ -106,8 +108,7 @@ impl Store {
             !std::mem::replace(&mut state.draining, true)
         };
         if start_drain {
-            let store = self.clone();
-            tokio::spawn(async move { store.drain_pending().await });
+            tokio::spawn(self.clone().drain_pending());
         }
         answered.await.map_err(|_| StoreError::Closed)?
     }
@@ -137,14 +138,12 @@ impl Store {
     }
 
     /// Writes whatever unary submissions are pending, batch after batch, until
-    /// none are left; each batch is answered once its flush is done.
-    async fn drain_pending(&self) {
+    /// none are left; each batch is answered once its flush is done. The task
+    /// lets go of the store before it sends its last answers, so a caller that
+    /// closes and drops the store after its submission returned can reopen it.
+    async fn drain_pending(self) {
         loop {
             let batch = match self.inner.pending.state.lock() {
-                Ok(mut state) if state.waiting.is_empty() => {
-                    state.draining = false;
-                    return;
-                }
                 Ok(mut state) => {
                     let taken = state.waiting.len().min(MAX_COALESCED_BATCH);
                     state.waiting.drain(..taken).collect::<Vec<_>>()
@@ -152,30 +151,29 @@ impl Store {
                 Err(_) => return,
             };
             let (articles, answers): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
-            let written = self.write_prepared(articles).await;
-            let store = self.clone();
-            tokio::spawn(async move {
-                let outcomes = match written {
-                    Ok(outcomes) => store.inner.committer.flush().await.map(|()| outcomes),
-                    Err(error) => Err(error),
-                };
-                match outcomes {
-                    Ok(outcomes) => {
-                        if outcomes.iter().any(|outcome| outcome.created) {
-                            store.inner.work_available.notify_waiters();
-                        }
-                        for (answer, outcome) in answers.into_iter().zip(outcomes) {
-                            let _ = answer.send(Ok(outcome));
-                        }
-                    }
-                    Err(error) => {
-                        let message = error.to_string();
-                        for answer in answers {
-                            let _ = answer.send(Err(StoreError::Task(message.clone())));
-                        }
-                    }
+            let outcomes = match self.write_prepared(articles).await {
+                Ok(outcomes) => self.inner.committer.flush().await.map(|()| outcomes),
+                Err(error) => Err(error),
+            };
+            if let Ok(outcomes) = &outcomes {
+                if outcomes.iter().any(|outcome| outcome.created) {
+                    self.inner.work_available.notify_waiters();
                 }
-            });
+            }
+            let finished = match self.inner.pending.state.lock() {
+                Ok(mut state) if state.waiting.is_empty() => {
+                    state.draining = false;
+                    true
+                }
+                Ok(_) => false,
+                Err(_) => true,
+            };
+            if finished {
+                drop(self);
+                send_answers(answers, outcomes);
+                return;
+            }
+            send_answers(answers, outcomes);
         }
     }
 
@@ -192,6 +190,27 @@ impl Store {
             inner.insert_articles(articles)
         })
         .await
+    }
+}
+
+/// Answers each waiting submission with its outcome, or all with the batch's error.
+fn send_answers(answers: Vec<Answer>, outcomes: Result<Vec<SubmitOutcome>, StoreError>) {
+    match outcomes {
+        Ok(outcomes) => {
+            for (answer, outcome) in answers.into_iter().zip(outcomes) {
+                let _ = answer.send(Ok(outcome));
+            }
+        }
+        Err(error) => {
+            let message = error.to_string();
+            for answer in answers {
+                let failure = match &error {
+                    StoreError::Closed => StoreError::Closed,
+                    _ => StoreError::Task(message.clone()),
+                };
+                let _ = answer.send(Err(failure));
+            }
+        }
     }
 }
 
@@ -291,5 +310,116 @@ impl Inner {
                 Ok::<(), ConflictableTransactionError<StoreError>>(())
             })?;
         Ok(outcomes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::StoreConfig;
+    use std::collections::{BTreeMap, BTreeSet};
+    use std::time::Duration;
+
+    fn config(path: &std::path::Path) -> StoreConfig {
+        StoreConfig {
+            path: path.to_path_buf(),
+            lease_duration: Duration::from_secs(30),
+            max_attempts: 3,
+            retry_backoff: Duration::ZERO,
+            max_retry_backoff: Duration::ZERO,
+        }
+    }
+
+    fn article(text: &str, url: Option<String>) -> NewArticle {
+        NewArticle {
+            request_id: None,
+            content: text.to_string(),
+            is_html: false,
+            url,
+            outlet: None,
+            published_at: None,
+            title: None,
+        }
+    }
+
+    #[test]
+    fn the_fingerprint_is_the_hash_of_the_words_joined_by_one_space() {
+        let text = "Đối  thoại\tChính sách\n\nlần thứ 14";
+        let normalized = dialogwatch_worker::normalize::normalize(text);
+        let joined = normalized.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert_eq!(
+            text_fingerprint(text),
+            merge::stable_hash(joined.as_bytes())
+        );
+        assert_eq!(
+            text_fingerprint(text),
+            text_fingerprint("Đối thoại Chính sách lần thứ 14")
+        );
+        assert_ne!(
+            text_fingerprint(text),
+            text_fingerprint("Đối thoại lần thứ 15")
+        );
+    }
+
+    /// Many concurrent unary submissions, duplicates among them (by text and by
+    /// URL), coalesced into shared batches: every distinct article gets exactly
+    /// one id, every duplicate that id, ids are dense, and all of it survives a
+    /// reopen.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_submissions_share_batches_and_stay_exactly_once() {
+        let directory = tempfile::tempdir().expect("temp dir");
+        let store = Store::open(config(directory.path())).await.expect("open");
+        let mut tasks = tokio::task::JoinSet::new();
+        for index in 0..600u32 {
+            let store = store.clone();
+            // 200 distinct articles, each submitted three times in any order:
+            // text and URL, the text alone with extra spaces, text and URL again.
+            let distinct = index % 200;
+            let text = match index / 200 {
+                0 => format!("Bài số {distinct} về đối thoại quốc phòng."),
+                1 => format!("Bài  số {distinct}   về đối thoại quốc phòng ."),
+                _ => format!("Bài số {distinct} về đối thoại quốc phòng."),
+            };
+            let url = (index / 200 != 1).then(|| format!("https://example.vn/{distinct}"));
+            tasks.spawn(async move {
+                let outcome = store.enqueue(article(&text, url)).await.expect("enqueue");
+                (distinct, outcome)
+            });
+        }
+        let mut ids: BTreeMap<u32, BTreeSet<ArticleId>> = BTreeMap::new();
+        let mut created = 0;
+        while let Some(joined) = tasks.join_next().await {
+            let (distinct, outcome) = joined.expect("task");
+            created += usize::from(outcome.created);
+            ids.entry(distinct).or_default().insert(outcome.article_id);
+        }
+        assert_eq!(created, 200, "one creation per distinct article");
+        assert!(ids.values().all(|set| set.len() == 1), "one id per article");
+        let all: BTreeSet<u64> = ids.values().flatten().map(|id| id.0).collect();
+        assert_eq!(all, (1..=200).collect::<BTreeSet<u64>>(), "dense ids");
+        store.close().await.expect("close");
+        drop(store);
+
+        let reopened = Store::open(config(directory.path())).await.expect("reopen");
+        let again = reopened
+            .enqueue(article(
+                "Bài số 7 về đối thoại quốc phòng.",
+                Some("https://example.vn/new".into()),
+            ))
+            .await
+            .expect("enqueue");
+        assert!(!again.created);
+        assert_eq!(Some(&again.article_id), ids[&7].iter().next());
+        let fresh = reopened
+            .enqueue(article("Một bài mới.", None))
+            .await
+            .expect("enqueue");
+        assert_eq!(fresh.article_id, ArticleId(201));
+        let leased = reopened
+            .lease(1000, Duration::from_secs(30), Duration::ZERO)
+            .await
+            .expect("lease");
+        assert_eq!(leased.len(), 201, "every created article is queued once");
+        reopened.close().await.expect("close");
     }
 }

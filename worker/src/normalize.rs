@@ -152,15 +152,22 @@ pub fn normalize(text: &str) -> String {
         None
     };
     let source = placed.as_deref().unwrap_or(&composed);
-    if is_tidy(source) {
+    let Some(untidy_at) = first_untidy(source) else {
         return source.to_string();
-    }
+    };
+    // The lines before the first untidy byte are copied as they are.
+    let line_start = source
+        .get(..untidy_at)
+        .and_then(|head| head.rfind('\n'))
+        .map_or(0, |newline| newline + 1);
     let mut output = String::with_capacity(source.len());
-    for (index, line) in source.split('\n').enumerate() {
+    output.push_str(&source[..line_start]);
+    let mut words = Vec::new();
+    for (index, line) in source[line_start..].split('\n').enumerate() {
         if index > 0 {
             output.push('\n');
         }
-        tidy_line_into(line, &mut output);
+        tidy_line_into(line, &mut words, &mut output);
     }
     output
 }
@@ -247,10 +254,16 @@ fn survey(text: &str) -> Survey {
 /// single ASCII spaces, none at a line's edge, none next to closing or
 /// opening punctuation or a "/", no tab or Unicode space.
 fn is_tidy(text: &str) -> bool {
+    first_untidy(text).is_none()
+}
+
+/// The first byte where [`is_tidy`] fails, if any.
+fn first_untidy(text: &str) -> Option<usize> {
     let bytes = text.as_bytes();
-    if bytes.first() == Some(&b' ') || bytes.last() == Some(&b' ') {
-        return false;
+    if bytes.first() == Some(&b' ') {
+        return Some(0);
     }
+
     let interesting = |byte: &u8| matches!(*byte, b' ' | 0x09..=0x0D | 0xC2 | 0xE1..=0xE3);
     let mut index = 0;
     while let Some(offset) = bytes
@@ -296,11 +309,12 @@ fn is_tidy(text: &str) -> bool {
             _ => false,
         };
         if untidy {
-            return false;
+            return Some(index);
         }
         index += 1;
     }
-    true
+    // A space at the very end (the scan flags one before a newline only).
+    (bytes.last() == Some(&b' ')).then(|| bytes.len() - 1)
 }
 
 /// ASCII, Latin-1, Latin Extended-A/B, the Vietnamese letters of Latin
@@ -310,15 +324,13 @@ fn is_composed_starter(character: char) -> bool {
 }
 
 /// Spaces within one line: collapsed, trimmed, and removed where tokenisation put them.
-fn tidy_line_into(line: &str, output: &mut String) {
+fn tidy_line_into<'t>(line: &'t str, words: &mut Vec<&'t str>, output: &mut String) {
     if is_tidy(line) {
         output.push_str(line);
         return;
     }
-    let words: Vec<&str> = line
-        .split(is_space)
-        .filter(|word| !word.is_empty())
-        .collect();
+    words.clear();
+    words.extend(line.split(is_space).filter(|word| !word.is_empty()));
     let mut index = 0;
     while index < words.len() {
         let word = words[index];
@@ -503,6 +515,16 @@ mod tests {
             }
         }
         assert_eq!(lowercase_keeping_offsets("ĐỐI Thoại"), "đối thoại");
+    }
+
+    #[test]
+    fn an_untidy_line_before_a_trailing_space_is_still_tidied() {
+        assert_eq!(
+            normalize("Hội\u{a0}đàm\ntháng 11 / 2023 ."),
+            "Hội đàm\ntháng 11/2023."
+        );
+        assert_eq!(normalize("a ( b\nc "), "a (b\nc");
+        assert_eq!(normalize("tidy line\nx , y"), "tidy line\nx, y");
     }
 
     #[test]

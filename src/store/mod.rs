@@ -27,8 +27,8 @@ mod commit;
 pub mod index;
 pub mod merge;
 mod records;
-pub mod search;
 mod release;
+pub mod search;
 mod submit;
 #[cfg(test)]
 mod tests;

@@ -80,6 +80,48 @@ impl Default for Extractor {
     }
 }
 
+/// Fixed phrases looked up in an event's passage (place, online form, edition
+/// head words), found in the cue automaton's pass instead of one search each;
+/// [`lexicon::HANOI_LANDMARKS`] follow them in the same numbering.
+const PASSAGE_PHRASES: &[&str] = &[
+    "trực tuyến",
+    "trụ sở bộ quốc phòng",
+    "sự đón tiếp",
+    "đón tiếp",
+    "chào mừng đoàn",
+    "đối thoại lần thứ",
+    "hội đàm lần thứ",
+    "tham vấn lần thứ",
+];
+
+/// Where each of [`PASSAGE_PHRASES`] (then [`lexicon::HANOI_LANDMARKS`]) occurs.
+#[derive(Debug, Default)]
+struct PhraseHits {
+    starts: Vec<Vec<usize>>,
+}
+
+impl PhraseHits {
+    /// Every start of `phrase` (one of the passage phrases or landmarks), in order.
+    fn all(&self, phrase: &str) -> &[usize] {
+        PASSAGE_PHRASES
+            .iter()
+            .chain(lexicon::HANOI_LANDMARKS)
+            .position(|known| *known == phrase)
+            .and_then(|index| self.starts.get(index))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// The first start of `phrase` lying wholly inside `from..to`.
+    fn first_within(&self, phrase: &str, from: usize, to: usize) -> Option<usize> {
+        let starts = self.all(phrase);
+        let first = starts.partition_point(|start| *start < from);
+        starts
+            .get(first)
+            .copied()
+            .filter(|start| start + phrase.len() <= to)
+    }
+}
+
 /// A cue phrase of [`lexicon`], by list.
 #[derive(Debug, Clone, Copy)]
 enum Cue {
@@ -92,6 +134,8 @@ enum Cue {
     Reference,
     /// "asean" (as a substring).
     Asean,
+    /// One of [`PASSAGE_PHRASES`] and [`lexicon::HANOI_LANDMARKS`] (as a substring).
+    Phrase(usize),
 }
 
 /// Every cue phrase of one article, by list (one automaton pass).
@@ -104,11 +148,14 @@ struct CueHits {
     relationships: Vec<(usize, usize, Relationship)>,
     references: Vec<(usize, usize)>,
     asean: Vec<(usize, usize)>,
+    phrases: PhraseHits,
 }
 
 impl CueHits {
     fn find(cues: &PhraseGroups<Cue>, view: &TextView) -> Self {
         let mut hits = CueHits::default();
+        hits.phrases.starts =
+            vec![Vec::new(); PASSAGE_PHRASES.len() + lexicon::HANOI_LANDMARKS.len()];
         for (start, end, cue) in cues.find(view).into_iter().flatten() {
             match cue {
                 Cue::Kind(kind, strength) => hits.kinds.push((start, end, (kind, strength))),
@@ -118,6 +165,11 @@ impl CueHits {
                 Cue::Relationship(level) => hits.relationships.push((start, end, level)),
                 Cue::Reference => hits.references.push((start, end)),
                 Cue::Asean => hits.asean.push((start, end)),
+                Cue::Phrase(index) => {
+                    if let Some(starts) = hits.phrases.starts.get_mut(index) {
+                        starts.push(start);
+                    }
+                }
             }
         }
         hits
@@ -190,8 +242,14 @@ impl Extractor {
                         .map(|phrase| (*phrase, Cue::Reference))
                         .collect(),
                     vec![("asean", Cue::Asean)],
+                    PASSAGE_PHRASES
+                        .iter()
+                        .chain(lexicon::HANOI_LANDMARKS)
+                        .enumerate()
+                        .map(|(index, phrase)| (*phrase, Cue::Phrase(index)))
+                        .collect(),
                 ],
-                &[5, 6],
+                &[5, 6, 7],
             ),
             people: people::PeopleFinder::new(),
             defence_context: text::marker_automaton(lexicon::DEFENCE_CONTEXT),
@@ -297,6 +355,7 @@ impl Extractor {
                 &sentences,
                 frame,
                 kind_hits,
+                &cue_hits.phrases,
                 &dates,
                 &mut evidence,
             );
@@ -318,9 +377,10 @@ impl Extractor {
                 country.code,
                 &countries,
                 &references,
+                &cue_hits.phrases,
                 &mut evidence,
             );
-            online.push(is_online(&view, &sentences, frame));
+            online.push(is_online(&sentences, frame, &cue_hits.phrases));
             if let Some((level, start, end)) = relationship {
                 evidence.push(evidence_for("relationship", text, start, end));
                 let _ = level;
@@ -571,12 +631,14 @@ impl Extractor {
 }
 
 /// The edition of the event's mechanism, and an earlier one it cites.
+#[allow(clippy::too_many_arguments)]
 fn edition(
     text: &str,
     view: &TextView,
     sentences: &Sentences,
     frame: &EventFrame,
     kind_hits: &[(usize, usize, (DialogueKind, CueStrength))],
+    phrases: &PhraseHits,
     dates: &[DateMention],
     evidence: &mut Vec<Evidence>,
 ) -> (Option<u32>, Option<PreviousEdition>) {
@@ -610,20 +672,15 @@ fn edition(
         named_found.extend(classify(start, end));
     }
     let head_word = match frame.kind {
-        DialogueKind::PolicyDialogue | DialogueKind::StrategicDialogue => {
-            Some("đối thoại lần thứ ")
-        }
-        DialogueKind::DefenceTalks => Some("hội đàm lần thứ "),
-        DialogueKind::Consultation => Some("tham vấn lần thứ "),
+        DialogueKind::PolicyDialogue | DialogueKind::StrategicDialogue => Some("đối thoại lần thứ"),
+        DialogueKind::DefenceTalks => Some("hội đàm lần thứ"),
+        DialogueKind::Consultation => Some("tham vấn lần thứ"),
         DialogueKind::CourtesyCall | DialogueKind::Other => None,
     };
     let mut bare_found = Vec::new();
     if let Some(head_word) = head_word {
-        let name = head_word[..head_word.len() - "lần thứ ".len()].trim_end();
-        let mut from = 0;
-        while let Some(offset) = view.lower.get(from..).and_then(|rest| rest.find(head_word)) {
-            let start = from + offset;
-            from = start + head_word.len();
+        let name = head_word[..head_word.len() - "lần thứ".len()].trim_end();
+        for &start in phrases.all(head_word) {
             if text::is_word_boundary(&view.lower, start, start + name.len()) {
                 bare_found.extend(classify(start, start + name.len()));
             }
@@ -934,11 +991,13 @@ fn event_date(
 }
 
 /// True when the event's lede says it was held online.
-fn is_online(view: &TextView, sentences: &Sentences, frame: &EventFrame) -> bool {
+fn is_online(sentences: &Sentences, frame: &EventFrame, phrases: &PhraseHits) -> bool {
     let lede_end = sentences
         .nth_end_after(frame.passage_start, 3)
         .min(frame.passage_end);
-    clip(&view.lower, frame.passage_start, lede_end).contains("trực tuyến")
+    phrases
+        .first_within("trực tuyến", frame.passage_start, lede_end)
+        .is_some()
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -950,28 +1009,25 @@ fn location(
     partner_code: &'static str,
     countries: &[CountryMention],
     references: &References,
+    phrases: &PhraseHits,
     evidence: &mut Vec<Evidence>,
 ) -> Location {
-    let passage = &view.lower[frame.passage_start..frame.passage_end];
+    let (passage_start, passage_end) = (frame.passage_start, frame.passage_end);
     let lede_end = sentences
         .nth_end_after(frame.passage_start, 3)
         .min(frame.passage_end);
-    let lede = &view.lower[frame.passage_start..lede_end];
-    if lede.contains("trực tuyến") {
-        if let Some(offset) = lede.find("trực tuyến") {
-            let start = frame.passage_start + offset;
-            evidence.push(evidence_for(
-                "location",
-                text,
-                start,
-                start + "trực tuyến".len(),
-            ));
-        }
+    if let Some(start) = phrases.first_within("trực tuyến", passage_start, lede_end) {
+        evidence.push(evidence_for(
+            "location",
+            text,
+            start,
+            start + "trực tuyến".len(),
+        ));
         return Location::default();
     }
     let mut location = Location::default();
-    if let Some(offset) = passage.find("trụ sở bộ quốc phòng") {
-        let start = frame.passage_start + offset;
+    if let Some(start) = phrases.first_within("trụ sở bộ quốc phòng", passage_start, passage_end)
+    {
         let end = start + "trụ sở bộ quốc phòng".len();
         let owner = countries
             .iter()
@@ -1035,8 +1091,7 @@ fn location(
         return location;
     }
     for landmark in lexicon::HANOI_LANDMARKS {
-        if let Some(offset) = passage.find(landmark) {
-            let start = frame.passage_start + offset;
+        if let Some(start) = phrases.first_within(landmark, passage_start, passage_end) {
             evidence.push(evidence_for(
                 "location",
                 text,
@@ -1067,8 +1122,7 @@ fn location(
     }
     // A welcome thanked for: the event took place where the hosts are.
     for marker in ["sự đón tiếp", "đón tiếp", "chào mừng đoàn"] {
-        if let Some(offset) = passage.find(marker) {
-            let start = frame.passage_start + offset;
+        if let Some(start) = phrases.first_within(marker, passage_start, passage_end) {
             let sentence = sentences.containing(start);
             let host = countries
                 .iter()

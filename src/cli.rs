@@ -115,6 +115,12 @@ pub struct ServeArgs {
     /// Concurrent WatchDialogues streams allowed.
     #[arg(long, env = "DIALOGWATCH_MAX_SUBSCRIBERS", default_value_t = 1024)]
     pub max_subscribers: usize,
+    /// Largest page a List/Search call may ask for.
+    #[arg(long, env = "DIALOGWATCH_MAX_PAGE_SIZE", default_value_t = 1000)]
+    pub max_page_size: usize,
+    /// Most articles in one SubmitArticles stream.
+    #[arg(long, env = "DIALOGWATCH_MAX_BULK_ITEMS", default_value_t = 10_000)]
+    pub max_bulk_items: usize,
     /// Bearer tokens file: lines `<token> <scope>[,<scope>…]` (scopes submit, read, worker, admin).
     #[arg(long, env = "DIALOGWATCH_TOKENS_FILE")]
     pub tokens_file: Option<PathBuf>,
@@ -453,6 +459,11 @@ async fn serve(
                 .max_message_bytes
                 .unwrap_or(args.max_article_bytes.saturating_add(1024 * 1024)),
             default_lease: lease_duration,
+            max_page_size: args.max_page_size.max(1),
+            default_page_size: Limits::default()
+                .default_page_size
+                .min(args.max_page_size.max(1)),
+            max_bulk_items: args.max_bulk_items.max(1),
             ..Limits::default()
         },
         max_subscribers: args.max_subscribers,

@@ -390,6 +390,7 @@ fn decode_entities(text: &str) -> String {
                 "lsquo" => Some('‘'),
                 "rsquo" => Some('’'),
                 "bull" => Some('•'),
+                _ if latin_letter_entity(entity).is_some() => latin_letter_entity(entity),
                 _ => entity
                     .strip_prefix("#x")
                     .or_else(|| entity.strip_prefix("#X"))
@@ -416,6 +417,37 @@ fn decode_entities(text: &str) -> String {
     }
     output.push_str(rest);
     output
+}
+
+/// The named entities of the Latin-1 letters used in Vietnamese
+/// ("&agrave;", "&Ecirc;", "&oacute;", …): the vowel with its accent.
+fn latin_letter_entity(entity: &str) -> Option<char> {
+    let (letter, accent) = entity.split_at_checked(1)?;
+    let letter = letter.chars().next()?;
+    let composed = match (letter.to_ascii_lowercase(), accent) {
+        ('a', "grave") => 'à',
+        ('a', "acute") => 'á',
+        ('a', "circ") => 'â',
+        ('a', "tilde") => 'ã',
+        ('e', "grave") => 'è',
+        ('e', "acute") => 'é',
+        ('e', "circ") => 'ê',
+        ('i', "grave") => 'ì',
+        ('i', "acute") => 'í',
+        ('o', "grave") => 'ò',
+        ('o', "acute") => 'ó',
+        ('o', "circ") => 'ô',
+        ('o', "tilde") => 'õ',
+        ('u', "grave") => 'ù',
+        ('u', "acute") => 'ú',
+        ('y', "acute") => 'ý',
+        _ => return None,
+    };
+    if letter.is_ascii_uppercase() {
+        composed.to_uppercase().next()
+    } else {
+        Some(composed)
+    }
 }
 
 #[cfg(test)]
@@ -454,6 +486,12 @@ mod tests {
             clean_article(html, true).text,
             "Hội đàm & tiếp\nHà Nội, 5/10"
         );
+    }
+
+    #[test]
+    fn named_entities_of_vietnamese_vowels_are_decoded() {
+        let html = "<p>Ch&iacute;nh s&aacute;ch Qu&#7889;c ph&ograve;ng, &Ecirc;-&Aacute;</p>";
+        assert_eq!(clean_article(html, true).text, "Chính sách Quốc phòng, Ê-Á");
     }
 
     #[test]

@@ -1026,3 +1026,163 @@ fn the_courtesy_call_on_the_delegation_head_gets_the_delegations_country() {
     assert_eq!(person(&event, "Yoshida Yoshihide").side, "JP");
     assert_eq!(person(&event, "Nguyễn Tân Cương").side, "VN");
 }
+
+// ---------------------------------------------------------------------------
+// More partners, places, areas, topics, documents
+// ---------------------------------------------------------------------------
+
+#[test]
+fn talks_on_the_sidelines_of_shangri_la_are_bilateral() {
+    let text = "Bên lề Đối thoại Shangri-La lần thứ 21 tại Singapore, chiều 1/6, Đại tướng Phan Văn Giang đã hội đàm với Bộ trưởng Quốc phòng Hoa Kỳ Lloyd Austin.";
+    let event = primary(text);
+    assert_eq!(event.kind, DialogueKind::DefenceTalks);
+    assert_eq!(event.partner.code, "US");
+    assert_eq!(event.edition, None);
+}
+
+#[test]
+fn the_mausoleum_of_president_ho_chi_minh_is_no_participant() {
+    let text = "Sáng 5/10, Thượng tướng Hoàng Xuân Chiến hội đàm với Thứ trưởng Quốc phòng Lào. Trước đó, đoàn đã vào Lăng viếng Chủ tịch Hồ Chí Minh.";
+    let event = primary(text);
+    assert!(
+        !names(&event)
+            .iter()
+            .any(|name| name.contains("Hồ Chí Minh")),
+        "{:?}",
+        names(&event)
+    );
+    assert_eq!(event.location.city.as_deref(), Some("Hà Nội"));
+}
+
+#[test]
+fn a_position_after_a_colonel() {
+    let text = "Chiều 4/4, Thượng tướng Hoàng Xuân Chiến hội đàm với Thứ trưởng Quốc phòng Lào. Tham dự có Đại tá Nguyễn Văn Minh, Phó Cục trưởng Cục Đối ngoại.";
+    let event = primary(text);
+    let minh = person(&event, "Nguyễn Văn Minh");
+    assert_eq!(minh.rank.as_deref(), Some("Đại tá"));
+    assert_eq!(
+        minh.position.as_deref(),
+        Some("Phó Cục trưởng Cục Đối ngoại")
+    );
+}
+
+#[test]
+fn maritime_areas_coast_guard_and_border_defence() {
+    use dialogwatch_worker::record::Area;
+    let event = primary("Hội đàm quốc phòng Việt Nam - Philippines. Hai bên nhất trí tăng cường hợp tác an ninh biển, thực thi pháp luật trên biển, hợp tác giữa lực lượng cảnh sát biển và biên phòng, hỗ trợ nhân đạo, cứu trợ thảm họa.");
+    for area in [
+        Area::MaritimeSecurity,
+        Area::CoastGuard,
+        Area::BorderDefence,
+        Area::Hadr,
+    ] {
+        assert!(
+            event.areas.contains(&area),
+            "{area:?} missing in {:?}",
+            event.areas
+        );
+    }
+}
+
+#[test]
+fn multilateralisation_of_foreign_policy_is_a_topic_not_an_area() {
+    use dialogwatch_worker::record::{Area, Topic};
+    let event = primary("Đối thoại Chính sách Quốc phòng Việt Nam - Ấn Độ lần thứ 13. Việt Nam nhất quán thực hiện đường lối đối ngoại độc lập, tự chủ, đa phương hóa, đa dạng hóa quan hệ.");
+    assert!(
+        event.topics.contains(&Topic::IndependentForeignPolicy),
+        "{:?}",
+        event.topics
+    );
+    assert!(
+        !event.areas.contains(&Area::MultilateralCooperation),
+        "{:?}",
+        event.areas
+    );
+}
+
+#[test]
+fn asean_centrality_and_the_un_charter() {
+    use dialogwatch_worker::record::Topic;
+    let event = primary("Đối thoại Chính sách Quốc phòng Việt Nam - Nhật Bản lần thứ 10. Hai bên ủng hộ vai trò trung tâm của ASEAN và tôn trọng Hiến chương Liên hợp quốc.");
+    assert!(
+        event.topics.contains(&Topic::AseanCentrality),
+        "{:?}",
+        event.topics
+    );
+    assert!(
+        event.topics.contains(&Topic::InternationalLaw),
+        "{:?}",
+        event.topics
+    );
+}
+
+#[test]
+fn minutes_and_a_letter_of_intent_signed_at_the_event() {
+    use dialogwatch_worker::record::DocumentType;
+    let event = primary("Đối thoại Chính sách Quốc phòng Việt Nam - Ixraen lần thứ 2. Kết thúc đối thoại, hai bên đã ký Biên bản Đối thoại và Thư ý định về hợp tác an ninh mạng.");
+    let signed: Vec<DocumentType> = event
+        .documents
+        .iter()
+        .filter(|document| document.signed_at_event)
+        .map(|document| document.document_type)
+        .collect();
+    assert!(signed.contains(&DocumentType::Minutes), "{signed:?}");
+}
+
+#[test]
+fn a_strategic_partnership_is_recognised() {
+    let event = primary("Đối thoại Chính sách Quốc phòng Việt Nam - Anh lần thứ 4. Hai nước là Đối tác Chiến lược từ năm 2010.");
+    assert_eq!(
+        event.relationship,
+        Some(dialogwatch_worker::record::Relationship::StrategicPartnership)
+    );
+}
+
+#[test]
+fn capitals_of_laos_and_cambodia_in_vietnamese_spelling() {
+    let laos = primary("Chiều 2/3, tại Thủ đô Viêng Chăn, Đại tướng Phan Văn Giang hội đàm với Bộ trưởng Quốc phòng Lào.");
+    assert_eq!(laos.location.country.as_deref(), Some("LA"));
+    assert_eq!(laos.location.city.as_deref(), Some("Viêng Chăn"));
+    let cambodia = primary("Chiều 2/3, tại Phnôm Pênh, Đại tướng Phan Văn Giang hội đàm với Bộ trưởng Quốc phòng Campuchia.");
+    assert_eq!(cambodia.location.country.as_deref(), Some("KH"));
+}
+
+#[test]
+fn a_headline_given_apart_from_the_body_names_the_event() {
+    let extraction = extractor().extract(&ArticleInput {
+        text: "Sáng 6/5, tại Hà Nội, Thượng tướng Hoàng Xuân Chiến và Trung tướng Vông-xạ-vẳn, Thứ trưởng Bộ Quốc phòng Lào đồng chủ trì đối thoại.",
+        title: Some("Đối thoại Chính sách Quốc phòng Việt Nam - Lào lần thứ 5"),
+        ..ArticleInput::default()
+    });
+    let event = extraction.primary().cloned().expect("event");
+    assert_eq!(event.kind, DialogueKind::PolicyDialogue);
+    assert_eq!(event.edition, Some(5));
+    assert_eq!(event.partner.code, "LA");
+}
+
+#[test]
+fn html_entities_of_vietnamese_letters_are_decoded() {
+    let html = "<p>&#272;&#7889;i tho&#7841;i Ch&iacute;nh s&aacute;ch Qu&#7889;c ph&ograve;ng Vi&#7879;t Nam - Nh&#7853;t B&#7843;n l&#7847;n th&#7913; 10</p>";
+    let extraction = extractor().extract(&ArticleInput {
+        text: html,
+        is_html: true,
+        ..ArticleInput::default()
+    });
+    let event = extraction.primary().cloned().expect("event");
+    assert_eq!(event.partner.code, "JP");
+    assert_eq!(event.edition, Some(10));
+}
+
+#[test]
+fn nfd_transliterated_names_and_partner() {
+    use unicode_normalization::UnicodeNormalization;
+    let text = "Chiều 4/4, Thượng tướng Hoàng Xuân Chiến hội đàm với Thiếu tướng Pa-ven Mu-ra-vây-cô, Thứ trưởng Quốc phòng Bê-la-rút.";
+    let decomposed: String = text.nfd().collect();
+    let event = primary(&decomposed);
+    assert_eq!(event.partner.code, "BY");
+    assert!(
+        names(&event).iter().any(|name| name.starts_with("Pa-ven")),
+        "{:?}",
+        names(&event)
+    );
+}

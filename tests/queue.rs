@@ -192,3 +192,60 @@ async fn a_remote_worker_process_processes_the_articles() {
     }
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_graceful_shutdown_hands_held_leases_back_without_counting_the_attempt() {
+    let data_dir = tempfile::tempdir().expect("tempdir");
+    let server = TestServer::start(data_dir.path(), 0).await;
+    let submitted = server
+        .articles()
+        .await
+        .submit_article(text_request(ARTICLE, None))
+        .await
+        .expect("submit")
+        .into_inner();
+    let held = server
+        .workers()
+        .await
+        .lease_articles(lease_request(3600, 0))
+        .await
+        .expect("lease")
+        .into_inner()
+        .articles;
+    assert_eq!(held.len(), 1, "a remote worker holds an hour-long lease");
+    server.stop().await;
+
+    let restarted = TestServer::start(data_dir.path(), 0).await;
+    let status = restarted
+        .articles()
+        .await
+        .get_article(proto::GetArticleRequest {
+            article_id: submitted.article_id.clone(),
+        })
+        .await
+        .expect("get")
+        .into_inner();
+    assert_eq!(status.state, proto::ArticleState::Queued as i32);
+    assert_eq!(status.attempts, 0, "the interrupted attempt does not count");
+    let mut workers = restarted.workers().await;
+    // Ready at once (no wait), not after the hour the old lease had left.
+    let again = workers
+        .lease_articles(lease_request(30, 0))
+        .await
+        .expect("lease after restart")
+        .into_inner()
+        .articles;
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].article_id, submitted.article_id);
+    assert_eq!(again[0].attempt, 1);
+    let stale = workers
+        .fail_article(proto::FailArticleRequest {
+            article_id: held[0].article_id.clone(),
+            lease_id: held[0].lease_id.clone(),
+            error: "late report from the old lease".to_string(),
+        })
+        .await
+        .expect_err("the handed-back lease is no longer held");
+    assert_eq!(stale.code(), tonic::Code::FailedPrecondition);
+    restarted.stop().await;
+}

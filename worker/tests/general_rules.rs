@@ -1186,3 +1186,17 @@ fn nfd_transliterated_names_and_partner() {
         names(&event)
     );
 }
+
+#[test]
+fn a_friendly_reception_is_a_courtesy_call() {
+    let text = "Chiều 9/9, tại Trụ sở Bộ Quốc phòng, Đại tướng Phan Văn Giang tiếp thân mật Đại sứ Cu-ba tại Việt Nam Orlando Hernández Guillén.";
+    let event = primary(text);
+    assert_eq!(event.kind, DialogueKind::CourtesyCall);
+    assert_eq!(event.partner.code, "CU");
+}
+
+#[test]
+fn continuing_and_receiving_are_not_receptions() {
+    let extraction = extract("Bộ Quốc phòng tiếp tục tiếp nhận hồ sơ tuyển sinh và tiếp cận các nguồn vốn.");
+    assert!(!extraction.is_dialogue, "{:?}", extraction.events);
+}

@@ -483,7 +483,7 @@ impl Extractor {
                 strength,
             })
             .collect();
-        hits.extend(courtesy_receptions(view, sentences));
+        hits.extend(courtesy_receptions(view));
         hits.sort_by_key(|hit| hit.start);
         let named: Vec<KindHit> = hits
             .iter()
@@ -874,7 +874,7 @@ fn relationship_rank(level: Relationship) -> u8 {
 }
 
 /// "X tiếp Y": a reception with a person or a delegation as the object.
-fn courtesy_receptions(view: &TextView, sentences: &Sentences) -> Vec<KindHit> {
+fn courtesy_receptions(view: &TextView) -> Vec<KindHit> {
     let mut hits = Vec::new();
     let lower = view.lower.as_str();
     let mut search_from = 0;
@@ -888,15 +888,20 @@ fn courtesy_receptions(view: &TextView, sentences: &Sentences) -> Vec<KindHit> {
         if preceded_by_letter || lower[..start].ends_with("đón ") {
             continue;
         }
-        let rest = &view.original[start + "tiếp ".len()..];
+        let mut rest = &view.original[start + "tiếp ".len()..];
+        // "tiếp thân mật Đại sứ …", "tiếp chào xã giao Bộ trưởng …": manner words first.
+        for manner in ["thân mật ", "chào xã giao ", "chào "] {
+            if let Some(after) = rest.strip_prefix(manner) {
+                rest = after;
+                break;
+            }
+        }
         let next_word: String = rest.chars().take_while(|c| !c.is_whitespace()).collect();
         let object_follows = next_word.chars().next().is_some_and(char::is_uppercase)
             || matches!(next_word.as_str(), "đoàn" | "ông" | "bà" | "ngài");
         if !object_follows || next_word.starts_with("Xã") {
             continue;
         }
-        let sentence = sentences.containing(start);
-        let _ = sentence;
         hits.push(KindHit {
             start,
             end: start + "tiếp".len(),

@@ -239,7 +239,17 @@ pub async fn run_with_metrics(
         .add_service(
             AdminServiceServer::new(AdminApi::new(context)).max_decoding_message_size(max_message),
         );
-    let serving = router.serve_with_incoming_shutdown(TcpListenerStream::new(listener), graceful);
+    // Without TCP_NODELAY a small response waits for the client's delayed ACK
+    // (~40 ms per call when paging).
+    let incoming = tokio_stream::StreamExt::map(TcpListenerStream::new(listener), |stream| {
+        if let Ok(stream) = &stream {
+            if let Err(error) = stream.set_nodelay(true) {
+                tracing::debug!(%error, "TCP_NODELAY not set");
+            }
+        }
+        stream
+    });
+    let serving = router.serve_with_incoming_shutdown(incoming, graceful);
     tokio::pin!(serving);
     let served = tokio::select! {
         served = &mut serving => served,

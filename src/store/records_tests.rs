@@ -525,6 +525,18 @@ async fn paging_and_every_filter_over_a_thousand_generated_records() {
         .expect("page");
     let list_time = started.elapsed();
     let started = std::time::Instant::now();
+    let second_page = store
+        .list_dialogues(
+            DialogueFilter::default(),
+            ListOrder::DateDesc,
+            50,
+            first_page.next_page_token.clone(),
+        )
+        .await
+        .expect("page");
+    let next_page_time = started.elapsed();
+    assert_eq!(second_page.items.len(), 50);
+    let started = std::time::Instant::now();
     let selective = store
         .list_dialogues(
             DialogueFilter {
@@ -554,7 +566,7 @@ async fn paging_and_every_filter_over_a_thousand_generated_records() {
     assert!(!selective.items.is_empty());
     assert_eq!(hits.items.len(), 20);
     eprintln!(
-        "{count} records: list page of 50 {list_time:?}, filtered page {filtered_time:?}, search of a word in every record (top 20) {search_time:?}"
+        "{count} records: list page of 50 {list_time:?}, the next page {next_page_time:?}, filtered page {filtered_time:?}, search of a word in every record (top 20) {search_time:?}"
     );
 
     // A token of one query is refused by another.

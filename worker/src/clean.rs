@@ -106,8 +106,7 @@ pub(crate) fn clean_article_with_lower(raw: &str, is_html: bool) -> (CleanedArti
             .unwrap_or_default();
         // Photo credits go first, so that every rule below sees the line as a
         // second cleaning would ("Bài liên quan (Ảnh: X)" is a teaser heading).
-        let (line, lower) = if trimmed_lower.contains("ảnh") || trimmed_lower.contains("(nguồn")
-        {
+        let (line, lower) = if has_photo_credit(trimmed) {
             let stripped = strip_photo_credit(trimmed);
             let stripped_lower = lowercase_keeping_offsets(&stripped);
             (
@@ -176,6 +175,13 @@ pub(crate) fn clean_article_with_lower(raw: &str, is_html: bool) -> (CleanedArti
         },
         cleaned_lower,
     )
+}
+
+/// True when [`strip_photo_credit`] has something to remove: every credit it
+/// knows is written "Ảnh" with a capital or "(ảnh:" or "(Nguồn:" ("ảnh hưởng",
+/// "hình ảnh" are not credits and need no work).
+fn has_photo_credit(line: &str) -> bool {
+    line.contains("Ảnh") || line.contains("(ảnh:") || line.contains("(Nguồn:")
 }
 
 fn same_paragraph(left: &str, right: &str) -> bool {

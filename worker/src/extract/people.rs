@@ -34,6 +34,16 @@ pub struct PeopleFinder {
     foreign_ranks: Vec<(&'static str, &'static str)>,
     honorifics: Vec<&'static str>,
     heads: Vec<&'static str>,
+    /// The list of each trigger pattern.
+    trigger_kinds: Vec<Trigger>,
+}
+
+/// Which list a trigger phrase comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Trigger {
+    Rank,
+    Honorific,
+    Title,
 }
 
 impl PeopleFinder {
@@ -65,6 +75,13 @@ impl PeopleFinder {
             },
             honorifics: longest_first(lexicon::HONORIFICS),
             heads: longest_first(lexicon::POSITION_HEADS),
+            trigger_kinds: lexicon::RANKS
+                .iter()
+                .map(|_| Trigger::Rank)
+                .chain(lexicon::HONORIFICS.iter().map(|_| Trigger::Honorific))
+                .chain(lexicon::POSITION_HEADS.iter().map(|_| Trigger::Title))
+                .chain(lexicon::FOREIGN_RANKS.iter().map(|_| Trigger::Rank))
+                .collect(),
         }
     }
 
@@ -108,7 +125,12 @@ impl PeopleFinder {
                 if position < covered_up_to || !at_word_start {
                     continue;
                 }
-                if let Some(found) = self.mention_at(text, position, countries.is_some()) {
+                let kind = self
+                    .trigger_kinds
+                    .get(trigger.pattern().as_usize())
+                    .copied()
+                    .unwrap_or(Trigger::Title);
+                if let Some(found) = self.mention_at(text, position, countries.is_some(), kind) {
                     covered_up_to = found.end;
                     mentions.push(found);
                 }
@@ -127,14 +149,25 @@ impl PeopleFinder {
     }
 
     /// A rank, honorific or title at `position` followed by a name.
-    fn mention_at(&self, text: &str, position: usize, full: bool) -> Option<PersonMention> {
+    fn mention_at(
+        &self,
+        text: &str,
+        position: usize,
+        full: bool,
+        trigger: Trigger,
+    ) -> Option<PersonMention> {
         let rest = &text[position..];
-        let written_rank = self
-            .ranks
-            .iter()
-            .map(|rank| (*rank, *rank))
-            .chain(self.foreign_ranks.iter().copied())
-            .find(|(written, _)| starts_with_word(rest, written));
+        // The longest phrase at `position` tells which list to read (a rank
+        // never starts like an honorific or a title).
+        let written_rank = if trigger == Trigger::Rank {
+            self.ranks
+                .iter()
+                .map(|rank| (*rank, *rank))
+                .chain(self.foreign_ranks.iter().copied())
+                .find(|(written, _)| starts_with_word(rest, written))
+        } else {
+            None
+        };
         if let Some((written, rank)) = written_rank {
             {
                 let mut after = position + written.len();
@@ -156,7 +189,12 @@ impl PeopleFinder {
                 });
             }
         }
-        for honorific in &self.honorifics {
+        let honorifics: &[&str] = if trigger == Trigger::Honorific {
+            &self.honorifics
+        } else {
+            &[]
+        };
+        for honorific in honorifics {
             if starts_with_word(rest, honorific) {
                 let (start, end) = name_at(text, skip_spaces(text, position + honorific.len()))?;
                 return Some(PersonMention {
@@ -171,7 +209,12 @@ impl PeopleFinder {
             }
         }
         // "Bộ trưởng Phan Văn Giang": a title right before a Vietnamese name.
-        for head in &self.heads {
+        let heads: &[&str] = if trigger == Trigger::Title {
+            &self.heads
+        } else {
+            &[]
+        };
+        for head in heads {
             if starts_with_word(rest, head) {
                 let name_start = skip_spaces(text, position + head.len());
                 let first_word: String = text[name_start..]

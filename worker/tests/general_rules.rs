@@ -1197,6 +1197,7 @@ fn a_friendly_reception_is_a_courtesy_call() {
 
 #[test]
 fn continuing_and_receiving_are_not_receptions() {
-    let extraction = extract("Bộ Quốc phòng tiếp tục tiếp nhận hồ sơ tuyển sinh và tiếp cận các nguồn vốn.");
+    let extraction =
+        extract("Bộ Quốc phòng tiếp tục tiếp nhận hồ sơ tuyển sinh và tiếp cận các nguồn vốn.");
     assert!(!extraction.is_dialogue, "{:?}", extraction.events);
 }

@@ -4,7 +4,8 @@
 use crate::domain::{
     fold_key, ArticleId, DialogueFilter, DialogueRecord, FeedEventType, ListOrder, NewArticle,
 };
-use crate::store::{search, Store, StoreConfig};
+use crate::store::tests::config;
+use crate::store::{search, Store};
 use dialogwatch_worker::record::{
     Area, DialogueEvent, DialogueKind, Document, DocumentType, Extraction, Location, Participant,
     Partner, Relationship, Role, Topic,
@@ -13,16 +14,6 @@ use dialogwatch_worker::runner::Extract;
 use dialogwatch_worker::ArticleInput;
 use std::sync::Arc;
 use std::time::Duration;
-
-fn config(path: &std::path::Path) -> StoreConfig {
-    StoreConfig {
-        path: path.to_path_buf(),
-        lease_duration: Duration::from_secs(30),
-        max_attempts: 3,
-        retry_backoff: Duration::ZERO,
-        max_retry_backoff: Duration::ZERO,
-    }
-}
 
 fn article(text: &str, outlet: &str) -> NewArticle {
     NewArticle {

@@ -61,38 +61,15 @@ impl Inner {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::NewArticle;
-    use crate::StoreConfig;
+    use crate::store::tests::{article, config};
     use std::time::Duration;
-
-    fn config(path: &std::path::Path) -> StoreConfig {
-        StoreConfig {
-            path: path.to_path_buf(),
-            lease_duration: Duration::from_secs(3600),
-            max_attempts: 3,
-            retry_backoff: Duration::ZERO,
-            max_retry_backoff: Duration::ZERO,
-        }
-    }
-
-    fn article(text: &str) -> NewArticle {
-        NewArticle {
-            request_id: None,
-            content: text.to_string(),
-            is_html: false,
-            url: None,
-            outlet: None,
-            published_at: None,
-            title: None,
-        }
-    }
 
     #[tokio::test]
     async fn released_leases_are_leasable_at_once_after_a_reopen_without_losing_an_attempt() {
         let directory = tempfile::tempdir().expect("temp dir");
         let store = Store::open(config(directory.path())).await.expect("open");
-        let first = store.enqueue(article("một")).await.expect("enqueue");
-        store.enqueue(article("hai")).await.expect("enqueue");
+        let first = store.enqueue(article("một", None)).await.expect("enqueue");
+        store.enqueue(article("hai", None)).await.expect("enqueue");
         let hour = Duration::from_secs(3600);
         let leased = store.lease(1, hour, Duration::ZERO).await.expect("lease");
         assert_eq!(leased.len(), 1);

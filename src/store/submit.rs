@@ -316,31 +316,9 @@ impl Inner {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::StoreConfig;
+    use crate::store::tests::{article, config};
     use std::collections::{BTreeMap, BTreeSet};
     use std::time::Duration;
-
-    fn config(path: &std::path::Path) -> StoreConfig {
-        StoreConfig {
-            path: path.to_path_buf(),
-            lease_duration: Duration::from_secs(30),
-            max_attempts: 3,
-            retry_backoff: Duration::ZERO,
-            max_retry_backoff: Duration::ZERO,
-        }
-    }
-
-    fn article(text: &str, url: Option<String>) -> NewArticle {
-        NewArticle {
-            request_id: None,
-            content: text.to_string(),
-            is_html: false,
-            url,
-            outlet: None,
-            published_at: None,
-            title: None,
-        }
-    }
 
     #[test]
     fn the_fingerprint_is_the_hash_of_the_words_joined_by_one_space() {
@@ -382,7 +360,10 @@ mod tests {
             };
             let url = (index / 200 != 1).then(|| format!("https://example.vn/{distinct}"));
             tasks.spawn(async move {
-                let outcome = store.enqueue(article(&text, url)).await.expect("enqueue");
+                let outcome = store
+                    .enqueue(article(&text, url.as_deref()))
+                    .await
+                    .expect("enqueue");
                 (distinct, outcome)
             });
         }
@@ -404,7 +385,7 @@ mod tests {
         let again = reopened
             .enqueue(article(
                 "Bài số 7 về đối thoại quốc phòng.",
-                Some("https://example.vn/new".into()),
+                Some("https://example.vn/new"),
             ))
             .await
             .expect("enqueue");

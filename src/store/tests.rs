@@ -9,7 +9,8 @@ use dialogwatch_worker::record::{DialogueEvent, DialogueKind, Location, Partner}
 use proptest::prelude::*;
 use std::collections::BTreeMap;
 
-fn config(path: &std::path::Path) -> StoreConfig {
+/// A store config over `path` for tests: short leases off, three attempts, no backoff.
+pub(super) fn config(path: &std::path::Path) -> StoreConfig {
     StoreConfig {
         path: path.to_path_buf(),
         lease_duration: Duration::from_secs(30),
@@ -19,7 +20,8 @@ fn config(path: &std::path::Path) -> StoreConfig {
     }
 }
 
-fn article(text: &str, url: Option<&str>) -> NewArticle {
+/// A plain-text article, optionally with a URL.
+pub(super) fn article(text: &str, url: Option<&str>) -> NewArticle {
     NewArticle {
         request_id: None,
         content: text.to_string(),

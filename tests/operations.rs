@@ -1,6 +1,6 @@
 //! The operator endpoints: Prometheus metrics, liveness and readiness.
 
-use crate::common::{store_config, text_request, wait_until_settled, TestServer};
+use crate::common::{store_config, take_events, text_request, wait_until_settled, TestServer};
 use dialogwatch::proto;
 use dialogwatch::ServerConfig;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -49,6 +49,13 @@ async fn metrics_health_and_readiness_are_served() {
     assert_eq!(http_get(metrics_address, "/readyz").await.0, 200);
     assert_eq!(http_get(metrics_address, "/nope").await.0, 404);
 
+    let mut feed = server
+        .dialogues()
+        .await
+        .watch_dialogues(proto::WatchDialoguesRequest::default())
+        .await
+        .expect("watch")
+        .into_inner();
     let mut articles = server.articles().await;
     let accepted = articles
         .submit_article(text_request(
@@ -64,6 +71,9 @@ async fn metrics_health_and_readiness_are_served() {
         .expect_err("rejected");
     let settled = wait_until_settled(&mut articles, &accepted.article_id).await;
     assert_eq!(settled.state(), proto::ArticleState::Done);
+    // The article is marked done in the completion's write; its record's feed
+    // event (and the published head) follow the flush. Scrape after it arrived.
+    take_events(&mut feed, 1).await;
 
     let (status, exposition) = http_get(metrics_address, "/metrics").await;
     assert_eq!(status, 200);

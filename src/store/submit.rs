@@ -95,7 +95,12 @@ impl Store {
         if self.inner.closed.load(Ordering::Acquire) {
             return Err(StoreError::Closed);
         }
-        let prepared = PreparedArticle::new(article);
+        // Normalising the whole text is CPU work proportional to its size (up
+        // to the article limit): off the async threads, in parallel with the
+        // serialised write of earlier submissions.
+        let prepared = tokio::task::spawn_blocking(move || PreparedArticle::new(article))
+            .await
+            .map_err(|error| StoreError::Task(error.to_string()))?;
         let (answer, answered) = oneshot::channel();
         let start_drain = {
             let mut state = self

@@ -61,7 +61,7 @@ impl TestServer {
         config: ServerConfig,
         with_metrics: bool,
     ) -> TestServer {
-        let store = open_store(store_config).await;
+        let store = Store::open(store_config).await.expect("open store");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind loopback");
@@ -131,26 +131,6 @@ impl TestServer {
                 .expect("server stops in time")
                 .expect("server task");
             result.expect("server ran cleanly");
-        }
-    }
-}
-
-/// Opens the store. A test that restarts a server in the same process may
-/// find the previous server's data directory still locked for a moment: its
-/// last connection tasks drop their store handles after `run` returned. (A
-/// real restart is a new process, whose lock the kernel releases at exit.)
-async fn open_store(store_config: StoreConfig) -> Store {
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    loop {
-        match Store::open(store_config.clone()).await {
-            Ok(store) => return store,
-            Err(error)
-                if error.to_string().contains("could not acquire lock")
-                    && tokio::time::Instant::now() < deadline =>
-            {
-                tokio::time::sleep(Duration::from_millis(10)).await;
-            }
-            Err(error) => panic!("open store: {error}"),
         }
     }
 }

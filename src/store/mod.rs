@@ -214,6 +214,34 @@ fn second_of_pair(key: &[u8]) -> Result<u64, StoreError> {
         .and_then(read_u64)
 }
 
+/// How long [`Store::open`] waits for a data directory that is still locked.
+const LOCK_PATIENCE: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Opens the sled database, waiting a bounded time while the directory is
+/// locked by a handle that is going away: sled's background flusher thread
+/// lets go of the file lock shortly after the last `Db` handle is dropped,
+/// so a close followed by an open in the same process can meet it.
+fn open_waiting_for_lock(path: &std::path::Path) -> Result<sled::Db, sled::Error> {
+    let give_up_at = std::time::Instant::now() + LOCK_PATIENCE;
+    loop {
+        let opened = sled::Config::new()
+            .path(path)
+            .cache_capacity(64 * 1024 * 1024)
+            .flush_every_ms(Some(1000))
+            .open();
+        match opened {
+            Err(sled::Error::Io(error))
+                if error.kind() == std::io::ErrorKind::Other
+                    && error.to_string().contains("could not acquire lock")
+                    && std::time::Instant::now() < give_up_at =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            other => return other,
+        }
+    }
+}
+
 /// Retries a blocking closure's sled work on the blocking pool.
 async fn blocking<T, F>(inner: &Arc<Inner>, work: F) -> Result<T, StoreError>
 where
@@ -241,15 +269,9 @@ impl Store {
     /// Opens (or creates) the store at `config.path`.
     pub async fn open(config: StoreConfig) -> Result<Store, StoreError> {
         let path = config.path.clone();
-        let db = tokio::task::spawn_blocking(move || {
-            sled::Config::new()
-                .path(path)
-                .cache_capacity(64 * 1024 * 1024)
-                .flush_every_ms(Some(1000))
-                .open()
-        })
-        .await
-        .map_err(|error| StoreError::Task(error.to_string()))??;
+        let db = tokio::task::spawn_blocking(move || open_waiting_for_lock(&path))
+            .await
+            .map_err(|error| StoreError::Task(error.to_string()))??;
         let tree = |name: &str| db.open_tree(name);
         let trees = Trees {
             articles: tree("articles")?,

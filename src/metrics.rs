@@ -70,6 +70,8 @@ pub struct StoreGauges {
     pub dead_lettered: u64,
     /// Newest feed sequence.
     pub feed_head: u64,
+    /// Records changed but not yet in the search index.
+    pub search_backlog: u64,
 }
 
 /// Every counter the server keeps; shared by handlers, workers and the feed.
@@ -216,6 +218,12 @@ impl Metrics {
             "dialogwatch_feed_head_sequence",
             "Newest feed sequence.",
             gauges.feed_head,
+        );
+        gauge(
+            &mut output,
+            "dialogwatch_search_backlog_records",
+            "Records changed but not yet in the search index (a search indexes them first).",
+            gauges.search_backlog,
         );
         let (subscribers, max_lag, total_lag) = self.subscriber_lag(gauges.feed_head);
         gauge(

@@ -98,6 +98,10 @@ async fn metrics_health_and_readiness_are_served() {
     );
     let head = sample(&exposition, "dialogwatch_feed_head_sequence").expect("feed head");
     assert!(head >= 1.0, "a record was created");
+    assert!(
+        sample(&exposition, "dialogwatch_search_backlog_records").is_some(),
+        "the search backlog is exported"
+    );
     assert_eq!(
         sample(&exposition, "dialogwatch_extraction_duration_seconds_count"),
         Some(1.0)

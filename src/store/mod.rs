@@ -13,7 +13,8 @@
 //!   report a record is recomputed from
 //! - `cleaned`: article id → cleaned text (what evidence spans and snippets point into)
 //! - `dialogue_index`: secondary indexes of ListDialogues (see [`index`])
-//! - `search_postings`, `search_docs`: the inverted index of SearchDialogues (see [`search`])
+//! - `search_segments`, `search_docs`, `search_pending`: the inverted index of
+//!   SearchDialogues, written in segments by a background indexer (see [`search_index`])
 //! - `stats`: (partner, year, kind) → record count
 //! - `feed`: sequence → feed event; `meta`: counters
 //!
@@ -29,6 +30,7 @@ pub mod merge;
 mod records;
 mod release;
 pub mod search;
+mod search_index;
 mod submit;
 #[cfg(test)]
 mod tests;
@@ -44,7 +46,7 @@ use serde::{Deserialize, Serialize};
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 use sled::Transactional;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{watch, Notify};
@@ -155,8 +157,9 @@ struct Trees {
     reports: sled::Tree,
     cleaned: sled::Tree,
     dialogue_index: sled::Tree,
-    search_postings: sled::Tree,
+    search_segments: sled::Tree,
     search_docs: sled::Tree,
+    search_pending: sled::Tree,
     stats: sled::Tree,
 }
 
@@ -170,6 +173,17 @@ struct Inner {
     closed: AtomicBool,
     committer: commit::GroupCommit,
     pending: submit::PendingSubmissions,
+    /// The next stamp of a search mark.
+    search_stamp: AtomicU64,
+    /// Held by whoever is indexing (the background indexer or a search).
+    indexing: Mutex<()>,
+    indexer: search_index::Indexer,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.indexer.cancel();
+    }
 }
 
 /// Handle to the store; cheap to clone.
@@ -287,8 +301,9 @@ impl Store {
             reports: tree("reports")?,
             cleaned: tree("cleaned")?,
             dialogue_index: tree("dialogue_index")?,
-            search_postings: tree("search_postings")?,
+            search_segments: tree("search_segments")?,
             search_docs: tree("search_docs")?,
+            search_pending: tree("search_pending")?,
             stats: tree("stats")?,
         };
         let head = match trees.meta.get(META_FEED_HEAD)? {
@@ -296,20 +311,34 @@ impl Store {
             None => 0,
         };
         let (head_sender, _) = watch::channel(head);
+        let first_stamp = Inner::first_search_stamp(&trees.search_pending)?;
         let committer = commit::GroupCommit::start(db.clone());
-        Ok(Store {
-            inner: Arc::new(Inner {
-                db,
-                trees,
-                config,
-                writer: Mutex::new(()),
-                work_available: Notify::new(),
-                head: head_sender,
-                closed: AtomicBool::new(false),
-                committer,
-                pending: submit::PendingSubmissions::default(),
-            }),
-        })
+        let inner = Arc::new(Inner {
+            db,
+            trees,
+            config,
+            writer: Mutex::new(()),
+            work_available: Notify::new(),
+            head: head_sender,
+            closed: AtomicBool::new(false),
+            committer,
+            pending: submit::PendingSubmissions::default(),
+            search_stamp: AtomicU64::new(first_stamp),
+            indexing: Mutex::new(()),
+            indexer: search_index::Indexer::new(),
+        });
+        let migrating = Arc::clone(&inner);
+        let marked = tokio::task::spawn_blocking(move || migrating.migrate_search_index())
+            .await
+            .map_err(|error| StoreError::Task(error.to_string()))??;
+        if marked > 0 {
+            tracing::info!(records = marked, "search index: rebuilding in segments");
+        }
+        inner.indexer.start(Arc::downgrade(&inner));
+        if !inner.trees.search_pending.is_empty() {
+            inner.indexer.wake();
+        }
+        Ok(Store { inner })
     }
 
     /// Waits until everything written so far is on disk.
@@ -565,6 +594,7 @@ impl Store {
             None => 0,
         };
         blocking(&self.inner, move |inner| {
+            inner.index_all_pending()?;
             let (items, more) = inner.search(&query, &filter, offset, page_size)?;
             let next = offset + items.len();
             Ok(Page {
@@ -745,6 +775,7 @@ impl Store {
                 leased: inner.trees.leases.len() as u64,
                 dead_lettered: inner.trees.dead_letters.len() as u64,
                 feed_head,
+                search_backlog: inner.trees.search_pending.len() as u64,
             })
         })
         .await
@@ -798,6 +829,7 @@ impl Store {
             return Ok(());
         }
         self.inner.work_available.notify_waiters();
+        self.inner.indexer.stop().await;
         self.inner.committer.stop().await;
         let inner = Arc::clone(&self.inner);
         tokio::task::spawn_blocking(move || inner.db.flush())

@@ -6,6 +6,7 @@
 use super::index;
 use super::merge::{self, Report};
 use super::search::{self, Clause, SearchDoc};
+use super::search_index;
 use super::{be, decode, encode, pair_key, read_u64, Inner, StoreError, StoredArticle};
 use crate::domain::{
     now_millis, ArticleId, ArticleState, DialogueFilter, DialogueRecord, FeedEvent, FeedEventType,
@@ -13,13 +14,9 @@ use crate::domain::{
 };
 use dialogwatch_worker::record::{DialogueEvent, DialogueKind, Extraction};
 use sled::Transactional;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 const META_FEED_HEAD: &[u8] = super::META_FEED_HEAD;
-/// Total tokens over every search document (for the BM25 average length).
-const META_SEARCH_TOKENS: &[u8] = b"search_tokens";
-/// Records in the search index (sled's `len` is a scan).
-const META_SEARCH_DOCS: &[u8] = b"search_docs";
 
 /// The trees a write can touch (indexes into [`Inner::write_trees`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,8 +31,7 @@ pub(super) enum TreeId {
     Reports,
     Cleaned,
     Index,
-    Postings,
-    Docs,
+    SearchPending,
     Stats,
 }
 
@@ -61,7 +57,7 @@ impl Writes {
 }
 
 /// Cleaned texts written by the current verb, by article.
-type Fresh = BTreeMap<ArticleId, String>;
+pub(super) type Fresh = BTreeMap<ArticleId, String>;
 
 /// The records one verb recomputes, and the cleaned texts it writes.
 #[derive(Default)]
@@ -189,7 +185,7 @@ pub(super) fn clean_text(content: &str, is_html: bool, title: Option<&str>) -> S
 }
 
 impl Inner {
-    fn write_trees(&self) -> [&sled::Tree; 13] {
+    fn write_trees(&self) -> [&sled::Tree; 12] {
         let trees = &self.trees;
         [
             &trees.articles,
@@ -202,14 +198,18 @@ impl Inner {
             &trees.reports,
             &trees.cleaned,
             &trees.dialogue_index,
-            &trees.search_postings,
-            &trees.search_docs,
+            &trees.search_pending,
             &trees.stats,
         ]
     }
 
-    /// Applies `writes` in one transaction.
+    /// Applies `writes` in one transaction (and wakes the search indexer
+    /// when it marked records).
     pub(super) fn apply(&self, writes: &Writes) -> Result<(), StoreError> {
+        let marks_records = writes
+            .ops
+            .iter()
+            .any(|(tree, _, _)| *tree == TreeId::SearchPending);
         let trees = self.write_trees();
         trees.as_slice().transaction(|views| {
             for (tree, key, value) in &writes.ops {
@@ -225,6 +225,9 @@ impl Inner {
             }
             Ok::<(), sled::transaction::ConflictableTransactionError<StoreError>>(())
         })?;
+        if marks_records {
+            self.indexer.wake();
+        }
         Ok(())
     }
 
@@ -245,7 +248,7 @@ impl Inner {
         }
     }
 
-    fn lock_writer(&self) -> Result<std::sync::MutexGuard<'_, ()>, StoreError> {
+    pub(super) fn lock_writer(&self) -> Result<std::sync::MutexGuard<'_, ()>, StoreError> {
         self.writer
             .lock()
             .map_err(|_| StoreError::Task("writer lock poisoned".into()))
@@ -419,13 +422,11 @@ impl Inner {
     ) -> Result<(ReindexOutcome, Option<u64>), StoreError> {
         let now = now_millis();
         let head = self.stored_head()?;
-        let Batch { pending, fresh } = batch;
+        let Batch { pending, .. } = batch;
         // Every touched record is recomputed from all its reports.
         let mut outcome = ReindexOutcome::default();
         let mut sequence = head;
         let mut stats: BTreeMap<Vec<u8>, i64> = BTreeMap::new();
-        let mut token_delta: i64 = 0;
-        let mut docs_delta: i64 = 0;
         let mut claimed: BTreeSet<String> = BTreeSet::new();
         for (id, entry) in pending {
             let combined = merge::combine(&entry.reports);
@@ -434,9 +435,7 @@ impl Inner {
                 (Some(before), None) => {
                     writes.remove(TreeId::Dialogues, id.as_bytes().to_vec());
                     self.unindex(&before, writes, &mut stats);
-                    let (tokens, docs) = self.remove_search_doc(&id, writes)?;
-                    token_delta -= tokens;
-                    docs_delta -= docs;
+                    self.mark_for_search(&id, writes);
                     outcome.removed += 1;
                 }
                 (before, Some((event, sources))) => {
@@ -498,9 +497,8 @@ impl Inner {
                             claimed.insert(key);
                         }
                     }
-                    let (tokens, docs) = self.write_search_doc(&record, &fresh, writes)?;
-                    token_delta += tokens;
-                    docs_delta += docs;
+                    // Marked even when unchanged: a source's cleaned text may differ.
+                    self.mark_for_search(&id, writes);
                 }
             }
         }
@@ -519,24 +517,6 @@ impl Inner {
                     be(u64::try_from(next).unwrap_or(0)).to_vec(),
                 );
             }
-        }
-        for (counter, delta) in [
-            (META_SEARCH_TOKENS, token_delta),
-            (META_SEARCH_DOCS, docs_delta),
-        ] {
-            if delta == 0 {
-                continue;
-            }
-            let current = match self.trees.meta.get(counter)? {
-                Some(bytes) => read_u64(&bytes)?,
-                None => 0,
-            };
-            let next = (i64::try_from(current).unwrap_or(i64::MAX) + delta).max(0);
-            writes.insert(
-                TreeId::Meta,
-                counter.to_vec(),
-                be(u64::try_from(next).unwrap_or(0)).to_vec(),
-            );
         }
         if sequence > head {
             writes.insert(TreeId::Meta, META_FEED_HEAD.to_vec(), be(sequence).to_vec());
@@ -819,7 +799,11 @@ impl Inner {
     }
 
     /// The text sections of a record's search document.
-    fn sections(&self, record: &DialogueRecord, fresh: &Fresh) -> Result<Vec<String>, StoreError> {
+    pub(super) fn sections(
+        &self,
+        record: &DialogueRecord,
+        fresh: &Fresh,
+    ) -> Result<Vec<String>, StoreError> {
         let mut sections = vec![search::fields_text(record)];
         for source in &record.sources {
             sections.push(self.cleaned_text(source.article_id, fresh)?);
@@ -827,61 +811,16 @@ impl Inner {
         Ok(sections)
     }
 
-    /// Replaces a record's postings; returns the change in total tokens and in documents.
-    fn write_search_doc(
-        &self,
-        record: &DialogueRecord,
-        fresh: &Fresh,
-        writes: &mut Writes,
-    ) -> Result<(i64, i64), StoreError> {
-        let old = self.search_doc(&record.id)?;
-        let (doc, postings) = search::build_postings(&self.sections(record, fresh)?);
-        if let Some(old) = &old {
-            for token in &old.tokens {
-                if !postings.contains_key(token) {
-                    writes.remove(TreeId::Postings, search::posting_key(token, &record.id));
-                }
-            }
-        }
-        for (token, positions) in &postings {
-            writes.insert(
-                TreeId::Postings,
-                search::posting_key(token, &record.id),
-                search::encode_postings(positions),
-            );
-        }
-        let documents = i64::from(old.is_none());
-        let delta = i64::try_from(doc.length).unwrap_or(0)
-            - old.map_or(0, |old| i64::try_from(old.length).unwrap_or(0));
-        writes.insert(TreeId::Docs, record.id.as_bytes().to_vec(), encode(&doc)?);
-        Ok((delta, documents))
+    /// Marks a record for the search indexer (see [`super::search_index`]).
+    fn mark_for_search(&self, record_id: &str, writes: &mut Writes) {
+        writes.insert(
+            TreeId::SearchPending,
+            record_id.as_bytes().to_vec(),
+            self.next_search_stamp().to_vec(),
+        );
     }
 
-    /// Drops a record's postings; returns its token count and 1 (0 when it had none).
-    fn remove_search_doc(
-        &self,
-        record_id: &str,
-        writes: &mut Writes,
-    ) -> Result<(i64, i64), StoreError> {
-        let Some(old) = self.search_doc(record_id)? else {
-            return Ok((0, 0));
-        };
-        for token in &old.tokens {
-            writes.remove(TreeId::Postings, search::posting_key(token, record_id));
-        }
-        writes.remove(TreeId::Docs, record_id.as_bytes().to_vec());
-        Ok((i64::try_from(old.length).unwrap_or(0), 1))
-    }
-
-    fn search_doc(&self, record_id: &str) -> Result<Option<SearchDoc>, StoreError> {
-        self.trees
-            .search_docs
-            .get(record_id.as_bytes())?
-            .map(|bytes| decode(&bytes))
-            .transpose()
-    }
-
-    fn record(&self, id: &[u8]) -> Result<Option<DialogueRecord>, StoreError> {
+    pub(super) fn record(&self, id: &[u8]) -> Result<Option<DialogueRecord>, StoreError> {
         self.trees
             .dialogues
             .get(id)?
@@ -1035,52 +974,49 @@ impl Inner {
         offset: usize,
         limit: usize,
     ) -> Result<(Vec<SearchHit>, bool), StoreError> {
-        let documents = match self.trees.meta.get(META_SEARCH_DOCS)? {
+        let documents = match self.trees.meta.get(search_index::META_SEARCH_DOCS)? {
             Some(bytes) => read_u64(&bytes)?,
             None => 0,
         };
         if documents == 0 {
             return Ok((Vec::new(), false));
         }
-        let total_tokens = match self.trees.meta.get(META_SEARCH_TOKENS)? {
+        let total_tokens = match self.trees.meta.get(search_index::META_SEARCH_TOKENS)? {
             Some(bytes) => read_u64(&bytes)?,
             None => 0,
         };
         let average = total_tokens as f64 / documents as f64;
         let tokens: BTreeSet<&str> = clauses.iter().flat_map(Clause::tokens).collect();
-        let mut postings: BTreeMap<&str, BTreeMap<Vec<u8>, search::Postings>> = BTreeMap::new();
+        let mut docs: HashMap<Vec<u8>, Option<SearchDoc>> = HashMap::new();
+        let mut entries: BTreeMap<&str, HashMap<Vec<u8>, Vec<u8>>> = BTreeMap::new();
         for token in &tokens {
-            let mut prefix = token.as_bytes().to_vec();
-            prefix.push(0);
-            let mut by_record = BTreeMap::new();
-            for entry in self.trees.search_postings.scan_prefix(&prefix) {
-                let (key, value) = entry?;
-                let record_id = key.get(prefix.len()..).unwrap_or_default().to_vec();
-                let decoded = search::decode_postings(&value)
-                    .ok_or_else(|| StoreError::Corrupt("postings".to_string()))?;
-                by_record.insert(record_id, decoded);
-            }
-            postings.insert(token, by_record);
+            entries.insert(token, self.token_entries(token, &mut docs)?);
         }
-        // Records holding every token.
-        let mut candidates: Option<BTreeSet<Vec<u8>>> = None;
-        for by_record in postings.values() {
-            let ids: BTreeSet<Vec<u8>> = by_record.keys().cloned().collect();
-            candidates = Some(match candidates {
-                None => ids,
-                Some(known) => known.intersection(&ids).cloned().collect(),
-            });
-        }
-        let mut scored: Vec<(f64, Vec<u8>, ClauseHits)> = Vec::new();
-        for id in candidates.unwrap_or_default() {
-            let record_postings: BTreeMap<&str, search::Postings> = postings
+        // Records holding every token, rarest token first.
+        let mut by_rarity: Vec<&HashMap<Vec<u8>, Vec<u8>>> = entries.values().collect();
+        by_rarity.sort_by_key(|by_record| by_record.len());
+        let mut candidates: Vec<&Vec<u8>> = by_rarity
+            .first()
+            .map(|rarest| rarest.keys().collect())
+            .unwrap_or_default();
+        candidates.retain(|id| {
+            by_rarity
                 .iter()
-                .filter_map(|(token, by_record)| {
-                    by_record.get(&id).map(|found| (*token, found.clone()))
-                })
-                .collect();
-            let length = self
-                .search_doc(&String::from_utf8_lossy(&id))?
+                .all(|by_record| by_record.contains_key(*id))
+        });
+        let mut scored: Vec<(f64, Vec<u8>, ClauseHits)> = Vec::new();
+        for id in candidates {
+            let mut record_postings: BTreeMap<&str, search::Postings> = BTreeMap::new();
+            for (token, by_record) in &entries {
+                if let Some(encoded) = by_record.get(id) {
+                    let decoded = search::decode_postings(encoded)
+                        .ok_or_else(|| StoreError::Corrupt("postings".to_string()))?;
+                    record_postings.insert(token, decoded);
+                }
+            }
+            let length = docs
+                .get(id)
+                .and_then(Option::as_ref)
                 .map_or(1, |doc| doc.length);
             let mut score = 0.0;
             let mut all_hits = Vec::with_capacity(clauses.len());
@@ -1093,13 +1029,13 @@ impl Inner {
                 let document_frequencies: Vec<u64> = clause
                     .tokens()
                     .iter()
-                    .map(|token| postings.get(token).map_or(0, |by| by.len() as u64))
+                    .map(|token| entries.get(token).map_or(0, |by| by.len() as u64))
                     .collect();
                 score += search::bm25(frequency, length, average, documents, &document_frequencies);
                 all_hits.push(hits);
             }
             if all_hits.len() == clauses.len() {
-                scored.push((score, id, all_hits));
+                scored.push((score, id.clone(), all_hits));
             }
         }
         scored.sort_by(|left, right| right.0.total_cmp(&left.0).then(left.1.cmp(&right.1)));

@@ -822,3 +822,156 @@ bàn về kế hoạch diễn tập cứu hộ cứu nạn năm sau";
     assert_eq!(records.len(), 2);
     store.close().await.expect("close");
 }
+
+/// A test engine switched by its settings: the SG dialogue with or without
+/// the cyber-security area, and the JP talks or no dialogue at all.
+struct Switched {
+    cyber: bool,
+    japan: bool,
+}
+
+impl Extract for Switched {
+    fn extract(&self, input: &ArticleInput<'_>) -> Extraction {
+        let mut events = Vec::new();
+        if input.text.contains("Singapore") {
+            let mut sg = event("SG", DialogueKind::PolicyDialogue, Some(14), "2023-10-05");
+            if self.cyber {
+                sg.areas = vec![Area::CyberSecurity];
+            }
+            events.push(sg);
+        }
+        if self.japan && input.text.contains("Nhật Bản") {
+            events.push(event("JP", DialogueKind::DefenceTalks, None, "2023-05-04"));
+        }
+        extraction(events)
+    }
+}
+
+async fn search_partners(store: &Store, query: &str) -> Vec<String> {
+    store
+        .search_dialogues(
+            search::parse_query(query).expect("query"),
+            DialogueFilter::default(),
+            10,
+            None,
+        )
+        .await
+        .expect("search")
+        .items
+        .into_iter()
+        .map(|hit| hit.record.event.partner.code)
+        .collect()
+}
+
+/// Waits (bounded) until the background indexer has indexed every marked record.
+async fn search_backlog_drained(store: &Store) -> bool {
+    let give_up_at = std::time::Instant::now() + Duration::from_secs(20);
+    while std::time::Instant::now() < give_up_at {
+        if store.gauges().await.expect("gauges").search_backlog == 0 {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    false
+}
+
+#[tokio::test]
+async fn search_follows_records_that_change_or_go_away_and_survives_a_reopen() {
+    let directory = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(config(directory.path())).await.expect("open");
+    let initial = Switched {
+        cyber: false,
+        japan: true,
+    };
+    for (text, outlet) in [(ARTICLE_SG, "Báo A"), (ARTICLE_JP, "Báo B")] {
+        let input = ArticleInput {
+            text,
+            is_html: false,
+            url: None,
+            published_at: None,
+            title: None,
+        };
+        report(&store, text, outlet, initial.extract(&input)).await;
+    }
+    // The background indexer gets there without a search asking.
+    assert!(
+        search_backlog_drained(&store).await,
+        "indexed in the background"
+    );
+    assert!(search_partners(&store, "cyber").await.is_empty());
+    assert_eq!(search_partners(&store, "phan van giang").await, ["JP"]);
+
+    // The SG record gains an area: its new postings are found.
+    store
+        .reindex(
+            Arc::new(Switched {
+                cyber: true,
+                japan: true,
+            }),
+            10,
+        )
+        .await
+        .expect("reindex");
+    assert_eq!(search_partners(&store, "cyber security").await, ["SG"]);
+
+    // It loses the area again and the JP record goes: their older entries
+    // (still in older segments) are not found.
+    store
+        .reindex(
+            Arc::new(Switched {
+                cyber: false,
+                japan: false,
+            }),
+            10,
+        )
+        .await
+        .expect("reindex");
+    assert!(search_partners(&store, "cyber").await.is_empty());
+    assert!(search_partners(&store, "phan van giang").await.is_empty());
+    assert_eq!(search_partners(&store, "hoang xuan chien").await, ["SG"]);
+    assert_eq!(search_partners(&store, "\"bien dong\"").await, ["SG"]);
+
+    // Reopened, the index is the same.
+    store.close().await.expect("close");
+    drop(store);
+    let store = Store::open(config(directory.path())).await.expect("reopen");
+    assert!(search_partners(&store, "cyber").await.is_empty());
+    assert_eq!(search_partners(&store, "hoang xuan chien").await, ["SG"]);
+    assert_eq!(store.gauges().await.expect("gauges").search_backlog, 0);
+    store.close().await.expect("close");
+    drop(store);
+
+    // A data directory of the layout before segments: old postings, no
+    // segments, no layout mark. Opening it rebuilds the index.
+    {
+        let db = crate::store::open_waiting_for_lock(directory.path()).expect("raw open");
+        let meta = db.open_tree("meta").expect("meta");
+        meta.remove("search_layout").expect("remove layout");
+        let old = db.open_tree("search_postings").expect("old tree");
+        old.insert(b"hoang\0dlg-old", b"\x00\x00\x00\x01".as_slice())
+            .expect("old posting");
+        db.open_tree("search_segments")
+            .expect("segments")
+            .clear()
+            .expect("clear");
+        db.open_tree("search_docs")
+            .expect("docs")
+            .clear()
+            .expect("clear");
+        db.flush().expect("flush");
+    }
+    let store = Store::open(config(directory.path()))
+        .await
+        .expect("migrate");
+    assert_eq!(search_partners(&store, "hoang xuan chien").await, ["SG"]);
+    assert!(search_partners(&store, "phan van giang").await.is_empty());
+    store.close().await.expect("close");
+    drop(store);
+    let db = crate::store::open_waiting_for_lock(directory.path()).expect("raw open");
+    assert!(
+        !db.tree_names()
+            .iter()
+            .any(|name| name.as_ref() == b"search_postings"),
+        "the old postings are gone"
+    );
+}

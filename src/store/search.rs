@@ -6,10 +6,10 @@
 //! dropped, đ → d, lower case), so "hoang xuan chien", "Hoàng Xuân Chiến" and
 //! "hoàng xuân chiến" meet, and old/new tone placement ("hoà"/"hòa") too.
 //!
-//! Tree `search_postings`: `token | 0x00 | record id` → positions per section
-//! (section 0: the record's fields; section i ≥ 1: the cleaned text of its
-//! i-th source). Tree `search_docs`: record id → [`SearchDoc`] (its length
-//! and distinct tokens, to remove its postings when it changes).
+//! Postings are positions per section (section 0: the record's fields;
+//! section i ≥ 1: the cleaned text of its i-th source). The store writes
+//! them in segments, one key per token per batch of records (see
+//! [`super::search_index`]); this module only builds and encodes them.
 
 use crate::domain::DialogueRecord;
 use dialogwatch_worker::normalize::{fold_for_search, normalize};
@@ -72,8 +72,9 @@ pub fn tokenize(text: &str) -> Vec<Token> {
 pub struct SearchDoc {
     /// Tokens over every section.
     pub length: u64,
-    /// Distinct tokens (the keys of its postings).
-    pub tokens: Vec<String>,
+    /// The segment holding its current postings; entries for it in other
+    /// segments are stale.
+    pub segment: u64,
 }
 
 /// Positions of one token in one record: (section, positions).
@@ -129,8 +130,9 @@ pub fn fields_text(record: &DialogueRecord) -> String {
     normalize(&parts.join(" . "))
 }
 
-/// The postings of a record whose sections are `sections` (section 0 first).
-pub fn build_postings(sections: &[String]) -> (SearchDoc, BTreeMap<String, Postings>) {
+/// The postings of a record whose sections are `sections` (section 0 first),
+/// and its length in tokens.
+pub fn build_postings(sections: &[String]) -> (u64, BTreeMap<String, Postings>) {
     let mut postings: BTreeMap<String, Postings> = BTreeMap::new();
     let mut length = 0u64;
     for (section, text) in sections.iter().enumerate() {
@@ -147,20 +149,59 @@ pub fn build_postings(sections: &[String]) -> (SearchDoc, BTreeMap<String, Posti
             }
         }
     }
-    let doc = SearchDoc {
-        length,
-        tokens: postings.keys().cloned().collect(),
-    };
-    (doc, postings)
+    (length, postings)
 }
 
-/// `token | 0x00 | record id`.
-pub fn posting_key(token: &str, record_id: &str) -> Vec<u8> {
-    let mut key = Vec::with_capacity(token.len() + 1 + record_id.len());
+/// `token | 0x00 | segment (u64 BE)`: the key of a token's entries in one segment.
+pub fn segment_key(token: &str, segment: u64) -> Vec<u8> {
+    let mut key = Vec::with_capacity(token.len() + 9);
     key.extend_from_slice(token.as_bytes());
     key.push(0);
-    key.extend_from_slice(record_id.as_bytes());
+    key.extend_from_slice(&segment.to_be_bytes());
     key
+}
+
+/// `token | 0x00`: the prefix of every segment key of a token.
+pub fn segment_prefix(token: &str) -> Vec<u8> {
+    let mut prefix = Vec::with_capacity(token.len() + 1);
+    prefix.extend_from_slice(token.as_bytes());
+    prefix.push(0);
+    prefix
+}
+
+/// The segment number at the end of a [`segment_key`].
+pub fn segment_of_key(key: &[u8]) -> Option<u64> {
+    let (_, tail) = key.split_last_chunk::<8>()?;
+    Some(u64::from_be_bytes(*tail))
+}
+
+/// Appends one record's entry to a segment value: record id length (u16 BE),
+/// record id, postings length (u32 BE), [`encode_postings`] bytes.
+pub fn push_segment_entry(value: &mut Vec<u8>, record_id: &str, postings: &Postings) {
+    let encoded = encode_postings(postings);
+    let id = record_id.as_bytes();
+    let id_length = u16::try_from(id.len()).unwrap_or(u16::MAX);
+    value.extend_from_slice(&id_length.to_be_bytes());
+    value.extend_from_slice(id.get(..usize::from(id_length)).unwrap_or(id));
+    value.extend_from_slice(&u32::try_from(encoded.len()).unwrap_or(0).to_be_bytes());
+    value.extend_from_slice(&encoded);
+}
+
+/// Reads a segment value into (record id, encoded postings) pairs; `None` when malformed.
+pub fn segment_entries(value: &[u8]) -> Option<Vec<(&[u8], &[u8])>> {
+    let mut entries = Vec::new();
+    let mut rest = value;
+    while !rest.is_empty() {
+        let (id_length, tail) = rest.split_first_chunk::<2>()?;
+        let id_length = usize::from(u16::from_be_bytes(*id_length));
+        let (id, tail) = tail.split_at_checked(id_length)?;
+        let (postings_length, tail) = tail.split_first_chunk::<4>()?;
+        let postings_length = usize::try_from(u32::from_be_bytes(*postings_length)).ok()?;
+        let (postings, tail) = tail.split_at_checked(postings_length)?;
+        entries.push((id, postings));
+        rest = tail;
+    }
+    Some(entries)
 }
 
 /// Compact binary form of postings: per section, section, count, positions (u32 BE).
@@ -421,6 +462,25 @@ mod tests {
             decode_postings(&encode_postings(&postings["chien"])),
             Some(postings["chien"].clone())
         );
+    }
+
+    #[test]
+    fn segment_values_hold_entries_of_several_records() {
+        let (_, first) = build_postings(&["Hoàng Xuân Chiến".to_string()]);
+        let (_, second) = build_postings(&["xuân".to_string(), "Xuân Chiến".to_string()]);
+        let mut value = Vec::new();
+        push_segment_entry(&mut value, "dlg-1", &first["xuan"]);
+        push_segment_entry(&mut value, "dlg-22", &second["xuan"]);
+        let entries = segment_entries(&value).expect("well formed");
+        assert_eq!(entries.len(), 2);
+        assert_eq!(entries[0].0, b"dlg-1");
+        assert_eq!(decode_postings(entries[0].1), Some(first["xuan"].clone()));
+        assert_eq!(entries[1].0, b"dlg-22");
+        assert_eq!(decode_postings(entries[1].1), Some(second["xuan"].clone()));
+        assert_eq!(segment_entries(&value[..value.len() - 1]), None);
+        assert_eq!(segment_of_key(&segment_key("xuan", 7)), Some(7));
+        assert!(segment_key("xuan", 7).starts_with(&segment_prefix("xuan")));
+        assert!(!segment_key("xuanh", 7).starts_with(&segment_prefix("xuan")));
     }
 
     #[test]

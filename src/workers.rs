@@ -106,8 +106,11 @@ impl JobSource for InProcessSource {
         let article_id = Self::article_id(job)?;
         match self
             .runtime
-            .block_on(self.store.complete(article_id, &job.lease_id, extraction))
-        {
+            .block_on(self.store.complete_without_waiting_for_disk(
+                article_id,
+                &job.lease_id,
+                extraction,
+            )) {
             Ok(dialogue_ids) => {
                 tracing::info!(article_id = %job.article_id, ?dialogue_ids, "article processed");
                 Ok(())

@@ -430,23 +430,54 @@ impl Store {
         lease_id: &str,
         extraction: Extraction,
     ) -> Result<Vec<String>, StoreError> {
-        let lease_id = lease_id.to_string();
-        let (record_ids, new_head) = blocking(&self.inner, move |inner| {
-            let cleaned = inner.cleaned_for(article_id)?;
-            inner.complete_now(article_id, &lease_id, &extraction, &cleaned)
-        })
-        .await?;
+        let (record_ids, new_head) = self
+            .write_completion(article_id, lease_id, extraction)
+            .await?;
         self.flush().await?;
-        if let Some(head) = new_head {
-            self.inner.head.send_if_modified(|current| {
-                let advanced = head > *current;
-                if advanced {
-                    *current = head;
+        self.publish_head(new_head);
+        Ok(record_ids)
+    }
+
+    /// [`Store::complete`] for the server's own workers: returns once the
+    /// completion is written, without waiting for the disk, so a worker goes
+    /// on to its next article while the flush runs. Its feed events are
+    /// still published only after a flush that made them durable (a
+    /// background wait on the shared group commit). A crash before that
+    /// flush loses the completion and nothing else: no one was told of it,
+    /// and the article's lease, still on disk, expires so it is processed again.
+    pub async fn complete_without_waiting_for_disk(
+        &self,
+        article_id: ArticleId,
+        lease_id: &str,
+        extraction: Extraction,
+    ) -> Result<Vec<String>, StoreError> {
+        let (record_ids, new_head) = self
+            .write_completion(article_id, lease_id, extraction)
+            .await?;
+        if new_head.is_some() {
+            let store = self.clone();
+            tokio::spawn(async move {
+                if store.flush().await.is_ok() {
+                    store.publish_head(new_head);
                 }
-                advanced
             });
         }
         Ok(record_ids)
+    }
+
+    /// The completion's transaction; returns the record ids and the new feed head, if any.
+    async fn write_completion(
+        &self,
+        article_id: ArticleId,
+        lease_id: &str,
+        extraction: Extraction,
+    ) -> Result<(Vec<String>, Option<u64>), StoreError> {
+        let lease_id = lease_id.to_string();
+        blocking(&self.inner, move |inner| {
+            let cleaned = inner.cleaned_for(article_id)?;
+            inner.complete_now(article_id, &lease_id, &extraction, &cleaned)
+        })
+        .await
     }
 
     /// Records a failed attempt: requeued with backoff, or dead-lettered at the bound.

@@ -182,6 +182,45 @@ async fn completing_merges_reports_and_appends_the_feed_in_order() {
 }
 
 #[tokio::test]
+async fn a_completion_that_does_not_wait_for_the_disk_is_published_after_a_flush_and_kept() {
+    let directory = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(config(directory.path())).await.expect("open");
+    let mut head = store.watch_feed_head();
+    store
+        .enqueue(article("Đối thoại lần thứ 3", None))
+        .await
+        .expect("enqueue");
+    let leased = lease_one(&store).await;
+    let article_id: ArticleId = leased.job.article_id.parse().expect("id");
+    let record_ids = store
+        .complete_without_waiting_for_disk(
+            article_id,
+            &leased.job.lease_id,
+            dialogue("SG", Some(3), Some("2024-06-12")),
+        )
+        .await
+        .expect("complete");
+    assert_eq!(record_ids.len(), 1);
+    // The head moves once the background flush has made the event durable.
+    tokio::time::timeout(Duration::from_secs(20), head.wait_for(|head| *head == 1))
+        .await
+        .expect("published within the patience")
+        .expect("head");
+    let feed = store.read_feed_from(0, 10).await.expect("feed");
+    assert_eq!(feed.len(), 1);
+    assert_eq!(feed[0].record.id, record_ids[0]);
+    store.close().await.expect("close");
+    drop(store);
+    let store = Store::open(config(directory.path())).await.expect("reopen");
+    assert_eq!(store.feed_head(), 1);
+    assert_eq!(
+        store.article(article_id).await.expect("article").state,
+        ArticleState::Done
+    );
+    store.close().await.expect("close");
+}
+
+#[tokio::test]
 async fn stale_leases_are_refused_and_failures_back_off_to_dead_letters() {
     let directory = tempfile::tempdir().expect("tempdir");
     let store = Store::open(config(directory.path())).await.expect("open");

@@ -5,7 +5,7 @@
 //! slow subscriber only slows itself (its bounded channel fills, its task
 //! waits; nothing is dropped, nothing is buffered for it elsewhere).
 
-use crate::domain::DialogueFilter;
+use crate::domain::{DialogueFilter, FeedEvent};
 use crate::error::ApiError;
 use crate::metrics::{Metrics, SubscriberCursor};
 use crate::proto;
@@ -102,7 +102,7 @@ async fn produce(
         let head = *head_watch.borrow_and_update();
         while cursor < head {
             let batch = tokio::select! {
-                batch = store.read_feed_from(cursor, READ_BATCH) => batch,
+                batch = store.read_feed_shared(cursor, READ_BATCH) => batch,
                 () = shutdown.cancelled() => return end_for_shutdown(&sender, cursor).await,
             };
             let events = match batch {
@@ -128,7 +128,7 @@ async fn produce(
                 }
                 let sequence = event.sequence;
                 let sent = tokio::select! {
-                    sent = sender.send(Ok(event.into())) => sent,
+                    sent = sender.send(Ok(proto::FeedEvent::from(FeedEvent::clone(&event)))) => sent,
                     () = shutdown.cancelled() => return end_for_shutdown(&sender, cursor).await,
                 };
                 if sent.is_err() {

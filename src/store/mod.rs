@@ -27,6 +27,7 @@
 mod commit;
 pub mod index;
 pub mod merge;
+mod recent;
 mod records;
 mod release;
 pub mod search;
@@ -178,6 +179,8 @@ struct Inner {
     /// Held by whoever is indexing (the background indexer or a search).
     indexing: Mutex<()>,
     indexer: search_index::Indexer,
+    /// The newest feed events, decoded, for live subscribers.
+    recent_feed: recent::RecentFeed,
 }
 
 impl Drop for Inner {
@@ -326,6 +329,7 @@ impl Store {
             search_stamp: AtomicU64::new(first_stamp),
             indexing: Mutex::new(()),
             indexer: search_index::Indexer::new(),
+            recent_feed: recent::RecentFeed::default(),
         });
         let migrating = Arc::clone(&inner);
         let marked = tokio::task::spawn_blocking(move || migrating.migrate_search_index())
@@ -785,6 +789,20 @@ impl Store {
                 .collect()
         })
         .await
+    }
+
+    /// [`Store::read_feed_from`] for subscribers: the newest events come
+    /// from memory, shared (see [`recent`]); older ones from sled.
+    pub async fn read_feed_shared(
+        &self,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<Arc<FeedEvent>>, StoreError> {
+        if let Some(events) = self.inner.recent_feed.after(after, limit) {
+            return Ok(events);
+        }
+        let events = self.read_feed_from(after, limit).await?;
+        Ok(events.into_iter().map(Arc::new).collect())
     }
 
     /// The newest durable feed sequence (0 when empty).

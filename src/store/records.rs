@@ -39,6 +39,8 @@ pub(super) enum TreeId {
 #[derive(Debug, Default)]
 pub(super) struct Writes {
     ops: Vec<(TreeId, Vec<u8>, Option<Vec<u8>>)>,
+    /// The feed events among them, kept decoded for live subscribers.
+    feed_events: Vec<FeedEvent>,
 }
 
 impl Writes {
@@ -228,6 +230,7 @@ impl Inner {
         if marks_records {
             self.indexer.wake();
         }
+        self.recent_feed.remember(&writes.feed_events);
         Ok(())
     }
 
@@ -466,20 +469,22 @@ impl Inner {
                         }
                         writes.insert(TreeId::Dialogues, id.as_bytes().to_vec(), encode(&record)?);
                         self.index(&record, writes, &mut stats);
+                        let feed_event = FeedEvent {
+                            sequence: record.sequence,
+                            event_type: if before.is_some() {
+                                FeedEventType::Updated
+                            } else {
+                                FeedEventType::Created
+                            },
+                            record: record.clone(),
+                            at_ms: now,
+                        };
                         writes.insert(
                             TreeId::Feed,
                             be(record.sequence).to_vec(),
-                            encode(&FeedEvent {
-                                sequence: record.sequence,
-                                event_type: if before.is_some() {
-                                    FeedEventType::Updated
-                                } else {
-                                    FeedEventType::Created
-                                },
-                                record: record.clone(),
-                                at_ms: now,
-                            })?,
+                            encode(&feed_event)?,
                         );
+                        writes.feed_events.push(feed_event);
                     } else {
                         outcome.unchanged += 1;
                     }

@@ -33,7 +33,7 @@ pub(super) fn article(text: &str, url: Option<&str>) -> NewArticle {
     }
 }
 
-fn dialogue(partner: &str, edition: Option<u32>, date: Option<&str>) -> Extraction {
+pub(super) fn dialogue(partner: &str, edition: Option<u32>, date: Option<&str>) -> Extraction {
     Extraction {
         is_dialogue: true,
         source_url: None,

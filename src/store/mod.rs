@@ -47,7 +47,7 @@ use serde::{Deserialize, Serialize};
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 use sled::Transactional;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{watch, Notify};
@@ -174,8 +174,6 @@ struct Inner {
     closed: AtomicBool,
     committer: commit::GroupCommit,
     pending: submit::PendingSubmissions,
-    /// The next stamp of a search mark.
-    search_stamp: AtomicU64,
     /// Held by whoever is indexing (the background indexer or a search).
     indexing: Mutex<()>,
     indexer: search_index::Indexer,
@@ -314,7 +312,6 @@ impl Store {
             None => 0,
         };
         let (head_sender, _) = watch::channel(head);
-        let first_stamp = Inner::first_search_stamp(&trees.search_pending)?;
         let committer = commit::GroupCommit::start(db.clone());
         let inner = Arc::new(Inner {
             db,
@@ -326,7 +323,6 @@ impl Store {
             closed: AtomicBool::new(false),
             committer,
             pending: submit::PendingSubmissions::default(),
-            search_stamp: AtomicU64::new(first_stamp),
             indexing: Mutex::new(()),
             indexer: search_index::Indexer::new(),
             recent_feed: recent::RecentFeed::default(),

@@ -438,7 +438,7 @@ impl Inner {
                 (Some(before), None) => {
                     writes.remove(TreeId::Dialogues, id.as_bytes().to_vec());
                     self.unindex(&before, writes, &mut stats);
-                    self.mark_for_search(&id, writes);
+                    self.mark_for_search(&id, writes)?;
                     outcome.removed += 1;
                 }
                 (before, Some((event, sources))) => {
@@ -503,7 +503,7 @@ impl Inner {
                         }
                     }
                     // Marked even when unchanged: a source's cleaned text may differ.
-                    self.mark_for_search(&id, writes);
+                    self.mark_for_search(&id, writes)?;
                 }
             }
         }
@@ -817,12 +817,13 @@ impl Inner {
     }
 
     /// Marks a record for the search indexer (see [`super::search_index`]).
-    fn mark_for_search(&self, record_id: &str, writes: &mut Writes) {
+    fn mark_for_search(&self, record_id: &str, writes: &mut Writes) -> Result<(), StoreError> {
         writes.insert(
             TreeId::SearchPending,
             record_id.as_bytes().to_vec(),
-            self.next_search_stamp().to_vec(),
+            self.next_search_stamp()?.to_vec(),
         );
+        Ok(())
     }
 
     pub(super) fn record(&self, id: &[u8]) -> Result<Option<DialogueRecord>, StoreError> {

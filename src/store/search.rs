@@ -72,9 +72,8 @@ pub fn tokenize(text: &str) -> Vec<Token> {
 pub struct SearchDoc {
     /// Tokens over every section.
     pub length: u64,
-    /// The segment holding its current postings; entries for it in other
-    /// segments are stale.
-    pub segment: u64,
+    /// The stamp of its current postings; its entries with another stamp are stale.
+    pub stamp: u64,
 }
 
 /// Positions of one token in one record: (section, positions).
@@ -176,29 +175,33 @@ pub fn segment_of_key(key: &[u8]) -> Option<u64> {
 }
 
 /// Appends one record's entry to a segment value: record id length (u16 BE),
-/// record id, postings length (u32 BE), [`encode_postings`] bytes.
-pub fn push_segment_entry(value: &mut Vec<u8>, record_id: &str, postings: &Postings) {
+/// record id, stamp (u64 BE), postings length (u32 BE), [`encode_postings`] bytes.
+pub fn push_segment_entry(value: &mut Vec<u8>, record_id: &[u8], stamp: u64, postings: &Postings) {
     let encoded = encode_postings(postings);
-    let id = record_id.as_bytes();
-    let id_length = u16::try_from(id.len()).unwrap_or(u16::MAX);
+    let id_length = u16::try_from(record_id.len()).unwrap_or(u16::MAX);
     value.extend_from_slice(&id_length.to_be_bytes());
-    value.extend_from_slice(id.get(..usize::from(id_length)).unwrap_or(id));
+    value.extend_from_slice(record_id.get(..usize::from(id_length)).unwrap_or(record_id));
+    value.extend_from_slice(&stamp.to_be_bytes());
     value.extend_from_slice(&u32::try_from(encoded.len()).unwrap_or(0).to_be_bytes());
     value.extend_from_slice(&encoded);
 }
 
-/// Reads a segment value into (record id, encoded postings) pairs; `None` when malformed.
-pub fn segment_entries(value: &[u8]) -> Option<Vec<(&[u8], &[u8])>> {
+/// One entry of a segment value: record id, stamp, encoded postings.
+pub type SegmentEntry<'a> = (&'a [u8], u64, &'a [u8]);
+
+/// Reads a segment value into its entries; `None` when malformed.
+pub fn segment_entries(value: &[u8]) -> Option<Vec<SegmentEntry<'_>>> {
     let mut entries = Vec::new();
     let mut rest = value;
     while !rest.is_empty() {
         let (id_length, tail) = rest.split_first_chunk::<2>()?;
         let id_length = usize::from(u16::from_be_bytes(*id_length));
         let (id, tail) = tail.split_at_checked(id_length)?;
+        let (stamp, tail) = tail.split_first_chunk::<8>()?;
         let (postings_length, tail) = tail.split_first_chunk::<4>()?;
         let postings_length = usize::try_from(u32::from_be_bytes(*postings_length)).ok()?;
         let (postings, tail) = tail.split_at_checked(postings_length)?;
-        entries.push((id, postings));
+        entries.push((id, u64::from_be_bytes(*stamp), postings));
         rest = tail;
     }
     Some(entries)
@@ -469,14 +472,14 @@ mod tests {
         let (_, first) = build_postings(&["Hoàng Xuân Chiến".to_string()]);
         let (_, second) = build_postings(&["xuân".to_string(), "Xuân Chiến".to_string()]);
         let mut value = Vec::new();
-        push_segment_entry(&mut value, "dlg-1", &first["xuan"]);
-        push_segment_entry(&mut value, "dlg-22", &second["xuan"]);
+        push_segment_entry(&mut value, b"dlg-1", 7, &first["xuan"]);
+        push_segment_entry(&mut value, b"dlg-22", 9, &second["xuan"]);
         let entries = segment_entries(&value).expect("well formed");
         assert_eq!(entries.len(), 2);
-        assert_eq!(entries[0].0, b"dlg-1");
-        assert_eq!(decode_postings(entries[0].1), Some(first["xuan"].clone()));
-        assert_eq!(entries[1].0, b"dlg-22");
-        assert_eq!(decode_postings(entries[1].1), Some(second["xuan"].clone()));
+        assert_eq!((entries[0].0, entries[0].1), (b"dlg-1".as_slice(), 7));
+        assert_eq!(decode_postings(entries[0].2), Some(first["xuan"].clone()));
+        assert_eq!((entries[1].0, entries[1].1), (b"dlg-22".as_slice(), 9));
+        assert_eq!(decode_postings(entries[1].2), Some(second["xuan"].clone()));
         assert_eq!(segment_entries(&value[..value.len() - 1]), None);
         assert_eq!(segment_of_key(&segment_key("xuan", 7)), Some(7));
         assert!(segment_key("xuan", 7).starts_with(&segment_prefix("xuan")));

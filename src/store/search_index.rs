@@ -1,19 +1,21 @@
 //! The inverted index of SearchDialogues, kept off the completion path.
 //!
 //! A verb that changes a record (completion, reindex) only marks it in
-//! `search_pending` (record id → stamp), in its own transaction. A background
-//! indexer (woken by those verbs, after a short linger that gathers a batch)
-//! turns every marked record into postings and writes them as one
-//! **segment**: one key per distinct token of the batch,
-//! `token | 0x00 | segment` → the entries of every record of the batch that
-//! has the token. A batch of 500 records thus writes a few thousand keys
-//! instead of one key per (token, record), which is what made completions
-//! slow and the disk large.
+//! `search_pending` (record id → stamp, unique over the store's life), in its
+//! own transaction. A background indexer (woken by those verbs, after a
+//! linger that gathers a batch) turns the marked records into postings and
+//! writes them as one **segment**: one key per distinct token of the batch,
+//! `token | 0x00 | segment` → an entry (record id, stamp, postings) for every
+//! record of the batch that has the token. A batch of a few hundred records
+//! writes a few thousand keys instead of one key per (token, record), which
+//! is what made completions slow and the disk large.
 //!
-//! `search_docs` (record id → [`SearchDoc`]) names the segment holding a
-//! record's current postings; entries of that record in other segments are
-//! stale and skipped by queries. A search first indexes whatever is still
-//! marked, so it sees every completed record (read your writes).
+//! `search_docs` (record id → [`SearchDoc`]) holds the stamp of a record's
+//! current postings; entries with another stamp are stale and skipped by
+//! queries. So a segment is written outside the writer lock, before anything
+//! points to it, and only the documents and marks are switched under it.
+//! A search first indexes whatever is still marked, so it sees every
+//! completed record (read your writes).
 //!
 //! The marks are written with the record, so a crash loses none: what was
 //! not indexed before it is indexed after the next open.
@@ -23,7 +25,6 @@ use super::search::{self, Postings, SearchDoc};
 use super::{be, decode, encode, read_u64, Inner, StoreError};
 use sled::Transactional;
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 use tokio::sync::Notify;
@@ -34,17 +35,17 @@ use tokio_util::sync::CancellationToken;
 pub(super) const META_SEARCH_TOKENS: &[u8] = b"search_tokens";
 /// Records in the search index (sled's `len` is a scan).
 pub(super) const META_SEARCH_DOCS: &[u8] = b"search_docs";
-/// The next segment number.
-const META_NEXT_SEGMENT: &[u8] = b"search_next_segment";
 /// The layout of the search trees (absent: the per-(token, record) layout
 /// of before segments, which [`Inner::migrate_search_index`] replaces).
 const META_SEARCH_LAYOUT: &[u8] = b"search_layout";
-const SEGMENT_LAYOUT: &[u8] = b"segments-1";
+const SEGMENT_LAYOUT: &[u8] = b"segments-2";
 
 /// Most records indexed in one segment.
-pub(super) const SEGMENT_RECORDS: usize = 512;
-/// How long the indexer waits after being woken, to gather a batch.
-const LINGER: Duration = Duration::from_millis(20);
+pub(super) const SEGMENT_RECORDS: usize = 1024;
+/// How long the indexer waits after being woken, to gather a batch: the
+/// longer, the fewer keys per record (the vocabulary of a batch saturates).
+/// A search does not wait for it: it indexes what is marked first.
+const LINGER: Duration = Duration::from_millis(250);
 
 /// The background indexer's handle: its wake-up, its stop and its task.
 pub(super) struct Indexer {
@@ -131,15 +132,12 @@ struct Built {
     postings: Option<(u64, BTreeMap<String, Postings>)>,
 }
 
-/// A token's entries in the index, by record id: (segment, encoded postings),
-/// the newest segment kept when a record has entries in several.
-pub(super) type TokenEntries = HashMap<Vec<u8>, (u64, Vec<u8>)>;
-
 impl Inner {
-    /// A fresh stamp for a search mark (unique within this store's life:
-    /// it starts above every mark found at open).
-    pub(super) fn next_search_stamp(&self) -> [u8; 8] {
-        be(self.search_stamp.fetch_add(1, Ordering::AcqRel))
+    /// A fresh stamp for a search mark, unique over the store's life (sled's
+    /// persistent id generator, which never hands out a number twice, even
+    /// across a crash).
+    pub(super) fn next_search_stamp(&self) -> Result<[u8; 8], StoreError> {
+        Ok(be(self.db.generate_id()?))
     }
 
     /// Indexes up to `limit` marked records as one segment; returns how many
@@ -175,37 +173,49 @@ impl Inner {
                 postings,
             });
         }
+        // The segment goes in first, outside the writer lock: nothing points
+        // to its entries until the documents below name their stamps.
+        let segment = self.db.generate_id()?;
+        let mut values: BTreeMap<&str, Vec<u8>> = BTreeMap::new();
+        for entry in &built {
+            let Some((_, postings)) = &entry.postings else {
+                continue;
+            };
+            let stamp = read_u64(&entry.stamp)?;
+            for (token, positions) in postings {
+                search::push_segment_entry(
+                    values.entry(token.as_str()).or_default(),
+                    &entry.record_id,
+                    stamp,
+                    positions,
+                );
+            }
+        }
+        let mut segment_batch = sled::Batch::default();
+        for (token, value) in values {
+            segment_batch.insert(search::segment_key(token, segment), value);
+        }
+        self.trees.search_segments.apply_batch(segment_batch)?;
+
         let _writer = self.lock_writer()?;
-        let segment = match self.trees.meta.get(META_NEXT_SEGMENT)? {
-            Some(bytes) => read_u64(&bytes)?,
-            None => 0,
-        };
-        let mut values: BTreeMap<String, Vec<u8>> = BTreeMap::new();
         let mut docs: Vec<(Vec<u8>, Option<Vec<u8>>)> = Vec::new();
         let mut done: Vec<Vec<u8>> = Vec::new();
         let mut token_delta: i64 = 0;
         let mut docs_delta: i64 = 0;
         for entry in built {
             if self.trees.search_pending.get(&entry.record_id)?.as_ref() != Some(&entry.stamp) {
-                continue;
+                continue; // changed again meanwhile: the next step indexes it
             }
             let old = self.search_doc_by_key(&entry.record_id)?;
             let old_length = old
                 .as_ref()
                 .map_or(0, |doc| i64::try_from(doc.length).unwrap_or(0));
             match entry.postings {
-                Some((length, postings)) => {
-                    let record_id = String::from_utf8_lossy(&entry.record_id);
-                    for (token, positions) in &postings {
-                        search::push_segment_entry(
-                            values.entry(token.clone()).or_default(),
-                            &record_id,
-                            positions,
-                        );
-                    }
+                Some((length, _)) => {
+                    let stamp = read_u64(&entry.stamp)?;
                     docs.push((
                         entry.record_id.clone(),
-                        Some(encode(&SearchDoc { length, segment })?),
+                        Some(encode(&SearchDoc { length, stamp })?),
                     ));
                     token_delta += i64::try_from(length).unwrap_or(0) - old_length;
                     docs_delta += i64::from(old.is_none());
@@ -220,7 +230,7 @@ impl Inner {
             }
             done.push(entry.record_id);
         }
-        let mut counters = vec![(META_NEXT_SEGMENT, segment + 1)];
+        let mut counters = Vec::new();
         for (counter, delta) in [
             (META_SEARCH_TOKENS, token_delta),
             (META_SEARCH_DOCS, docs_delta),
@@ -235,16 +245,8 @@ impl Inner {
             }
         }
         let trees = &self.trees;
-        (
-            &trees.search_segments,
-            &trees.search_docs,
-            &trees.search_pending,
-            &trees.meta,
-        )
-            .transaction(|(segments, search_docs, pending, meta)| {
-                for (token, value) in &values {
-                    segments.insert(search::segment_key(token, segment), value.as_slice())?;
-                }
+        (&trees.search_docs, &trees.search_pending, &trees.meta).transaction(
+            |(search_docs, pending, meta)| {
                 for (record_id, doc) in &docs {
                     match doc {
                         Some(doc) => search_docs.insert(record_id.as_slice(), doc.as_slice())?,
@@ -258,7 +260,8 @@ impl Inner {
                     meta.insert(*counter, &be(*value))?;
                 }
                 Ok::<(), sled::transaction::ConflictableTransactionError<StoreError>>(())
-            })?;
+            },
+        )?;
         Ok(marks.len())
     }
 
@@ -281,44 +284,33 @@ impl Inner {
     }
 
     /// Every live entry of `token`: record id → encoded postings, only those
-    /// from the segment the record's search document names.
+    /// whose stamp the record's search document names.
     pub(super) fn token_entries(
         &self,
         token: &str,
         docs: &mut HashMap<Vec<u8>, Option<SearchDoc>>,
     ) -> Result<HashMap<Vec<u8>, Vec<u8>>, StoreError> {
-        let mut newest: TokenEntries = HashMap::new();
+        let mut live = HashMap::new();
         for entry in self
             .trees
             .search_segments
             .scan_prefix(search::segment_prefix(token))
         {
-            let (key, value) = entry?;
-            let segment = search::segment_of_key(&key)
-                .ok_or_else(|| StoreError::Corrupt("search segment key".to_string()))?;
+            let (_, value) = entry?;
             let entries = search::segment_entries(&value)
                 .ok_or_else(|| StoreError::Corrupt("search segment".to_string()))?;
-            for (record_id, postings) in entries {
-                match newest.get(record_id) {
-                    Some((known, _)) if *known > segment => {}
-                    _ => {
-                        newest.insert(record_id.to_vec(), (segment, postings.to_vec()));
+            for (record_id, stamp, postings) in entries {
+                let doc = match docs.get(record_id) {
+                    Some(doc) => doc.clone(),
+                    None => {
+                        let doc = self.search_doc_by_key(record_id)?;
+                        docs.insert(record_id.to_vec(), doc.clone());
+                        doc
                     }
+                };
+                if doc.is_some_and(|doc| doc.stamp == stamp) {
+                    live.insert(record_id.to_vec(), postings.to_vec());
                 }
-            }
-        }
-        let mut live = HashMap::with_capacity(newest.len());
-        for (record_id, (segment, postings)) in newest {
-            let doc = match docs.get(&record_id) {
-                Some(doc) => doc.clone(),
-                None => {
-                    let doc = self.search_doc_by_key(&record_id)?;
-                    docs.insert(record_id.clone(), doc.clone());
-                    doc
-                }
-            };
-            if doc.is_some_and(|doc| doc.segment == segment) {
-                live.insert(record_id, postings);
             }
         }
         Ok(live)
@@ -340,23 +332,14 @@ impl Inner {
         for record_id in self.trees.dialogues.iter().keys() {
             self.trees
                 .search_pending
-                .insert(record_id?, &self.next_search_stamp())?;
+                .insert(record_id?, &self.next_search_stamp()?)?;
             marked += 1;
         }
-        for counter in [META_SEARCH_TOKENS, META_SEARCH_DOCS, META_NEXT_SEGMENT] {
+        for counter in [META_SEARCH_TOKENS, META_SEARCH_DOCS] {
             self.trees.meta.remove(counter)?;
         }
         self.trees.meta.insert(META_SEARCH_LAYOUT, SEGMENT_LAYOUT)?;
         self.db.flush()?;
         Ok(marked)
-    }
-
-    /// The stamp to start from: above every mark in the tree.
-    pub(super) fn first_search_stamp(search_pending: &sled::Tree) -> Result<u64, StoreError> {
-        let mut highest = 0;
-        for stamp in search_pending.iter().values() {
-            highest = highest.max(read_u64(&stamp?)?);
-        }
-        Ok(highest + 1)
     }
 }

@@ -474,8 +474,8 @@ impl Store {
     ) -> Result<(Vec<String>, Option<u64>), StoreError> {
         let lease_id = lease_id.to_string();
         blocking(&self.inner, move |inner| {
-            let cleaned = inner.cleaned_for(article_id)?;
-            inner.complete_now(article_id, &lease_id, &extraction, &cleaned)
+            let read = inner.read_for_completion(article_id)?;
+            inner.complete_now(article_id, &lease_id, &extraction, read)
         })
         .await
     }

@@ -58,6 +58,13 @@ impl Writes {
     }
 }
 
+/// An article read for its completion: stored bytes, decoded, cleaned text.
+pub(super) struct ReadArticle {
+    bytes: sled::IVec,
+    stored: StoredArticle,
+    cleaned: String,
+}
+
 /// Cleaned texts written by the current verb, by article.
 pub(super) type Fresh = BTreeMap<ArticleId, String>;
 
@@ -236,12 +243,32 @@ impl Inner {
 
     /// The cleaned text of a stored article (computed, not read).
     pub(super) fn cleaned_for(&self, article_id: ArticleId) -> Result<String, StoreError> {
-        let stored = self.stored_article(article_id)?;
-        Ok(clean_text(
+        Ok(self.read_for_completion(article_id)?.cleaned)
+    }
+
+    /// What a completion needs of its article, read before the writer lock:
+    /// the stored bytes, their decoding and the cleaned text.
+    pub(super) fn read_for_completion(
+        &self,
+        article_id: ArticleId,
+    ) -> Result<ReadArticle, StoreError> {
+        let Some(bytes) = self.trees.articles.get(be(article_id.0))? else {
+            return Err(StoreError::NotFound {
+                what: "article",
+                id: article_id.to_string(),
+            });
+        };
+        let stored: StoredArticle = decode(&bytes)?;
+        let cleaned = clean_text(
             &stored.content,
             stored.is_html,
             stored.status.title.as_deref(),
-        ))
+        );
+        Ok(ReadArticle {
+            bytes,
+            stored,
+            cleaned,
+        })
     }
 
     fn stored_head(&self) -> Result<u64, StoreError> {
@@ -265,10 +292,18 @@ impl Inner {
         article_id: ArticleId,
         lease_id: &str,
         extraction: &Extraction,
-        cleaned: &str,
+        read: ReadArticle,
     ) -> Result<(Vec<String>, Option<u64>), StoreError> {
         let _writer = self.lock_writer()?;
-        let mut stored = self.stored_article(article_id)?;
+        // The article as read before the lock, unless it changed meanwhile
+        // (its status; the text never changes): then decoded again.
+        let current = self.trees.articles.get(be(article_id.0))?;
+        let mut stored = match current {
+            Some(bytes) if bytes == read.bytes => read.stored,
+            Some(bytes) => decode(&bytes)?,
+            None => self.stored_article(article_id)?,
+        };
+        let cleaned = read.cleaned.as_str();
         if stored.status.state == ArticleState::Done {
             return Ok((stored.status.dialogue_ids, None));
         }

@@ -14,7 +14,7 @@
 use crate::domain::DialogueRecord;
 use dialogwatch_worker::normalize::{fold_for_search, normalize};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// BM25 term-frequency saturation.
 const K1: f64 = 1.2;
@@ -129,26 +129,79 @@ pub fn fields_text(record: &DialogueRecord) -> String {
     normalize(&parts.join(" . "))
 }
 
+/// [`fold_for_search`] of one token into `folded` (cleared first), character
+/// by character: its canonical decomposition without the combining marks
+/// U+0300–U+036F, đ → d, lower case. That is the same as folding the whole
+/// token (NFD decomposes each character on its own and only reorders
+/// combining marks, which are dropped); a token with any other combining
+/// mark, whose order NFD could change, is folded whole.
+pub fn fold_token_into(token: &str, folded: &mut String) {
+    folded.clear();
+    for character in token.chars() {
+        if character.is_ascii() {
+            folded.push(character.to_ascii_lowercase());
+            continue;
+        }
+        let mut reorderable = false;
+        unicode_normalization::char::decompose_canonical(character, |part| {
+            if ('\u{300}'..='\u{36f}').contains(&part) {
+                return;
+            }
+            if unicode_normalization::char::canonical_combining_class(part) != 0 {
+                reorderable = true;
+            }
+            match part {
+                'đ' | 'Đ' => folded.push('d'),
+                other => folded.extend(other.to_lowercase()),
+            }
+        });
+        if reorderable {
+            *folded = fold_for_search(token);
+            return;
+        }
+    }
+}
+
 /// The postings of a record whose sections are `sections` (section 0 first),
 /// and its length in tokens.
 pub fn build_postings(sections: &[String]) -> (u64, BTreeMap<String, Postings>) {
-    let mut postings: BTreeMap<String, Postings> = BTreeMap::new();
+    let mut postings: HashMap<String, Postings> = HashMap::new();
     let mut length = 0u64;
+    let mut folded = String::new();
     for (section, text) in sections.iter().enumerate() {
         let section = u32::try_from(section).unwrap_or(u32::MAX);
-        for (position, token) in tokenize(text).into_iter().enumerate() {
-            length += 1;
-            let entry = postings.entry(token.folded).or_default();
-            let position = u32::try_from(position).unwrap_or(u32::MAX);
-            match entry.last_mut() {
-                Some((last_section, positions)) if *last_section == section => {
-                    positions.push(position);
+        let mut position = 0u32;
+        let mut start = None;
+        for (offset, character) in text
+            .char_indices()
+            .chain(std::iter::once((text.len(), ' ')))
+        {
+            match (is_token_char(character), start) {
+                (true, None) => start = Some(offset),
+                (false, Some(begin)) => {
+                    start = None;
+                    fold_token_into(&text[begin..offset], &mut folded);
+                    if folded.is_empty() {
+                        continue;
+                    }
+                    length += 1;
+                    let entry = match postings.get_mut(folded.as_str()) {
+                        Some(entry) => entry,
+                        None => postings.entry(folded.clone()).or_default(),
+                    };
+                    match entry.last_mut() {
+                        Some((last_section, positions)) if *last_section == section => {
+                            positions.push(position);
+                        }
+                        _ => entry.push((section, vec![position])),
+                    }
+                    position = position.saturating_add(1);
                 }
-                _ => entry.push((section, vec![position])),
+                _ => {}
             }
         }
     }
-    (length, postings)
+    (length, postings.into_iter().collect())
 }
 
 /// `token | 0x00 | segment (u64 BE)`: the key of a token's entries in one segment.
@@ -465,6 +518,28 @@ mod tests {
             decode_postings(&encode_postings(&postings["chien"])),
             Some(postings["chien"].clone())
         );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn folding_a_token_by_character_is_folding_it_whole(token in "\\PC{0,12}") {
+            let mut folded = String::new();
+            fold_token_into(&token, &mut folded);
+            proptest::prop_assert_eq!(folded, fold_for_search(&token));
+        }
+
+        #[test]
+        fn postings_positions_are_those_of_tokenize(text in "[a-zA-ZàáạảãâầấậẩẫăằắặẳẵèéẹẻẽêềếệểễìíịỉĩòóọỏõôồốộổỗơờớợởỡùúụủũưừứựửữỳýỵỷỹđĐ ,.]{0,80}") {
+            let (length, postings) = build_postings(&["x".to_string(), text.clone()]);
+            let tokens = tokenize(&text);
+            proptest::prop_assert_eq!(length, tokens.len() as u64 + 1);
+            for (position, token) in tokens.iter().enumerate() {
+                let found = postings.get(&token.folded).and_then(|entry| {
+                    entry.iter().find(|(section, _)| *section == 1)
+                });
+                proptest::prop_assert!(found.is_some_and(|(_, positions)| positions.contains(&(position as u32))));
+            }
+        }
     }
 
     #[test]

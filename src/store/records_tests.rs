@@ -12,6 +12,7 @@ use dialogwatch_worker::record::{
 };
 use dialogwatch_worker::runner::Extract;
 use dialogwatch_worker::ArticleInput;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -974,4 +975,92 @@ async fn search_follows_records_that_change_or_go_away_and_survives_a_reopen() {
             .any(|name| name.as_ref() == b"search_postings"),
         "the old postings are gone"
     );
+}
+
+/// Every segment key's token part, with how many keys it has.
+fn keys_per_token(store: &Store) -> BTreeMap<Vec<u8>, usize> {
+    let mut counts = BTreeMap::new();
+    for key in store.inner.trees.search_segments.iter().keys() {
+        let key = key.expect("key");
+        *counts
+            .entry(key[..key.len() - 8].to_vec())
+            .or_insert(0usize) += 1;
+    }
+    counts
+}
+
+#[tokio::test]
+async fn compaction_merges_each_tokens_segments_and_drops_stale_entries() {
+    let directory = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(config(directory.path())).await.expect("open");
+    let queries = [
+        "hoang xuan chien",
+        "phan van giang",
+        "cyber",
+        "\"hop tac\"",
+        "bien dong",
+    ];
+    let switched = |cyber, japan| Arc::new(Switched { cyber, japan });
+    // One segment per record (a search indexes what is marked), then two
+    // re-extractions that change the SG record and drop then restore JP.
+    for (text, outlet) in [(ARTICLE_SG, "Báo A"), (ARTICLE_JP, "Báo B")] {
+        let input = ArticleInput {
+            text,
+            is_html: false,
+            url: None,
+            published_at: None,
+            title: None,
+        };
+        let extraction = Switched {
+            cyber: false,
+            japan: true,
+        }
+        .extract(&input);
+        report(&store, text, outlet, extraction).await;
+        search_partners(&store, "hop tac").await;
+    }
+    for (cyber, japan) in [(true, false), (false, true), (true, true)] {
+        store
+            .reindex(switched(cyber, japan), 10)
+            .await
+            .expect("reindex");
+        search_partners(&store, "hop tac").await;
+    }
+    let mut before = Vec::new();
+    for query in queries {
+        before.push(search_partners(&store, query).await);
+    }
+    assert!(
+        keys_per_token(&store).values().any(|keys| *keys > 1),
+        "several segments to merge"
+    );
+    let inner = Arc::clone(&store.inner);
+    let done = tokio::task::spawn_blocking(move || inner.compact_search_index())
+        .await
+        .expect("task")
+        .expect("compaction");
+    assert!(done.entries_dropped > 0, "{done:?}");
+    assert!(done.keys_after < done.keys_before, "{done:?}");
+    assert!(
+        keys_per_token(&store).values().all(|keys| *keys == 1),
+        "one key per token"
+    );
+    let mut after = Vec::new();
+    for query in queries {
+        after.push(search_partners(&store, query).await);
+    }
+    assert_eq!(after, before, "the same answers");
+    assert_eq!(before[2], ["SG"], "the current SG record has the area");
+    assert_eq!(before[1], ["JP"]);
+    // Compacting again finds nothing to do.
+    let inner = Arc::clone(&store.inner);
+    let again = tokio::task::spawn_blocking(move || inner.compact_search_index())
+        .await
+        .expect("task")
+        .expect("compaction");
+    assert_eq!(
+        (again.entries_dropped, again.keys_after),
+        (0, done.keys_after)
+    );
+    store.close().await.expect("close");
 }

@@ -230,13 +230,17 @@ pub fn segment_of_key(key: &[u8]) -> Option<u64> {
 /// Appends one record's entry to a segment value: record id length (u16 BE),
 /// record id, stamp (u64 BE), postings length (u32 BE), [`encode_postings`] bytes.
 pub fn push_segment_entry(value: &mut Vec<u8>, record_id: &[u8], stamp: u64, postings: &Postings) {
-    let encoded = encode_postings(postings);
+    push_raw_segment_entry(value, record_id, stamp, &encode_postings(postings));
+}
+
+/// [`push_segment_entry`] of postings already encoded.
+pub fn push_raw_segment_entry(value: &mut Vec<u8>, record_id: &[u8], stamp: u64, encoded: &[u8]) {
     let id_length = u16::try_from(record_id.len()).unwrap_or(u16::MAX);
     value.extend_from_slice(&id_length.to_be_bytes());
     value.extend_from_slice(record_id.get(..usize::from(id_length)).unwrap_or(record_id));
     value.extend_from_slice(&stamp.to_be_bytes());
     value.extend_from_slice(&u32::try_from(encoded.len()).unwrap_or(0).to_be_bytes());
-    value.extend_from_slice(&encoded);
+    value.extend_from_slice(encoded);
 }
 
 /// One entry of a segment value: record id, stamp, encoded postings.

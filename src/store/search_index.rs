@@ -19,6 +19,13 @@
 //!
 //! The marks are written with the record, so a crash loses none: what was
 //! not indexed before it is indexed after the next open.
+//!
+//! **Compaction**: segments accumulate (a trickle of completions writes small
+//! ones, and a changed record leaves stale entries behind). Once the bytes
+//! written since the last compaction reach the size the index had after it
+//! (at least [`MIN_COMPACTION_BYTES`]), the indexer merges every token's keys
+//! into one and drops stale entries — so the index is rewritten at most about
+//! twice over its lifetime's writes, and a token costs one key to read.
 
 use super::records::Fresh;
 use super::search::{self, Postings, SearchDoc};
@@ -46,6 +53,26 @@ pub(super) const SEGMENT_RECORDS: usize = 1024;
 /// longer, the fewer keys per record (the vocabulary of a batch saturates).
 /// A search does not wait for it: it indexes what is marked first.
 const LINGER: Duration = Duration::from_millis(250);
+/// Segment bytes written since the last compaction.
+const META_BYTES_SINCE_COMPACTION: &[u8] = b"search_bytes_since_compaction";
+/// Size of the segments after the last compaction.
+const META_BYTES_AFTER_COMPACTION: &[u8] = b"search_bytes_after_compaction";
+/// No compaction before this many bytes were written since the last one.
+pub(super) const MIN_COMPACTION_BYTES: u64 = 16 * 1024 * 1024;
+/// Tokens merged per hold of the indexing lock (searches wait at most that long).
+const COMPACTION_TOKENS_PER_STEP: usize = 2048;
+
+/// What a compaction did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Compaction {
+    /// Segment keys before and after.
+    pub(super) keys_before: u64,
+    pub(super) keys_after: u64,
+    /// Stale entries dropped.
+    pub(super) entries_dropped: u64,
+    /// Bytes of segment values after.
+    pub(super) bytes_after: u64,
+}
 
 /// The background indexer's handle: its wake-up, its stop and its task.
 pub(super) struct Indexer {
@@ -81,6 +108,18 @@ impl Indexer {
                     let Some(store) = inner.upgrade() else {
                         return;
                     };
+                    if store.search_compaction_due().unwrap_or(false) {
+                        let compacting = Arc::clone(&store);
+                        match tokio::task::spawn_blocking(move || compacting.compact_search_index())
+                            .await
+                        {
+                            Ok(Ok(done)) => tracing::info!(?done, "search index compacted"),
+                            Ok(Err(error)) => {
+                                tracing::warn!(%error, "search compaction failed; retried later")
+                            }
+                            Err(error) => tracing::warn!(%error, "search compaction task failed"),
+                        }
+                    }
                     let indexed =
                         tokio::task::spawn_blocking(move || store.index_pending(SEGMENT_RECORDS))
                             .await;
@@ -192,7 +231,9 @@ impl Inner {
             }
         }
         let mut segment_batch = sled::Batch::default();
+        let mut written_bytes = 0u64;
         for (token, value) in values {
+            written_bytes += value.len() as u64;
             segment_batch.insert(search::segment_key(token, segment), value);
         }
         self.trees.search_segments.apply_batch(segment_batch)?;
@@ -231,9 +272,11 @@ impl Inner {
             done.push(entry.record_id);
         }
         let mut counters = Vec::new();
+        let since = i64::try_from(written_bytes).unwrap_or(i64::MAX);
         for (counter, delta) in [
             (META_SEARCH_TOKENS, token_delta),
             (META_SEARCH_DOCS, docs_delta),
+            (META_BYTES_SINCE_COMPACTION, since),
         ] {
             if delta != 0 {
                 let current = match self.trees.meta.get(counter)? {
@@ -263,6 +306,142 @@ impl Inner {
             },
         )?;
         Ok(marks.len())
+    }
+
+    fn meta_counter(&self, counter: &[u8]) -> Result<u64, StoreError> {
+        match self.trees.meta.get(counter)? {
+            Some(bytes) => read_u64(&bytes),
+            None => Ok(0),
+        }
+    }
+
+    /// True once the segments written since the last compaction weigh as
+    /// much as the index did after it (and at least [`MIN_COMPACTION_BYTES`]).
+    pub(super) fn search_compaction_due(&self) -> Result<bool, StoreError> {
+        let since = self.meta_counter(META_BYTES_SINCE_COMPACTION)?;
+        let after = self.meta_counter(META_BYTES_AFTER_COMPACTION)?;
+        Ok(since >= after.max(MIN_COMPACTION_BYTES))
+    }
+
+    /// Merges each token's segment keys into one (under its newest segment
+    /// key) and drops stale entries, a few thousand tokens per hold of the
+    /// indexing lock; stops early when the store closes (and is due again).
+    pub(super) fn compact_search_index(&self) -> Result<Compaction, StoreError> {
+        let since_at_start = self.meta_counter(META_BYTES_SINCE_COMPACTION)?;
+        // Stamps of the current documents, as a cache: an entry whose stamp
+        // differs is checked against the tree before it is dropped (the
+        // document may have changed since this was read).
+        let mut stamps: HashMap<Vec<u8>, u64> = HashMap::new();
+        for item in self.trees.search_docs.iter() {
+            let (record_id, doc) = item?;
+            let doc: SearchDoc = decode(&doc)?;
+            stamps.insert(record_id.to_vec(), doc.stamp);
+        }
+        let mut outcome = Compaction::default();
+        let mut from: Vec<u8> = Vec::new();
+        loop {
+            if self.closed.load(std::sync::atomic::Ordering::Acquire) {
+                return Ok(outcome);
+            }
+            let _indexing = self
+                .indexing
+                .lock()
+                .map_err(|_| StoreError::Task("indexing lock poisoned".into()))?;
+            let mut batch = sled::Batch::default();
+            let mut group: Vec<(sled::IVec, sled::IVec)> = Vec::new();
+            let mut groups = 0usize;
+            let mut resume_at = None;
+            for item in self.trees.search_segments.range(from.as_slice()..) {
+                let (key, value) = item?;
+                let same_token = group
+                    .first()
+                    .is_some_and(|(first, _)| token_part(first) == token_part(&key));
+                if !same_token && !group.is_empty() {
+                    self.compact_token(&group, &mut stamps, &mut batch, &mut outcome)?;
+                    group.clear();
+                    groups += 1;
+                    if groups >= COMPACTION_TOKENS_PER_STEP {
+                        resume_at = Some(key.to_vec());
+                        break;
+                    }
+                }
+                group.push((key, value));
+            }
+            if resume_at.is_none() && !group.is_empty() {
+                self.compact_token(&group, &mut stamps, &mut batch, &mut outcome)?;
+            }
+            self.trees.search_segments.apply_batch(batch)?;
+            match resume_at {
+                Some(key) => from = key,
+                None => break,
+            }
+        }
+        let _writer = self.lock_writer()?;
+        let since_now = self.meta_counter(META_BYTES_SINCE_COMPACTION)?;
+        self.trees.meta.insert(
+            META_BYTES_SINCE_COMPACTION,
+            &be(since_now.saturating_sub(since_at_start)),
+        )?;
+        self.trees
+            .meta
+            .insert(META_BYTES_AFTER_COMPACTION, &be(outcome.bytes_after))?;
+        Ok(outcome)
+    }
+
+    /// One token's keys (in segment order) merged into its last key, stale
+    /// entries dropped.
+    fn compact_token(
+        &self,
+        keys: &[(sled::IVec, sled::IVec)],
+        stamps: &mut HashMap<Vec<u8>, u64>,
+        batch: &mut sled::Batch,
+        outcome: &mut Compaction,
+    ) -> Result<(), StoreError> {
+        outcome.keys_before += keys.len() as u64;
+        let mut merged = Vec::new();
+        let mut seen: HashMap<&[u8], u64> = HashMap::new();
+        let mut dropped = 0u64;
+        for (_, value) in keys {
+            let entries = search::segment_entries(value)
+                .ok_or_else(|| StoreError::Corrupt("search segment".to_string()))?;
+            for (record_id, stamp, postings) in entries {
+                let live = match stamps.get(record_id) {
+                    Some(known) if *known == stamp => true,
+                    _ => match self.search_doc_by_key(record_id)? {
+                        Some(doc) => {
+                            stamps.insert(record_id.to_vec(), doc.stamp);
+                            doc.stamp == stamp
+                        }
+                        None => false,
+                    },
+                };
+                if !live || seen.insert(record_id, stamp) == Some(stamp) {
+                    dropped += 1;
+                    continue;
+                }
+                search::push_raw_segment_entry(&mut merged, record_id, stamp, postings);
+            }
+        }
+        outcome.entries_dropped += dropped;
+        let Some(((last_key, _), older)) = keys.split_last() else {
+            return Ok(());
+        };
+        if older.is_empty() && dropped == 0 {
+            outcome.keys_after += 1;
+            outcome.bytes_after += merged.len() as u64;
+            return Ok(());
+        }
+        for (key, _) in older {
+            batch.remove(key.as_ref());
+        }
+        if merged.is_empty() {
+            batch.remove(last_key.as_ref());
+        } else {
+            outcome.keys_after += 1;
+            outcome.bytes_after += merged.len() as u64;
+            batch.insert(last_key.as_ref(), merged);
+        }
+        Ok(())
     }
 
     /// Indexes every marked record (what a search does first).
@@ -342,4 +521,9 @@ impl Inner {
         self.db.flush()?;
         Ok(marked)
     }
+}
+
+/// The token part of a segment key (with its 0x00 separator).
+fn token_part(key: &[u8]) -> &[u8] {
+    key.get(..key.len().saturating_sub(8)).unwrap_or(key)
 }

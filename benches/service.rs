@@ -18,7 +18,8 @@
 //! Settings (environment): `BENCH_ROUNDS` (3), `BENCH_SECONDS` per round (3),
 //! `BENCH_BULK_BATCH` (1000), `BENCH_E2E_RATES` (1000,100 per s), `BENCH_E2E_SECONDS` (5),
 //! `BENCH_FANOUT_SUBSCRIBERS` (1000), `BENCH_FANOUT_RATES` (100,10 per s),
-//! `BENCH_FANOUT_SECONDS` (3), `BENCH_CATCHUP_EVENTS` (100000), `BENCH_EXTRACT_REPEAT` (20).
+//! `BENCH_FANOUT_SECONDS` (3), `BENCH_CATCHUP_EVENTS` (100000), `BENCH_CATCHUP_ARTICLE_BYTES`
+//! (0 = whole articles; cut stored catch-up articles to this many bytes), `BENCH_EXTRACT_REPEAT` (20).
 //!
 //! Nothing here asserts on time: it measures and prints.
 
@@ -90,6 +91,8 @@ struct Settings {
     fanout_rates: Vec<u64>,
     fanout_seconds: f64,
     catchup_events: usize,
+    /// Article text kept per catch-up article (bytes; 0: whole articles).
+    catchup_article_bytes: usize,
     extract_repeat: usize,
     temp_root: PathBuf,
     peers: HashMap<String, String>,
@@ -164,6 +167,7 @@ impl Settings {
             fanout_rates: env_rates("BENCH_FANOUT_RATES", &[100, 10])?,
             fanout_seconds: env_number("BENCH_FANOUT_SECONDS", 3.0f64)?.max(0.1),
             catchup_events: env_number("BENCH_CATCHUP_EVENTS", 100_000usize)?.max(1),
+            catchup_article_bytes: env_number("BENCH_CATCHUP_ARTICLE_BYTES", 0usize)?,
             extract_repeat: env_number("BENCH_EXTRACT_REPEAT", 20usize)?.max(1),
             temp_root: std::env::var_os("BENCH_TMPDIR")
                 .map(PathBuf::from)
@@ -363,6 +367,18 @@ impl Articles {
 
     fn next_body(&self) -> String {
         self.body(self.next.fetch_add(1, Ordering::Relaxed))
+    }
+
+    /// The same texts cut to at most `bytes` (at a character boundary).
+    fn truncated(&self, bytes: usize) -> Articles {
+        let cut = |text: &String| {
+            let mut end = bytes.min(text.len());
+            while !text.is_char_boundary(end) {
+                end -= 1;
+            }
+            text[..end].to_string()
+        };
+        Articles::new(self.texts.iter().map(cut).collect())
     }
 
     fn average_bytes(&self) -> f64 {
@@ -1374,16 +1390,24 @@ async fn section_catchup(
 ) -> anyhow::Result<()> {
     let events = settings.catchup_events;
     let dir = temp_dir(settings, "catchup")?;
+    // The stored articles: whole, or cut short (BENCH_CATCHUP_ARTICLE_BYTES) so a
+    // million fit the disk; the replay reads records, not article texts.
+    let stored_articles = if settings.catchup_article_bytes > 0 {
+        Arc::new(articles.truncated(settings.catchup_article_bytes))
+    } else {
+        Arc::clone(articles)
+    };
     progress(format!(
-        "catchup: populating {events} articles/records/feed events in {}",
-        dir.path().display()
+        "catchup: populating {events} articles/records/feed events in {} (article text ≈ {:.0} bytes)",
+        dir.path().display(),
+        stored_articles.average_bytes()
     ));
-    let populate_rate = populate(dir.path(), events, articles).await?;
+    let populate_rate = populate(dir.path(), events, &stored_articles).await?;
     let bytes = disk_usage(dir.path());
     let per_article = bytes as f64 / events as f64;
     progress(format!(
         "catchup: {bytes} bytes on disk, {per_article:.0} per article (article ≈ {:.0} bytes of text)",
-        articles.average_bytes()
+        stored_articles.average_bytes()
     ));
     let server = ChildServer::start(dir.path(), 0, 16).await?;
     let url = server.url();
@@ -1456,9 +1480,9 @@ async fn section_catchup(
         )
         .reference(format!(
             "article text ≈ {} bytes",
-            thousands(articles.average_bytes().round() as u64)
+            thousands(stored_articles.average_bytes().round() as u64)
         ))
-        .ratio(Some(per_article / articles.average_bytes()))
+        .ratio(Some(per_article / stored_articles.average_bytes()))
         .target("—", None),
     );
     Ok(())
@@ -1473,10 +1497,11 @@ fn print_table(settings: &Settings, rows: &[Row], started: Instant) {
     println!("## dialogwatch service benchmarks");
     println!();
     println!(
-        "command: `BENCH_ROUNDS={} BENCH_SECONDS={} BENCH_CATCHUP_EVENTS={} cargo bench --bench service -- {}`",
+        "command: `BENCH_ROUNDS={} BENCH_SECONDS={} BENCH_CATCHUP_EVENTS={} BENCH_CATCHUP_ARTICLE_BYTES={} cargo bench --bench service -- {}`",
         settings.rounds,
         settings.seconds,
         settings.catchup_events,
+        settings.catchup_article_bytes,
         sections.join(" ")
     );
     println!(

@@ -27,6 +27,26 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     tonic_prost_build::configure()
         .build_client(true)
         .build_server(true)
-        .compile_fds(descriptor_set)?;
+        .compile_fds(descriptor_set.clone())?;
+    // The server side of DialogueService once more, with its feed events
+    // streamed as pre-encoded messages (`crate::feed::EncodedFeedEvent`:
+    // encoded once per event, shared by every subscriber); every other type
+    // is the one generated above.
+    let encoded_feed_dir = out_dir.join("encoded_feed");
+    std::fs::create_dir_all(&encoded_feed_dir)?;
+    let dialogues_only = prost_types::FileDescriptorSet {
+        file: descriptor_set
+            .file
+            .into_iter()
+            .filter(|file| file.name() == "dialogwatch/v1/dialogues.proto")
+            .collect(),
+    };
+    tonic_prost_build::configure()
+        .build_client(false)
+        .build_server(true)
+        .out_dir(&encoded_feed_dir)
+        .extern_path(".dialogwatch.v1", "crate::proto")
+        .extern_path(".dialogwatch.v1.FeedEvent", "crate::feed::EncodedFeedEvent")
+        .compile_fds(dialogues_only)?;
     Ok(())
 }

@@ -10,7 +10,7 @@ use crate::metrics::Metrics;
 use crate::proto;
 use crate::proto::admin_service_server::AdminService;
 use crate::proto::article_service_server::ArticleService;
-use crate::proto::dialogue_service_server::DialogueService;
+use crate::proto::encoded_feed::dialogue_service_server::DialogueService;
 use crate::proto::worker_service_server::WorkerService;
 use crate::store::Store;
 use dialogwatch_worker::record::Extraction;

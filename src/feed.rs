@@ -4,12 +4,19 @@
 //! again — so there is no gap and no duplicate at the backlog/live seam, and a
 //! slow subscriber only slows itself (its bounded channel fills, its task
 //! waits; nothing is dropped, nothing is buffered for it elsewhere).
+//!
+//! Live subscribers share the newest events (decoded once, in the store) and
+//! their wire form: each event is converted and encoded once, by the first
+//! subscriber that sends it, and streamed to the others as the same bytes
+//! ([`EncodedFeedEvent`]).
 
 use crate::domain::{DialogueFilter, FeedEvent};
 use crate::error::ApiError;
 use crate::metrics::{Metrics, SubscriberCursor};
 use crate::proto;
 use crate::store::Store;
+use bytes::{Buf, BufMut, Bytes};
+use prost::Message;
 use std::pin::Pin;
 use std::sync::Arc;
 use tokio::sync::{mpsc, Semaphore};
@@ -19,7 +26,60 @@ use tokio_util::task::TaskTracker;
 
 /// Events sent to one subscriber's stream.
 pub type SubscriptionStream =
-    Pin<Box<dyn tokio_stream::Stream<Item = Result<proto::FeedEvent, tonic::Status>> + Send>>;
+    Pin<Box<dyn tokio_stream::Stream<Item = Result<EncodedFeedEvent, tonic::Status>> + Send>>;
+
+/// A `dialogwatch.v1.FeedEvent` message already encoded: what `WatchDialogues`
+/// streams, so an event is encoded once however many subscribers get it
+/// (cloning it clones a reference-counted buffer).
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct EncodedFeedEvent {
+    encoded: Bytes,
+}
+
+impl EncodedFeedEvent {
+    /// The wire form of `event`.
+    pub fn encode(event: &FeedEvent) -> EncodedFeedEvent {
+        EncodedFeedEvent {
+            encoded: proto::FeedEvent::from(event.clone()).encode_to_vec().into(),
+        }
+    }
+
+    /// The encoded message.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.encoded
+    }
+}
+
+impl std::fmt::Debug for EncodedFeedEvent {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(formatter, "EncodedFeedEvent({} bytes)", self.encoded.len())
+    }
+}
+
+impl Message for EncodedFeedEvent {
+    fn encode_raw(&self, buf: &mut impl BufMut) {
+        buf.put_slice(&self.encoded);
+    }
+
+    fn merge_field(
+        &mut self,
+        tag: u32,
+        wire_type: prost::encoding::WireType,
+        buf: &mut impl Buf,
+        ctx: prost::encoding::DecodeContext,
+    ) -> Result<(), prost::DecodeError> {
+        // Only ever sent by the server, never decoded by it.
+        prost::encoding::skip_field(wire_type, tag, buf, ctx)
+    }
+
+    fn encoded_len(&self) -> usize {
+        self.encoded.len()
+    }
+
+    fn clear(&mut self) {
+        self.encoded = Bytes::new();
+    }
+}
 
 /// Feed events read from storage per round trip.
 const READ_BATCH: usize = 256;
@@ -92,7 +152,7 @@ async fn produce(
     store: Store,
     after: u64,
     filter: DialogueFilter,
-    sender: mpsc::Sender<Result<proto::FeedEvent, tonic::Status>>,
+    sender: mpsc::Sender<Result<EncodedFeedEvent, tonic::Status>>,
     shutdown: CancellationToken,
     reported: SubscriberCursor,
 ) {
@@ -116,19 +176,22 @@ async fn produce(
             // Only what is durable: the log may already hold events whose flush is pending.
             let durable: Vec<_> = events
                 .into_iter()
-                .take_while(|event| event.sequence <= head)
+                .take_while(|shared| shared.event.sequence <= head)
                 .collect();
             let Some(last) = durable.last() else {
                 break;
             };
-            let last_sequence = last.sequence;
-            for event in durable {
-                if !filter.matches(&event.record) {
+            let last_sequence = last.event.sequence;
+            for shared in durable {
+                if !filter.matches(&shared.event.record) {
                     continue;
                 }
-                let sequence = event.sequence;
+                let sequence = shared.event.sequence;
+                let encoded = EncodedFeedEvent {
+                    encoded: shared.wire_or_init(|event| EncodedFeedEvent::encode(event).encoded),
+                };
                 let sent = tokio::select! {
-                    sent = sender.send(Ok(proto::FeedEvent::from(FeedEvent::clone(&event)))) => sent,
+                    sent = sender.send(Ok(encoded)) => sent,
                     () = shutdown.cancelled() => return end_for_shutdown(&sender, cursor).await,
                 };
                 if sent.is_err() {
@@ -154,11 +217,60 @@ async fn produce(
 
 /// Ends a stream with UNAVAILABLE so the client reconnects from its sequence.
 async fn end_for_shutdown(
-    sender: &mpsc::Sender<Result<proto::FeedEvent, tonic::Status>>,
+    sender: &mpsc::Sender<Result<EncodedFeedEvent, tonic::Status>>,
     cursor: u64,
 ) {
     let status = tonic::Status::unavailable(format!(
         "server shutting down; resume with from_sequence={cursor}"
     ));
     let _ = tokio::time::timeout(SHUTDOWN_SEND_TIMEOUT, sender.send(Err(status))).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{DialogueRecord, FeedEventType};
+    use dialogwatch_worker::record::{DialogueEvent, DialogueKind, Location, Partner};
+
+    #[test]
+    fn an_encoded_feed_event_is_the_message_a_client_decodes() {
+        let event = FeedEvent {
+            sequence: 42,
+            event_type: FeedEventType::Updated,
+            record: DialogueRecord {
+                id: "dlg-7".into(),
+                revision: 2,
+                sequence: 42,
+                event: DialogueEvent {
+                    primary: true,
+                    kind: DialogueKind::PolicyDialogue,
+                    partner: Partner {
+                        code: "SG".into(),
+                        name_vi: "Singapore".into(),
+                        name_en: "Singapore".into(),
+                    },
+                    edition: Some(14),
+                    date: Some("2023-10-05".parse().expect("date")),
+                    location: Location::default(),
+                    relationship: None,
+                    participants: Vec::new(),
+                    documents: Vec::new(),
+                    areas: Vec::new(),
+                    topics: Vec::new(),
+                    previous: None,
+                    evidence: Vec::new(),
+                },
+                sources: Vec::new(),
+                created_at_ms: 1,
+                updated_at_ms: 2,
+            },
+            at_ms: 3,
+        };
+        let encoded = EncodedFeedEvent::encode(&event);
+        // Framed by tonic the same way: its own encoding is the bytes verbatim.
+        assert_eq!(encoded.encode_to_vec(), encoded.as_bytes());
+        assert_eq!(encoded.encoded_len(), encoded.as_bytes().len());
+        let decoded = proto::FeedEvent::decode(encoded.as_bytes()).expect("a FeedEvent");
+        assert_eq!(decoded, proto::FeedEvent::from(event));
+    }
 }

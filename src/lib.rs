@@ -46,6 +46,12 @@ pub mod proto {
     /// Encoded descriptor set, for gRPC reflection.
     pub const FILE_DESCRIPTOR_SET: &[u8] =
         tonic::include_file_descriptor_set!("dialogwatch_descriptor");
+
+    pub mod encoded_feed {
+        //! The server side of `DialogueService` whose `WatchDialogues` streams
+        //! [`crate::feed::EncodedFeedEvent`]s: messages encoded once per event.
+        include!(concat!(env!("OUT_DIR"), "/encoded_feed/dialogwatch.v1.rs"));
+    }
 }
 
 pub use server::{run, run_with_metrics, ServerConfig};

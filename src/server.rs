@@ -10,7 +10,7 @@ use crate::metrics::{serve_http, HttpState, Metrics};
 use crate::proto;
 use crate::proto::admin_service_server::AdminServiceServer;
 use crate::proto::article_service_server::ArticleServiceServer;
-use crate::proto::dialogue_service_server::DialogueServiceServer;
+use crate::proto::encoded_feed::dialogue_service_server::DialogueServiceServer;
 use crate::proto::worker_service_server::WorkerServiceServer;
 use crate::store::{Store, StoreError};
 use crate::workers::{spawn_in_process_workers, WorkerOptions};

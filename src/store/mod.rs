@@ -28,6 +28,7 @@ mod commit;
 pub mod index;
 pub mod merge;
 mod recent;
+pub use recent::SharedFeedEvent;
 mod records;
 mod release;
 pub mod search;
@@ -793,12 +794,15 @@ impl Store {
         &self,
         after: u64,
         limit: usize,
-    ) -> Result<Vec<Arc<FeedEvent>>, StoreError> {
+    ) -> Result<Vec<Arc<SharedFeedEvent>>, StoreError> {
         if let Some(events) = self.inner.recent_feed.after(after, limit) {
             return Ok(events);
         }
         let events = self.read_feed_from(after, limit).await?;
-        Ok(events.into_iter().map(Arc::new).collect())
+        Ok(events
+            .into_iter()
+            .map(|event| Arc::new(SharedFeedEvent::new(event)))
+            .collect())
     }
 
     /// The newest durable feed sequence (0 when empty).

@@ -8,8 +8,33 @@
 //! ending at the newest one written. Readers behind its start read sled.
 
 use crate::domain::FeedEvent;
+use bytes::Bytes;
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// A feed event shared by the subscribers that read it, with a slot for its
+/// wire form, filled by the first of them that sends it.
+#[derive(Debug)]
+pub struct SharedFeedEvent {
+    /// The event.
+    pub event: FeedEvent,
+    wire: OnceLock<Bytes>,
+}
+
+impl SharedFeedEvent {
+    /// An event whose wire form is not computed yet.
+    pub fn new(event: FeedEvent) -> SharedFeedEvent {
+        SharedFeedEvent {
+            event,
+            wire: OnceLock::new(),
+        }
+    }
+
+    /// Its wire form: computed by `encode` the first time, shared after.
+    pub fn wire_or_init(&self, encode: impl FnOnce(&FeedEvent) -> Bytes) -> Bytes {
+        self.wire.get_or_init(|| encode(&self.event)).clone()
+    }
+}
 
 /// Events kept: at about 5 KB a record, ≈ 10 MB.
 const CAPACITY: usize = 2048;
@@ -17,7 +42,7 @@ const CAPACITY: usize = 2048;
 /// A bounded run of the newest feed events.
 #[derive(Default)]
 pub(super) struct RecentFeed {
-    events: Mutex<VecDeque<Arc<FeedEvent>>>,
+    events: Mutex<VecDeque<Arc<SharedFeedEvent>>>,
 }
 
 impl RecentFeed {
@@ -32,11 +57,11 @@ impl RecentFeed {
         for event in written {
             if events
                 .back()
-                .is_some_and(|last| last.sequence + 1 != event.sequence)
+                .is_some_and(|last| last.event.sequence + 1 != event.sequence)
             {
                 events.clear();
             }
-            events.push_back(Arc::new(event.clone()));
+            events.push_back(Arc::new(SharedFeedEvent::new(event.clone())));
             if events.len() > CAPACITY {
                 events.pop_front();
             }
@@ -45,9 +70,9 @@ impl RecentFeed {
 
     /// Events with sequence > `after`, at most `limit`, when the run reaches
     /// back that far (`None`: read sled).
-    pub(super) fn after(&self, after: u64, limit: usize) -> Option<Vec<Arc<FeedEvent>>> {
+    pub(super) fn after(&self, after: u64, limit: usize) -> Option<Vec<Arc<SharedFeedEvent>>> {
         let events = self.events.lock().ok()?;
-        let first = events.front()?.sequence;
+        let first = events.front()?.event.sequence;
         if after.saturating_add(1) < first {
             return None;
         }
@@ -80,8 +105,8 @@ mod tests {
         }
     }
 
-    fn sequences(events: &[Arc<FeedEvent>]) -> Vec<u64> {
-        events.iter().map(|event| event.sequence).collect()
+    fn sequences(events: &[Arc<SharedFeedEvent>]) -> Vec<u64> {
+        events.iter().map(|shared| shared.event.sequence).collect()
     }
 
     #[test]
@@ -91,6 +116,18 @@ mod tests {
         recent.remember(&[event(5), event(6)]);
         recent.remember(&[event(7)]);
         assert_eq!(sequences(&recent.after(4, 10).expect("covered")), [5, 6, 7]);
+        // The wire form is computed once and shared.
+        let first_read = recent.after(4, 1).expect("covered");
+        let second_read = recent.after(4, 1).expect("covered");
+        let mut encodings = 0;
+        for shared in first_read.iter().chain(&second_read) {
+            let wire = shared.wire_or_init(|event| {
+                encodings += 1;
+                Bytes::from(event.record.id.clone())
+            });
+            assert_eq!(wire, Bytes::from("dlg-5"));
+        }
+        assert_eq!(encodings, 1);
         assert_eq!(sequences(&recent.after(5, 1).expect("covered")), [6]);
         assert!(recent.after(7, 10).expect("covered").is_empty());
         assert!(

@@ -28,7 +28,6 @@ use dialogwatch::domain::{ArticleId, NewArticle};
 use dialogwatch::proto;
 use dialogwatch::proto::article_service_client::ArticleServiceClient;
 use dialogwatch::proto::article_service_server::{ArticleService, ArticleServiceServer};
-use dialogwatch::proto::dialogue_service_client::DialogueServiceClient;
 use dialogwatch::server::ServerError;
 use dialogwatch::{ServerConfig, Store, StoreConfig};
 use dialogwatch_worker::record::{DialogueEvent, DialogueKind, Extraction, Location, Partner};
@@ -1042,17 +1041,28 @@ struct LeanSource {
 
 /// `WatchDialogues` from the head, read as [`LeanFeedEvent`]s.
 async fn watch_lean(channel: Channel) -> anyhow::Result<Streaming<LeanFeedEvent>> {
-    let mut grpc = tonic::client::Grpc::new(channel);
+    watch_lean_from(
+        channel,
+        proto::WatchDialoguesRequest {
+            from_sequence: 0,
+            start_at_head: true,
+            filter: None,
+        },
+    )
+    .await
+}
+
+/// `WatchDialogues` as asked by `request`, read as [`LeanFeedEvent`]s.
+async fn watch_lean_from(
+    channel: Channel,
+    request: proto::WatchDialoguesRequest,
+) -> anyhow::Result<Streaming<LeanFeedEvent>> {
+    let mut grpc = tonic::client::Grpc::new(channel).max_decoding_message_size(64 * 1024 * 1024);
     grpc.ready().await?;
     let codec = tonic_prost::ProstCodec::<proto::WatchDialoguesRequest, LeanFeedEvent>::default();
     let path = tonic::codegen::http::uri::PathAndQuery::from_static(
         "/dialogwatch.v1.DialogueService/WatchDialogues",
     );
-    let request = proto::WatchDialoguesRequest {
-        from_sequence: 0,
-        start_at_head: true,
-        filter: None,
-    };
     Ok(grpc
         .server_streaming(Request::new(request), path, codec)
         .await?
@@ -1385,17 +1395,17 @@ async fn populate(path: &Path, events: usize, articles: &Arc<Articles>) -> anyho
 
 /// Records/s replayed to one subscriber from sequence 0 up to `head`.
 async fn replay(url: &str, head: u64) -> anyhow::Result<f64> {
-    let mut client =
-        DialogueServiceClient::new(connect(url).await?).max_decoding_message_size(64 * 1024 * 1024);
+    let channel = connect(url).await?;
     let started = Instant::now();
-    let mut stream = client
-        .watch_dialogues(proto::WatchDialoguesRequest {
+    let mut stream = watch_lean_from(
+        channel,
+        proto::WatchDialoguesRequest {
             from_sequence: 0,
             start_at_head: false,
             filter: None,
-        })
-        .await?
-        .into_inner();
+        },
+    )
+    .await?;
     let mut received = 0u64;
     let mut last_sequence = 0u64;
     while last_sequence < head {

@@ -1330,6 +1330,8 @@ async fn section_fanout(
 async fn populate(path: &Path, events: usize, articles: &Arc<Articles>) -> anyhow::Result<f64> {
     const CHUNK: usize = 1000;
     let store = Store::open(store_config(path)).await?;
+    // As the server does: feed events are also kept in their wire form.
+    store.encode_feed_with(dialogwatch::feed::wire_encoder());
     let started = Instant::now();
     let mut done = 0usize;
     let mut reported = 0usize;

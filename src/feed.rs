@@ -14,7 +14,7 @@ use crate::domain::{DialogueFilter, FeedEvent};
 use crate::error::ApiError;
 use crate::metrics::{Metrics, SubscriberCursor};
 use crate::proto;
-use crate::store::Store;
+use crate::store::{SharedFeedEvent, Store};
 use bytes::{Buf, BufMut, Bytes};
 use prost::Message;
 use std::pin::Pin;
@@ -48,6 +48,12 @@ impl EncodedFeedEvent {
     pub fn as_bytes(&self) -> &[u8] {
         &self.encoded
     }
+}
+
+/// The encoder the store keeps feed events' wire forms with
+/// ([`Store::encode_feed_with`]).
+pub fn wire_encoder() -> crate::store::FeedWireEncoder {
+    Arc::new(|event: &FeedEvent| proto::FeedEvent::from(event.clone()).encode_to_vec())
 }
 
 impl std::fmt::Debug for EncodedFeedEvent {
@@ -156,6 +162,8 @@ async fn produce(
     shutdown: CancellationToken,
     reported: SubscriberCursor,
 ) {
+    // No filter: events are sent as stored, never decoded.
+    let filter = (filter != DialogueFilter::default()).then_some(filter);
     let mut head_watch = store.watch_feed_head();
     let mut cursor = after;
     loop {
@@ -176,19 +184,22 @@ async fn produce(
             // Only what is durable: the log may already hold events whose flush is pending.
             let durable: Vec<_> = events
                 .into_iter()
-                .take_while(|shared| shared.event.sequence <= head)
+                .take_while(|shared| shared.sequence <= head)
                 .collect();
             let Some(last) = durable.last() else {
                 break;
             };
-            let last_sequence = last.event.sequence;
+            let last_sequence = last.sequence;
             for shared in durable {
-                if !filter.matches(&shared.event.record) {
-                    continue;
-                }
-                let sequence = shared.event.sequence;
-                let encoded = EncodedFeedEvent {
-                    encoded: shared.wire_or_init(|event| EncodedFeedEvent::encode(event).encoded),
+                let sequence = shared.sequence;
+                let encoded = match wire_if_it_passes(&shared, filter.as_ref()) {
+                    Ok(Some(encoded)) => encoded,
+                    Ok(None) => continue,
+                    Err(error) => {
+                        let status: tonic::Status = ApiError::from(error).into();
+                        let _ = sender.send(Err(status)).await;
+                        return;
+                    }
                 };
                 let sent = tokio::select! {
                     sent = sender.send(Ok(encoded)) => sent,
@@ -213,6 +224,20 @@ async fn produce(
             () = shutdown.cancelled() => return end_for_shutdown(&sender, cursor).await,
         }
     }
+}
+
+/// The wire form of `shared` when it passes `filter` (decoded only for a filter).
+fn wire_if_it_passes(
+    shared: &SharedFeedEvent,
+    filter: Option<&DialogueFilter>,
+) -> Result<Option<EncodedFeedEvent>, crate::store::StoreError> {
+    if let Some(filter) = filter {
+        if !filter.matches(&shared.event()?.record) {
+            return Ok(None);
+        }
+    }
+    let encoded = shared.wire_or_init(|event| EncodedFeedEvent::encode(event).encoded)?;
+    Ok(Some(EncodedFeedEvent { encoded }))
 }
 
 /// Ends a stream with UNAVAILABLE so the client reconnects from its sequence.

@@ -120,6 +120,7 @@ pub async fn run_with_metrics(
     config: ServerConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
+    store.encode_feed_with(crate::feed::wire_encoder());
     let stop = CancellationToken::new();
     let metrics = Arc::new(Metrics::default());
     let http_stop = CancellationToken::new();

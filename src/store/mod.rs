@@ -16,7 +16,9 @@
 //! - `search_segments`, `search_docs`, `search_pending`: the inverted index of
 //!   SearchDialogues, written in segments by a background indexer (see [`search_index`])
 //! - `stats`: (partner, year, kind) → record count
-//! - `feed`: sequence → feed event; `meta`: counters
+//! - `feed`: sequence → feed event; `feed_wire`: sequence → the event in the
+//!   API's wire form, when the server gave the store an encoder
+//!   ([`Store::encode_feed_with`]): a replay sends it as it is; `meta`: counters
 //!
 //! Writes are serialised by one writer lock and applied as sled transactions
 //! over the trees they touch, so a crash leaves each verb done or not done.
@@ -155,6 +157,7 @@ struct Trees {
     dialogues: sled::Tree,
     dialogue_keys: sled::Tree,
     feed: sled::Tree,
+    feed_wire: sled::Tree,
     meta: sled::Tree,
     reports: sled::Tree,
     cleaned: sled::Tree,
@@ -180,7 +183,13 @@ struct Inner {
     indexer: search_index::Indexer,
     /// The newest feed events, decoded, for live subscribers.
     recent_feed: recent::RecentFeed,
+    /// Encodes a feed event in the API's wire form, when set.
+    feed_wire: std::sync::OnceLock<FeedWireEncoder>,
 }
+
+/// Encodes a feed event as the API sends it (set by the server, so the
+/// store needs no knowledge of the API's types).
+pub type FeedWireEncoder = Arc<dyn Fn(&FeedEvent) -> Vec<u8> + Send + Sync>;
 
 impl Drop for Inner {
     fn drop(&mut self) {
@@ -299,6 +308,7 @@ impl Store {
             dialogues: tree("dialogues")?,
             dialogue_keys: tree("dialogue_keys")?,
             feed: tree("feed")?,
+            feed_wire: tree("feed_wire")?,
             meta: tree("meta")?,
             reports: tree("reports")?,
             cleaned: tree("cleaned")?,
@@ -327,6 +337,7 @@ impl Store {
             indexing: Mutex::new(()),
             indexer: search_index::Indexer::new(),
             recent_feed: recent::RecentFeed::default(),
+            feed_wire: std::sync::OnceLock::new(),
         });
         let migrating = Arc::clone(&inner);
         let marked = tokio::task::spawn_blocking(move || migrating.migrate_search_index())
@@ -790,6 +801,8 @@ impl Store {
 
     /// [`Store::read_feed_from`] for subscribers: the newest events come
     /// from memory, shared (see [`recent`]); older ones from sled.
+    /// Older events are decoded only if asked for, and come with their
+    /// stored wire form when they have one.
     pub async fn read_feed_shared(
         &self,
         after: u64,
@@ -798,11 +811,42 @@ impl Store {
         if let Some(events) = self.inner.recent_feed.after(after, limit) {
             return Ok(events);
         }
-        let events = self.read_feed_from(after, limit).await?;
-        Ok(events
-            .into_iter()
-            .map(|event| Arc::new(SharedFeedEvent::new(event)))
-            .collect())
+        blocking(&self.inner, move |inner| {
+            let start = be(after.saturating_add(1));
+            let mut wires = inner.trees.feed_wire.range(start..);
+            let mut next_wire = wires.next().transpose()?;
+            let mut events = Vec::with_capacity(limit.min(1024));
+            for entry in inner.trees.feed.range(start..).take(limit) {
+                let (key, stored) = entry?;
+                // The wire tree holds the events written with an encoder: a subset, in order.
+                while next_wire
+                    .as_ref()
+                    .is_some_and(|(wire_key, _)| wire_key < &key)
+                {
+                    next_wire = wires.next().transpose()?;
+                }
+                let wire = match &next_wire {
+                    Some((wire_key, wire)) if wire_key == &key => {
+                        Some(bytes::Bytes::from_owner(wire.clone()))
+                    }
+                    _ => None,
+                };
+                events.push(Arc::new(SharedFeedEvent::stored(
+                    read_u64(&key)?,
+                    stored,
+                    wire,
+                )));
+            }
+            Ok(events)
+        })
+        .await
+    }
+
+    /// Gives the store the API's encoding of feed events: from now on each
+    /// new event is also stored in that form, which a replay sends without
+    /// decoding or encoding anything. The first encoder given stays.
+    pub fn encode_feed_with(&self, encoder: FeedWireEncoder) {
+        let _ = self.inner.feed_wire.set(encoder);
     }
 
     /// The newest durable feed sequence (0 when empty).

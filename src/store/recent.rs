@@ -7,32 +7,70 @@
 //! that appended the events, so it is always a contiguous run of sequences
 //! ending at the newest one written. Readers behind its start read sled.
 
+use super::StoreError;
 use crate::domain::FeedEvent;
 use bytes::Bytes;
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, OnceLock};
 
-/// A feed event shared by the subscribers that read it, with a slot for its
-/// wire form, filled by the first of them that sends it.
+/// A feed event shared by the subscribers that read it. Its domain form is
+/// decoded from the stored bytes only when asked for (a filter needs it; an
+/// unfiltered replay of stored wire forms never does), and its wire form is
+/// the stored one or is computed once, by the first subscriber that sends it.
 #[derive(Debug)]
 pub struct SharedFeedEvent {
-    /// The event.
-    pub event: FeedEvent,
+    /// Its sequence.
+    pub sequence: u64,
+    stored: Option<sled::IVec>,
+    event: OnceLock<FeedEvent>,
     wire: OnceLock<Bytes>,
 }
 
 impl SharedFeedEvent {
-    /// An event whose wire form is not computed yet.
-    pub fn new(event: FeedEvent) -> SharedFeedEvent {
+    /// An event already decoded, whose wire form is `wire` when known.
+    pub fn new(event: FeedEvent, wire: Option<Bytes>) -> SharedFeedEvent {
         SharedFeedEvent {
-            event,
-            wire: OnceLock::new(),
+            sequence: event.sequence,
+            stored: None,
+            event: OnceLock::from(event),
+            wire: wire.map_or_else(OnceLock::new, OnceLock::from),
         }
     }
 
-    /// Its wire form: computed by `encode` the first time, shared after.
-    pub fn wire_or_init(&self, encode: impl FnOnce(&FeedEvent) -> Bytes) -> Bytes {
-        self.wire.get_or_init(|| encode(&self.event)).clone()
+    /// An event as stored (decoded on demand), with its stored wire form if any.
+    pub(super) fn stored(sequence: u64, stored: sled::IVec, wire: Option<Bytes>) -> Self {
+        SharedFeedEvent {
+            sequence,
+            stored: Some(stored),
+            event: OnceLock::new(),
+            wire: wire.map_or_else(OnceLock::new, OnceLock::from),
+        }
+    }
+
+    /// The event (decoded from storage the first time).
+    pub fn event(&self) -> Result<&FeedEvent, StoreError> {
+        if let Some(event) = self.event.get() {
+            return Ok(event);
+        }
+        let stored = self
+            .stored
+            .as_ref()
+            .ok_or_else(|| StoreError::Corrupt("feed event without content".to_string()))?;
+        let decoded: FeedEvent = super::decode(stored)?;
+        Ok(self.event.get_or_init(|| decoded))
+    }
+
+    /// Its wire form: the stored one, or computed by `encode` the first time
+    /// and shared after.
+    pub fn wire_or_init(
+        &self,
+        encode: impl FnOnce(&FeedEvent) -> Bytes,
+    ) -> Result<Bytes, StoreError> {
+        if let Some(wire) = self.wire.get() {
+            return Ok(wire.clone());
+        }
+        let encoded = encode(self.event()?);
+        Ok(self.wire.get_or_init(|| encoded).clone())
     }
 }
 
@@ -46,22 +84,23 @@ pub(super) struct RecentFeed {
 }
 
 impl RecentFeed {
-    /// Adds events just written (in sequence order); a gap empties the run first.
-    pub(super) fn remember(&self, written: &[FeedEvent]) {
+    /// Adds events just written (in sequence order), with their wire forms
+    /// when known; a gap empties the run first.
+    pub(super) fn remember(&self, written: &[(FeedEvent, Option<Bytes>)]) {
         if written.is_empty() {
             return;
         }
         let Ok(mut events) = self.events.lock() else {
             return;
         };
-        for event in written {
+        for (event, wire) in written {
             if events
                 .back()
-                .is_some_and(|last| last.event.sequence + 1 != event.sequence)
+                .is_some_and(|last| last.sequence + 1 != event.sequence)
             {
                 events.clear();
             }
-            events.push_back(Arc::new(SharedFeedEvent::new(event.clone())));
+            events.push_back(Arc::new(SharedFeedEvent::new(event.clone(), wire.clone())));
             if events.len() > CAPACITY {
                 events.pop_front();
             }
@@ -72,7 +111,7 @@ impl RecentFeed {
     /// back that far (`None`: read sled).
     pub(super) fn after(&self, after: u64, limit: usize) -> Option<Vec<Arc<SharedFeedEvent>>> {
         let events = self.events.lock().ok()?;
-        let first = events.front()?.event.sequence;
+        let first = events.front()?.sequence;
         if after.saturating_add(1) < first {
             return None;
         }
@@ -106,25 +145,34 @@ mod tests {
     }
 
     fn sequences(events: &[Arc<SharedFeedEvent>]) -> Vec<u64> {
-        events.iter().map(|shared| shared.event.sequence).collect()
+        events.iter().map(|shared| shared.sequence).collect()
+    }
+
+    fn written(sequences: impl IntoIterator<Item = u64>) -> Vec<(FeedEvent, Option<Bytes>)> {
+        sequences
+            .into_iter()
+            .map(|sequence| (event(sequence), None))
+            .collect()
     }
 
     #[test]
     fn serves_a_contiguous_run_and_sends_older_readers_to_storage() {
         let recent = RecentFeed::default();
         assert!(recent.after(0, 10).is_none(), "empty: read storage");
-        recent.remember(&[event(5), event(6)]);
-        recent.remember(&[event(7)]);
+        recent.remember(&written([5, 6]));
+        recent.remember(&written([7]));
         assert_eq!(sequences(&recent.after(4, 10).expect("covered")), [5, 6, 7]);
         // The wire form is computed once and shared.
         let first_read = recent.after(4, 1).expect("covered");
         let second_read = recent.after(4, 1).expect("covered");
         let mut encodings = 0;
         for shared in first_read.iter().chain(&second_read) {
-            let wire = shared.wire_or_init(|event| {
-                encodings += 1;
-                Bytes::from(event.record.id.clone())
-            });
+            let wire = shared
+                .wire_or_init(|event| {
+                    encodings += 1;
+                    Bytes::from(event.record.id.clone())
+                })
+                .expect("decoded");
             assert_eq!(wire, Bytes::from("dlg-5"));
         }
         assert_eq!(encodings, 1);
@@ -135,12 +183,11 @@ mod tests {
             "before the run: read storage"
         );
         // A gap starts a new run.
-        recent.remember(&[event(9)]);
+        recent.remember(&written([9]));
         assert!(recent.after(7, 10).is_none());
         assert_eq!(sequences(&recent.after(8, 10).expect("covered")), [9]);
         // Bounded: the oldest go.
-        let many: Vec<FeedEvent> = (10..10 + CAPACITY as u64).map(event).collect();
-        recent.remember(&many);
+        recent.remember(&written(10..10 + CAPACITY as u64));
         assert!(recent.after(8, 1).is_none());
         assert_eq!(
             sequences(&recent.after(9, 1).expect("covered")),

@@ -27,6 +27,7 @@ pub(super) enum TreeId {
     Dialogues,
     DialogueKeys,
     Feed,
+    FeedWire,
     Meta,
     Reports,
     Cleaned,
@@ -39,8 +40,9 @@ pub(super) enum TreeId {
 #[derive(Debug, Default)]
 pub(super) struct Writes {
     ops: Vec<(TreeId, Vec<u8>, Option<Vec<u8>>)>,
-    /// The feed events among them, kept decoded for live subscribers.
-    feed_events: Vec<FeedEvent>,
+    /// The feed events among them, kept decoded (with their wire forms,
+    /// when the store has an encoder) for live subscribers.
+    feed_events: Vec<(FeedEvent, Option<bytes::Bytes>)>,
 }
 
 impl Writes {
@@ -194,7 +196,7 @@ pub(super) fn clean_text(content: &str, is_html: bool, title: Option<&str>) -> S
 }
 
 impl Inner {
-    fn write_trees(&self) -> [&sled::Tree; 12] {
+    fn write_trees(&self) -> [&sled::Tree; 13] {
         let trees = &self.trees;
         [
             &trees.articles,
@@ -203,6 +205,7 @@ impl Inner {
             &trees.dialogues,
             &trees.dialogue_keys,
             &trees.feed,
+            &trees.feed_wire,
             &trees.meta,
             &trees.reports,
             &trees.cleaned,
@@ -519,7 +522,16 @@ impl Inner {
                             be(record.sequence).to_vec(),
                             encode(&feed_event)?,
                         );
-                        writes.feed_events.push(feed_event);
+                        let wire = self.feed_wire.get().map(|encoder| {
+                            let wire = bytes::Bytes::from(encoder(&feed_event));
+                            writes.insert(
+                                TreeId::FeedWire,
+                                be(record.sequence).to_vec(),
+                                wire.to_vec(),
+                            );
+                            wire
+                        });
+                        writes.feed_events.push((feed_event, wire));
                     } else {
                         outcome.unchanged += 1;
                     }

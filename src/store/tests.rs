@@ -221,6 +221,83 @@ async fn a_completion_that_does_not_wait_for_the_disk_is_published_after_a_flush
 }
 
 #[tokio::test]
+async fn stored_wire_forms_are_replayed_as_they_are_and_older_events_are_encoded() {
+    let directory = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(config(directory.path())).await.expect("open");
+    let complete = |store: Store, text: &'static str, partner: &'static str| async move {
+        store.enqueue(article(text, None)).await.expect("enqueue");
+        let leased = lease_one(&store).await;
+        store
+            .complete(
+                id_of(&leased),
+                &leased.job.lease_id,
+                dialogue(partner, Some(1), None),
+            )
+            .await
+            .expect("complete");
+    };
+    // Sequence 1 before the store has an encoder, 2 after.
+    complete(store.clone(), "Đối thoại thứ nhất", "SG").await;
+    store.encode_feed_with(Arc::new(|event: &FeedEvent| {
+        format!("wire:{}", event.record.event.partner.code).into_bytes()
+    }));
+    complete(store.clone(), "Đối thoại thứ hai", "JP").await;
+    let live = store.read_feed_shared(0, 10).await.expect("recent");
+    assert_eq!(
+        live.iter()
+            .map(|shared| shared.sequence)
+            .collect::<Vec<_>>(),
+        [1, 2]
+    );
+    store.close().await.expect("close");
+    drop((store, live));
+
+    // Reopened: nothing in memory, everything from sled.
+    let store = Store::open(config(directory.path())).await.expect("reopen");
+    let stored = store.read_feed_shared(0, 10).await.expect("stored");
+    let mut encoded_here = Vec::new();
+    let wires: Vec<bytes::Bytes> = stored
+        .iter()
+        .map(|shared| {
+            shared
+                .wire_or_init(|event| {
+                    encoded_here.push(event.sequence);
+                    bytes::Bytes::from("encoded now")
+                })
+                .expect("wire")
+        })
+        .collect();
+    assert_eq!(
+        wires,
+        [
+            bytes::Bytes::from("encoded now"),
+            bytes::Bytes::from("wire:JP")
+        ]
+    );
+    assert_eq!(
+        encoded_here,
+        [1],
+        "only the event stored without a wire form is encoded"
+    );
+    // Decoded on demand, for a filter.
+    assert_eq!(
+        stored[1]
+            .event()
+            .expect("decoded")
+            .record
+            .event
+            .partner
+            .code,
+        "JP"
+    );
+    assert_eq!(
+        store.read_feed_shared(1, 10).await.expect("after 1").len(),
+        1
+    );
+    store.close().await.expect("close");
+}
+
+#[tokio::test]
 async fn stale_leases_are_refused_and_failures_back_off_to_dead_letters() {
     let directory = tempfile::tempdir().expect("tempdir");
     let store = Store::open(config(directory.path())).await.expect("open");

@@ -19,8 +19,10 @@
 //! - [`store`]: sled behind domain verbs (enqueue, lease, complete, read_feed_from,
 //!   list_dialogues, search_dialogues, stats, reindex…); records are recomputed
 //!   from every report (`store::merge`), listed from secondary indexes
-//!   (`store::index`) and searched in an inverted index (`store::search`).
-//! - [`feed`]: WatchDialogues producers over the feed log and a head watch.
+//!   (`store::index`) and searched in an inverted index (`store::search`)
+//!   that a background indexer writes in segments.
+//! - [`feed`]: WatchDialogues producers over the feed log and a head watch;
+//!   the newest events are shared in memory and encoded once for everyone.
 //! - [`workers`]: the in-process and gRPC job sources of the worker loop.
 //! - [`cli`]: the `dialogwatch` command line.
 //! - The extraction engine is the `dialogwatch-worker` crate.

@@ -19,7 +19,9 @@
 //! `BENCH_BULK_BATCH` (1000), `BENCH_E2E_RATES` (1000,100 per s), `BENCH_E2E_SECONDS` (5),
 //! `BENCH_FANOUT_SUBSCRIBERS` (1000), `BENCH_FANOUT_RATES` (100,10 per s),
 //! `BENCH_FANOUT_SECONDS` (3), `BENCH_CATCHUP_EVENTS` (100000), `BENCH_CATCHUP_ARTICLE_BYTES`
-//! (0 = whole articles; cut stored catch-up articles to this many bytes), `BENCH_EXTRACT_REPEAT` (20).
+//! (0 = whole articles; cut stored catch-up articles to this many bytes), `BENCH_CATCHUP_DIR`
+//! (build the catch-up store there and keep it; a later run with the same settings reuses it),
+//! `BENCH_EXTRACT_REPEAT` (20).
 //!
 //! Nothing here asserts on time: it measures and prints.
 
@@ -92,6 +94,9 @@ struct Settings {
     catchup_events: usize,
     /// Article text kept per catch-up article (bytes; 0: whole articles).
     catchup_article_bytes: usize,
+    /// A data directory to build the catch-up store in and keep (reused by
+    /// later runs with the same settings), instead of a temporary one.
+    catchup_dir: Option<PathBuf>,
     extract_repeat: usize,
     temp_root: PathBuf,
     peers: HashMap<String, String>,
@@ -167,6 +172,7 @@ impl Settings {
             fanout_seconds: env_number("BENCH_FANOUT_SECONDS", 3.0f64)?.max(0.1),
             catchup_events: env_number("BENCH_CATCHUP_EVENTS", 100_000usize)?.max(1),
             catchup_article_bytes: env_number("BENCH_CATCHUP_ARTICLE_BYTES", 0usize)?,
+            catchup_dir: std::env::var_os("BENCH_CATCHUP_DIR").map(PathBuf::from),
             extract_repeat: env_number("BENCH_EXTRACT_REPEAT", 20usize)?.max(1),
             temp_root: std::env::var_os("BENCH_TMPDIR")
                 .map(PathBuf::from)
@@ -1427,7 +1433,15 @@ async fn section_catchup(
     rows: &mut Vec<Row>,
 ) -> anyhow::Result<()> {
     let events = settings.catchup_events;
-    let dir = temp_dir(settings, "catchup")?;
+    let temporary = temp_dir(settings, "catchup")?;
+    let dir_path = settings
+        .catchup_dir
+        .clone()
+        .unwrap_or_else(|| temporary.path().to_path_buf());
+    let built_marker = dir_path.join(format!(
+        "bench-populated-{events}-{}",
+        settings.catchup_article_bytes
+    ));
     // The stored articles: whole, or cut short (BENCH_CATCHUP_ARTICLE_BYTES) so a
     // million fit the disk; the replay reads records, not article texts.
     let stored_articles = if settings.catchup_article_bytes > 0 {
@@ -1435,19 +1449,36 @@ async fn section_catchup(
     } else {
         Arc::clone(articles)
     };
-    progress(format!(
-        "catchup: populating {events} articles/records/feed events in {} (article text ≈ {:.0} bytes)",
-        dir.path().display(),
-        stored_articles.average_bytes()
-    ));
-    let populate_rate = populate(dir.path(), events, &stored_articles).await?;
-    let bytes = disk_usage(dir.path());
+    let (populate_rate, bytes) = if built_marker.exists() {
+        progress(format!(
+            "catchup: reusing the store built in {} (BENCH_CATCHUP_DIR)",
+            dir_path.display()
+        ));
+        let marker = std::fs::read_to_string(&built_marker)?;
+        let mut figures = marker.split_whitespace();
+        let rate = figures.next().unwrap_or_default().parse::<f64>()?;
+        let bytes = figures.next().unwrap_or_default().parse::<u64>()?;
+        (rate, bytes)
+    } else {
+        progress(format!(
+            "catchup: populating {events} articles/records/feed events in {} (article text ≈ {:.0} bytes)",
+            dir_path.display(),
+            stored_articles.average_bytes()
+        ));
+        std::fs::create_dir_all(&dir_path)?;
+        let rate = populate(&dir_path, events, &stored_articles).await?;
+        let bytes = disk_usage(&dir_path);
+        if settings.catchup_dir.is_some() {
+            std::fs::write(&built_marker, format!("{rate} {bytes}\n"))?;
+        }
+        (rate, bytes)
+    };
     let per_article = bytes as f64 / events as f64;
     progress(format!(
         "catchup: {bytes} bytes on disk, {per_article:.0} per article (article ≈ {:.0} bytes of text)",
         stored_articles.average_bytes()
     ));
-    let server = ChildServer::start(dir.path(), 0, 16).await?;
+    let server = ChildServer::start(&dir_path, 0, 16).await?;
     let url = server.url();
     let idle_kib = server.status_kib("VmRSS");
     let head = events as u64;

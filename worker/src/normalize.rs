@@ -38,6 +38,41 @@ fn toned_second_vowel(character: char) -> Option<(usize, char)> {
     None
 }
 
+/// The tone move of an open -oa/-oe/-uy syllable whose first vowel is the
+/// byte at `index` (an ASCII o/O/u/U): the toned first vowel, the plain second
+/// one, and the offset past the pair. `None` when nothing moves there.
+fn tone_move_at(text: &str, index: usize) -> Option<(char, char, usize)> {
+    let bytes = text.as_bytes();
+    let (Some(&first), Some(&second_byte)) = (bytes.get(index), bytes.get(index + 1)) else {
+        return None;
+    };
+    let (forms, seconds) = match first {
+        b'o' => (&TONED_O, ['a', 'e']),
+        b'O' => (&TONED_CAPITAL_O, ['a', 'e']),
+        b'u' => (&TONED_U, ['y', 'y']),
+        b'U' => (&TONED_CAPITAL_U, ['y', 'y']),
+        _ => return None,
+    };
+    if second_byte < 0xC3 {
+        return None;
+    }
+    let after_q = index
+        .checked_sub(1)
+        .and_then(|before| bytes.get(before))
+        .is_some_and(|byte| byte.eq_ignore_ascii_case(&b'q'));
+    let next = text.get(index + 1..).and_then(|rest| rest.chars().next())?;
+    let (tone, plain) = toned_second_vowel(next)?;
+    let after_pair = index + 1 + next.len_utf8();
+    let open_syllable = text
+        .get(after_pair..)
+        .and_then(|rest| rest.chars().next())
+        .is_none_or(|after| !after.is_alphanumeric() && !is_combining(after));
+    if !seconds.contains(&plain.to_ascii_lowercase()) || after_q || !open_syllable {
+        return None;
+    }
+    Some((forms[tone], plain, after_pair))
+}
+
 /// Moves the tone mark of open -oa/-oe/-uy syllables onto the first vowel,
 /// on composed (NFC) text: "hoà" → "hòa", "thuỷ" → "thủy"; "hoàn", "quý" stay.
 /// Returns `None` when nothing moves (the common case: no copy is made).
@@ -53,43 +88,13 @@ fn place_tone_marks(text: &str) -> Option<String> {
         .and_then(|rest| rest.iter().position(is_o_or_u))
     {
         index += offset;
-        let (Some(&first), Some(&second_byte)) = (bytes.get(index), bytes.get(index + 1)) else {
-            break;
-        };
-        let first_forms = match first {
-            b'o' => Some((&TONED_O, ['a', 'e'])),
-            b'O' => Some((&TONED_CAPITAL_O, ['a', 'e'])),
-            b'u' => Some((&TONED_U, ['y', 'y'])),
-            b'U' => Some((&TONED_CAPITAL_U, ['y', 'y'])),
-            _ => None,
-        };
-        let Some((forms, seconds)) = first_forms.filter(|_| second_byte >= 0xC3) else {
+        let Some((toned, plain, after_pair)) = tone_move_at(text, index) else {
             index += 1;
             continue;
         };
-        let after_q = index
-            .checked_sub(1)
-            .and_then(|before| bytes.get(before))
-            .is_some_and(|byte| byte.eq_ignore_ascii_case(&b'q'));
-        let next = text.get(index + 1..).and_then(|rest| rest.chars().next());
-        let Some((next, (tone, plain))) =
-            next.and_then(|next| toned_second_vowel(next).map(|found| (next, found)))
-        else {
-            index += 1;
-            continue;
-        };
-        let after_pair = index + 1 + next.len_utf8();
-        let open_syllable = text
-            .get(after_pair..)
-            .and_then(|rest| rest.chars().next())
-            .is_none_or(|after| !after.is_alphanumeric() && !is_combining(after));
-        if !seconds.contains(&plain.to_ascii_lowercase()) || after_q || !open_syllable {
-            index += 1;
-            continue;
-        }
         let buffer = output.get_or_insert_with(|| String::with_capacity(text.len()));
         buffer.push_str(&text[copied_up_to..index]);
-        buffer.push(forms[tone]);
+        buffer.push(toned);
         buffer.push(plain);
         copied_up_to = after_pair;
         index = after_pair;
@@ -110,6 +115,12 @@ fn is_space(character: char) -> bool {
 
 /// The canonical form described in the module documentation.
 pub fn normalize(text: &str) -> String {
+    normalize_cow(text).into_owned()
+}
+
+/// [`normalize`], borrowing `text` when it is already in the canonical form
+/// (no copy is made then).
+pub fn normalize_cow(text: &str) -> std::borrow::Cow<'_, str> {
     let surveyed = survey(text);
     let needs_mapping = surveyed.mapped;
     let mapped: std::borrow::Cow<'_, str> = if needs_mapping {
@@ -153,7 +164,10 @@ pub fn normalize(text: &str) -> String {
     };
     let source = placed.as_deref().unwrap_or(&composed);
     let Some(untidy_at) = first_untidy(source) else {
-        return source.to_string();
+        return match placed {
+            Some(placed) => placed.into(),
+            None => composed,
+        };
     };
     // The lines before the first untidy byte are copied as they are.
     let line_start = source
@@ -169,7 +183,7 @@ pub fn normalize(text: &str) -> String {
         }
         tidy_line_into(line, &mut words, &mut output);
     }
-    output
+    output.into()
 }
 
 /// What a first pass over the bytes of a text found (one pass, no decoding).
@@ -180,7 +194,8 @@ struct Survey {
     mapped: bool,
     /// A character outside the ranges that are surely NFC (combining marks, …).
     maybe_not_nfc: bool,
-    /// An "o"/"u" before a toned a/e/y (a tone mark that may move).
+    /// An open -oa/-oe/-uy syllable whose tone mark moves (exactly where
+    /// [`place_tone_marks`] would move one in the text as it is).
     tone_pair: bool,
 }
 
@@ -204,15 +219,8 @@ fn survey(text: &str) -> Survey {
         if byte < 0x80 {
             if byte == b'\r' {
                 found.mapped = true;
-            } else if matches!(byte, b'o' | b'O' | b'u' | b'U')
-                && second >= 0xC3
-                && !found.tone_pair
-            {
-                found.tone_pair = text
-                    .get(index + 1..)
-                    .and_then(|rest| rest.chars().next())
-                    .and_then(toned_second_vowel)
-                    .is_some();
+            } else if second >= 0xC3 && !found.tone_pair {
+                found.tone_pair = tone_move_at(text, index).is_some();
             }
             index += 1;
             continue;
@@ -570,6 +578,56 @@ mod tests {
             if !surveyed.maybe_not_nfc && !surveyed.mapped {
                 assert!(unicode_normalization::is_nfc(&text), "{code:x} is not NFC");
             }
+        }
+    }
+
+    /// What [`normalize`] skips when the survey finds no tone pair: the
+    /// survey's answer is exactly whether [`place_tone_marks`] moves a mark.
+    fn assert_survey_sees_every_tone_move(text: &str) {
+        let surveyed = survey(text);
+        if !surveyed.mapped && !surveyed.maybe_not_nfc {
+            assert_eq!(
+                surveyed.tone_pair,
+                place_tone_marks(text).is_some(),
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_survey_finds_a_tone_pair_exactly_where_a_mark_moves() {
+        for text in [
+            "hoà bình",
+            "hoàn thành",
+            "quý",
+            "quả",
+            "Thuỷ",
+            "thuỷ.",
+            "HOÀ",
+            "khoẻ",
+            "hoàb",
+            "oà",
+            "uý",
+            "qoà",
+            "Quà",
+            "o",
+            "hoà\u{301}",
+            "thuyền",
+            "uỷ ban",
+        ] {
+            assert_survey_sees_every_tone_move(text);
+        }
+        assert!(survey("hoà").tone_pair && !survey("quý hoàn").tone_pair);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_survey_agrees_with_the_tone_placement(
+            text in "[oOuUqQyYaAeEnN àáảãạÀÁẢÃẠèéẻẽẹÈÉẺẼẸỳýỷỹỵỲÝỶỸỴ.,1]{0,24}"
+        ) {
+            assert_survey_sees_every_tone_move(&text);
+            let borrowed = normalize_cow(&text);
+            proptest::prop_assert_eq!(borrowed.as_ref(), normalize(&text));
         }
     }
 

@@ -52,24 +52,65 @@ impl PreparedArticle {
     }
 }
 
-/// Hash of the article text in its normalised form, whitespace collapsed.
+/// Hash of the article text in its normalised form, whitespace collapsed:
+/// `merge::stable_hash` (FNV-1a) of the normalised text's words
+/// (`str::split_whitespace`) joined by single spaces, computed in one pass
+/// over the bytes without building that string.
 fn text_fingerprint(content: &str) -> u64 {
-    // FNV-1a, fed word by word: the same value as `merge::stable_hash` of the
-    // words joined by single spaces, without building that string.
-    fn feed(hash: u64, bytes: &[u8]) -> u64 {
-        bytes.iter().fold(hash, |hash, byte| {
-            (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
-        })
-    }
-    let normalized = dialogwatch_worker::normalize::normalize(content);
+    let normalized = dialogwatch_worker::normalize::normalize_cow(content);
+    words_hash(normalized.as_bytes())
+}
+
+const FNV_PRIME: u64 = 0x0100_0000_01b3;
+
+/// FNV-1a of the words of `text` (valid UTF-8) joined by single spaces, where
+/// a word is what `str::split_whitespace` yields.
+fn words_hash(text: &[u8]) -> u64 {
     let mut hash = merge::stable_hash(&[]);
-    for (index, word) in normalized.split_whitespace().enumerate() {
-        if index > 0 {
-            hash = feed(hash, b" ");
+    let mut started = false;
+    let mut space_pending = false;
+    let mut index = 0;
+    while let Some(&byte) = text.get(index) {
+        let space = if may_start_whitespace(byte) {
+            whitespace_len(text, index)
+        } else {
+            0
+        };
+        if space > 0 {
+            space_pending = started;
+            index += space;
+            continue;
         }
-        hash = feed(hash, word.as_bytes());
+        if space_pending {
+            hash = (hash ^ u64::from(b' ')).wrapping_mul(FNV_PRIME);
+            space_pending = false;
+        }
+        hash = (hash ^ u64::from(byte)).wrapping_mul(FNV_PRIME);
+        started = true;
+        index += 1;
     }
     hash
+}
+
+/// The first byte of a `char::is_whitespace` character: ASCII tab to
+/// carriage return, space, or the lead byte of U+0085/U+00A0 (0xC2),
+/// U+1680 (0xE1), U+2000–U+205F (0xE2) or U+3000 (0xE3).
+fn may_start_whitespace(byte: u8) -> bool {
+    matches!(byte, 0x09..=0x0D | b' ' | 0xC2 | 0xE1..=0xE3)
+}
+
+/// The UTF-8 length of the `char::is_whitespace` character at `index`, or 0.
+fn whitespace_len(text: &[u8], index: usize) -> usize {
+    let byte = |offset: usize| text.get(index + offset).copied().unwrap_or(0);
+    match (byte(0), byte(1), byte(2)) {
+        (0x09..=0x0D | b' ', _, _) => 1,
+        (0xC2, 0x85 | 0xA0, _) => 2,
+        (0xE1, 0x9A, 0x80)
+        | (0xE2, 0x80, 0x80..=0x8A | 0xA8 | 0xA9 | 0xAF)
+        | (0xE2, 0x81, 0x9F) => 3,
+        (0xE3, 0x80, 0x80) => 3,
+        _ => 0,
+    }
 }
 
 type Answer = oneshot::Sender<Result<SubmitOutcome, StoreError>>;
@@ -324,6 +365,51 @@ mod tests {
     use crate::store::tests::{article, config};
     use std::collections::{BTreeMap, BTreeSet};
     use std::time::Duration;
+
+    /// The words of `text` joined by single spaces, hashed: the definition
+    /// [`words_hash`] computes without building the string.
+    fn joined_words_hash(text: &str) -> u64 {
+        merge::stable_hash(
+            text.split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .as_bytes(),
+        )
+    }
+
+    #[test]
+    fn the_words_hash_splits_on_every_unicode_space_as_split_whitespace_does() {
+        for code in 0..0x3100u32 {
+            let Some(character) = char::from_u32(code) else {
+                continue;
+            };
+            for text in [
+                format!("a{character}b"),
+                format!("{character}a  {character}{character}b{character}"),
+                format!("{character}"),
+                format!("ạ{character}\u{a0}ế"),
+            ] {
+                assert_eq!(
+                    words_hash(text.as_bytes()),
+                    joined_words_hash(&text),
+                    "U+{code:04X} in {text:?}"
+                );
+            }
+        }
+        assert_eq!(words_hash(b""), merge::stable_hash(&[]));
+        assert_eq!(words_hash(b" \t\n "), merge::stable_hash(&[]));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_words_hash_is_the_hash_of_the_joined_words(
+            text in "([a-zđạếờ,.()/0-9]|[ \t\n\r\u{85}\u{a0}\u{1680}\u{2000}-\u{200b}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}\u{feff}]){0,40}"
+        ) {
+            proptest::prop_assert_eq!(words_hash(text.as_bytes()), joined_words_hash(&text));
+            let normalized = dialogwatch_worker::normalize::normalize(&text);
+            proptest::prop_assert_eq!(text_fingerprint(&text), joined_words_hash(&normalized));
+        }
+    }
 
     #[test]
     fn the_fingerprint_is_the_hash_of_the_words_joined_by_one_space() {

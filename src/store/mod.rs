@@ -30,6 +30,7 @@ mod records;
 mod release;
 pub mod search;
 mod submit;
+pub use submit::{BulkSubmission, BULK_CHUNK};
 #[cfg(test)]
 mod tests;
 

@@ -159,28 +159,28 @@ impl Store {
         answered.await.map_err(|_| StoreError::Closed)?
     }
 
-    /// Many articles in one transaction and one flush; one result per article, in order.
+    /// Many articles in one transaction and one flush; one result per article,
+    /// in order. Their keys are computed in [`BULK_CHUNK`]-article parts, in
+    /// parallel (see [`BulkSubmission`]).
     pub async fn enqueue_batch(
         &self,
         articles: Vec<NewArticle>,
     ) -> Result<Vec<SubmitOutcome>, StoreError> {
-        if articles.is_empty() {
-            return Ok(Vec::new());
+        let mut bulk = self.bulk();
+        let mut articles = articles.into_iter().peekable();
+        while articles.peek().is_some() {
+            bulk.push(articles.by_ref().take(BULK_CHUNK).collect());
         }
-        let prepared = tokio::task::spawn_blocking(move || {
-            articles
-                .into_iter()
-                .map(PreparedArticle::new)
-                .collect::<Vec<_>>()
-        })
-        .await
-        .map_err(|error| StoreError::Task(error.to_string()))?;
-        let outcomes = self.write_prepared(prepared).await?;
-        self.inner.committer.flush().await?;
-        if outcomes.iter().any(|outcome| outcome.created) {
-            self.inner.work_available.notify_waiters();
+        bulk.finish().await
+    }
+
+    /// Starts a bulk submission: parts are prepared (in parallel, on the
+    /// blocking pool) while more of them arrive, and written together.
+    pub fn bulk(&self) -> BulkSubmission {
+        BulkSubmission {
+            store: self.clone(),
+            parts: Vec::new(),
         }
-        Ok(outcomes)
     }
 
     /// Writes whatever unary submissions are pending, batch after batch, until
@@ -236,6 +236,58 @@ impl Store {
             inner.insert_articles(articles)
         })
         .await
+    }
+}
+
+/// Articles per part of a bulk submission: the duplicate keys of each part
+/// are computed by one blocking task, parts in parallel.
+pub const BULK_CHUNK: usize = 64;
+
+/// A bulk submission in progress (see [`Store::bulk`]). Each part pushed is
+/// prepared (normalised, its duplicate keys computed) at once on the blocking
+/// pool, while the caller receives the next; nothing is written before
+/// [`BulkSubmission::finish`], which stores every article in one transaction
+/// and one flush, so a submission given up on (a refused or broken stream)
+/// stores nothing.
+pub struct BulkSubmission {
+    store: Store,
+    parts: Vec<tokio::task::JoinHandle<Vec<PreparedArticle>>>,
+}
+
+impl BulkSubmission {
+    /// Adds a part (its articles follow those pushed before it).
+    pub fn push(&mut self, articles: Vec<NewArticle>) {
+        if articles.is_empty() {
+            return;
+        }
+        self.parts.push(tokio::task::spawn_blocking(move || {
+            articles
+                .into_iter()
+                .map(PreparedArticle::new)
+                .collect::<Vec<_>>()
+        }));
+    }
+
+    /// Writes every article pushed in one transaction, in order (of two
+    /// duplicates the first is created), flushes, and returns one outcome per
+    /// article.
+    pub async fn finish(self) -> Result<Vec<SubmitOutcome>, StoreError> {
+        let mut prepared = Vec::new();
+        for part in self.parts {
+            prepared.extend(
+                part.await
+                    .map_err(|error| StoreError::Task(error.to_string()))?,
+            );
+        }
+        if prepared.is_empty() {
+            return Ok(Vec::new());
+        }
+        let outcomes = self.store.write_prepared(prepared).await?;
+        self.store.inner.committer.flush().await?;
+        if outcomes.iter().any(|outcome| outcome.created) {
+            self.store.inner.work_available.notify_waiters();
+        }
+        Ok(outcomes)
     }
 }
 
@@ -409,6 +461,65 @@ mod tests {
             let normalized = dialogwatch_worker::normalize::normalize(&text);
             proptest::prop_assert_eq!(text_fingerprint(&text), joined_words_hash(&normalized));
         }
+    }
+
+    /// A bulk submission over several parts: in order, duplicates across
+    /// parts (and of stored articles) get the first one's id, ids are dense,
+    /// and a submission dropped before `finish` stores nothing.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn bulk_parts_are_written_in_order_and_only_when_finished() {
+        let directory = tempfile::tempdir().expect("temp dir");
+        let store = Store::open(config(directory.path())).await.expect("open");
+        let stored = store
+            .enqueue(article("Bài đã có từ trước.", None))
+            .await
+            .expect("enqueue");
+        assert_eq!(stored.article_id, ArticleId(1));
+
+        let mut abandoned = store.bulk();
+        abandoned.push(vec![article("Bài của một luồng bị bỏ dở.", None)]);
+        drop(abandoned);
+
+        let total = 3 * BULK_CHUNK + 5;
+        let texts: Vec<String> = (0..total)
+            .map(|index| match index {
+                // A duplicate (extra spaces) of an article two parts earlier.
+                _ if index == 2 * BULK_CHUNK + 1 => "Bài  số 3 trong   lô.".to_string(),
+                _ if index == BULK_CHUNK + 2 => "Bài đã có từ trước.".to_string(),
+                _ => format!("Bài số {index} trong lô."),
+            })
+            .collect();
+        let mut bulk = store.bulk();
+        for part in texts.chunks(BULK_CHUNK) {
+            bulk.push(part.iter().map(|text| article(text, None)).collect());
+        }
+        bulk.push(Vec::new());
+        let outcomes = bulk.finish().await.expect("finish");
+        assert_eq!(outcomes.len(), total);
+        assert!(!outcomes[BULK_CHUNK + 2].created);
+        assert_eq!(outcomes[BULK_CHUNK + 2].article_id, ArticleId(1));
+        assert!(!outcomes[2 * BULK_CHUNK + 1].created);
+        assert_eq!(
+            outcomes[2 * BULK_CHUNK + 1].article_id,
+            outcomes[3].article_id
+        );
+        let created: Vec<u64> = outcomes
+            .iter()
+            .filter(|outcome| outcome.created)
+            .map(|outcome| outcome.article_id.0)
+            .collect();
+        assert_eq!(created, (2..=total as u64 - 1).collect::<Vec<_>>());
+        assert!(store.bulk().finish().await.expect("empty").is_empty());
+        let leased = store
+            .lease(1000, Duration::from_secs(30), Duration::ZERO)
+            .await
+            .expect("lease");
+        assert_eq!(
+            leased.len(),
+            total - 1,
+            "the abandoned article is not stored"
+        );
+        store.close().await.expect("close");
     }
 
     #[test]

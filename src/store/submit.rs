@@ -184,12 +184,16 @@ impl Store {
     }
 
     /// Writes whatever unary submissions are pending, batch after batch, until
-    /// none are left; each batch is answered once its flush is done. The task
-    /// lets go of the store before it sends its last answers, so a caller that
-    /// closes and drops the store after its submission returned can reopen it.
+    /// none are left. Each batch is answered once a flush that started after
+    /// its write is done; that wait runs in a task of its own, so the next
+    /// batch is written while the previous one is being flushed (and the
+    /// group commit flushes for both at once when it can). Every task lets go
+    /// of the store before it sends its answers, so a caller that closes and
+    /// drops the store after its submission returned can reopen it.
     async fn drain_pending(self) {
-        loop {
-            let batch = match self.inner.pending.state.lock() {
+        let mut store = Some(self);
+        while let Some(current) = store.take() {
+            let batch = match current.inner.pending.state.lock() {
                 Ok(mut state) => {
                     let taken = state.waiting.len().min(MAX_COALESCED_BATCH);
                     state.waiting.drain(..taken).collect::<Vec<_>>()
@@ -197,16 +201,8 @@ impl Store {
                 Err(_) => return,
             };
             let (articles, answers): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
-            let outcomes = match self.write_prepared(articles).await {
-                Ok(outcomes) => self.inner.committer.flush().await.map(|()| outcomes),
-                Err(error) => Err(error),
-            };
-            if let Ok(outcomes) = &outcomes {
-                if outcomes.iter().any(|outcome| outcome.created) {
-                    self.inner.work_available.notify_waiters();
-                }
-            }
-            let finished = match self.inner.pending.state.lock() {
+            let written = current.write_prepared(articles).await;
+            let finished = match current.inner.pending.state.lock() {
                 Ok(mut state) if state.waiting.is_empty() => {
                     state.draining = false;
                     true
@@ -214,12 +210,22 @@ impl Store {
                 Ok(_) => false,
                 Err(_) => true,
             };
-            if finished {
-                drop(self);
-                send_answers(answers, outcomes);
-                return;
+            // The handle the flush task takes: this task's own when it is done.
+            let flushing = if finished {
+                current
+            } else {
+                store = Some(current.clone());
+                current
+            };
+            match written {
+                Ok(outcomes) => {
+                    tokio::spawn(flush_and_answer(flushing, outcomes, answers));
+                }
+                Err(error) => {
+                    drop(flushing);
+                    send_answers(answers, Err(error));
+                }
             }
-            send_answers(answers, outcomes);
         }
     }
 
@@ -289,6 +295,19 @@ impl BulkSubmission {
         }
         Ok(outcomes)
     }
+}
+
+/// Waits for a flush that makes a written batch durable, then lets go of the
+/// store and answers the batch's submissions.
+async fn flush_and_answer(store: Store, outcomes: Vec<SubmitOutcome>, answers: Vec<Answer>) {
+    let flushed = store.inner.committer.flush().await.map(|()| outcomes);
+    if let Ok(outcomes) = &flushed {
+        if outcomes.iter().any(|outcome| outcome.created) {
+            store.inner.work_available.notify_waiters();
+        }
+    }
+    drop(store);
+    send_answers(answers, flushed);
 }
 
 /// Answers each waiting submission with its outcome, or all with the batch's error.

@@ -26,6 +26,10 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use tokio::sync::oneshot;
 
+/// The largest text a unary submission normalises on the async thread that
+/// received it (larger ones are prepared on the blocking pool).
+const INLINE_PREPARE_BYTES: usize = 16 * 1024;
+
 /// The most articles written in one transaction by the drain task.
 const MAX_COALESCED_BATCH: usize = 512;
 
@@ -137,11 +141,17 @@ impl Store {
             return Err(StoreError::Closed);
         }
         // Normalising the whole text is CPU work proportional to its size (up
-        // to the article limit): off the async threads, in parallel with the
-        // serialised write of earlier submissions.
-        let prepared = tokio::task::spawn_blocking(move || PreparedArticle::new(article))
-            .await
-            .map_err(|error| StoreError::Task(error.to_string()))?;
+        // to the article limit). A large text is prepared off the async
+        // threads (a 2 MB article must not stall one); a text of ordinary
+        // size takes tens of microseconds, less than handing it to a
+        // blocking thread and waking the task again costs.
+        let prepared = if article.content.len() <= INLINE_PREPARE_BYTES {
+            PreparedArticle::new(article)
+        } else {
+            tokio::task::spawn_blocking(move || PreparedArticle::new(article))
+                .await
+                .map_err(|error| StoreError::Task(error.to_string()))?
+        };
         let (answer, answered) = oneshot::channel();
         let start_drain = {
             let mut state = self

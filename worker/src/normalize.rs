@@ -265,13 +265,24 @@ fn is_tidy(text: &str) -> bool {
     first_untidy(text).is_none()
 }
 
-/// The first byte where [`is_tidy`] fails, if any.
+/// The first byte where [`is_tidy`] fails, if any. Cautious: it may flag a
+/// byte of a line that [`tidy_line_into`] leaves as it is (that line is then
+/// tidied to itself), never the other way round.
 fn first_untidy(text: &str) -> Option<usize> {
     let bytes = text.as_bytes();
     if bytes.first() == Some(&b' ') {
         return Some(0);
     }
 
+    let at = |index: usize| bytes.get(index).copied().unwrap_or(0);
+    // U+2000..U+200A, U+2028, U+2029, U+202F, U+205F: the Unicode spaces that
+    // begin with 0xE2, from the bytes after it.
+    let is_e2_space = |second: u8, third: u8| {
+        matches!(
+            (second, third),
+            (0x80, 0x80..=0x8A | 0xA8 | 0xA9 | 0xAF) | (0x81, 0x9F)
+        )
+    };
     let interesting = |byte: &u8| matches!(*byte, b' ' | 0x09..=0x0D | 0xC2 | 0xE1..=0xE3);
     let mut index = 0;
     while let Some(offset) = bytes
@@ -287,32 +298,33 @@ fn first_untidy(text: &str) -> Option<usize> {
             .and_then(|before| bytes.get(before))
             .copied()
             .unwrap_or(0);
-        let next = bytes.get(index + 1).copied().unwrap_or(0);
+        let next = at(index + 1);
         let untidy = match byte {
             b' ' => {
-                matches!(previous, b'(' | b'[' | b'/' | b'\n' | 0x9C)
-                    || matches!(
-                        next,
-                        b' ' | b','
-                            | b'.'
-                            | b';'
-                            | b':'
-                            | b'!'
-                            | b'?'
-                            | b')'
-                            | b']'
-                            | b'%'
-                            | b'/'
-                            | b'\n'
-                            | 0xE2
-                    )
+                let after_opening = match previous {
+                    b'(' | b'[' | b'/' | b'\n' => true,
+                    // “ (U+201C)
+                    0x9C => index >= 3 && at(index - 3) == 0xE2 && at(index - 2) == 0x80,
+                    _ => false,
+                };
+                let before_closing = match next {
+                    b' ' | b',' | b'.' | b';' | b':' | b'!' | b'?' | b')' | b']' | b'%' | b'/'
+                    | b'\n' => true,
+                    // ” (U+201D), … (U+2026), or a Unicode space.
+                    0xE2 => {
+                        let (second, third) = (at(index + 2), at(index + 3));
+                        matches!((second, third), (0x80, 0x9D | 0xA6)) || is_e2_space(second, third)
+                    }
+                    _ => false,
+                };
+                after_opening || before_closing
             }
             0x09 | 0x0B | 0x0C | 0x0D => true,
             // U+0085, U+00A0
             0xC2 => matches!(next, 0x85 | 0xA0),
-            // U+1680, U+2000..U+205F, U+3000: any of them sends the text the long way.
+            // U+1680 and U+3000 (cautiously: any character of their blocks).
             0xE1 => next == 0x9A,
-            0xE2 => matches!(next, 0x80 | 0x81),
+            0xE2 => is_e2_space(next, at(index + 2)),
             0xE3 => next == 0x80,
             _ => false,
         };
@@ -553,6 +565,51 @@ mod tests {
             "a/ b",
         ] {
             assert!(!is_tidy(line), "{line:?}");
+        }
+    }
+
+    /// Where the shortcut finds nothing untidy, the full rule changes nothing.
+    fn assert_tidy_means_unchanged(text: &str) {
+        if is_tidy(text) {
+            for line in text.split('\n') {
+                let mut output = String::new();
+                tidy_line_into(line, &mut Vec::new(), &mut output);
+                assert_eq!(output, line, "{text:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn dashes_and_quotes_are_tidy_unless_spaced_inside() {
+        for text in [
+            "Hồng Pha – TTXVN",
+            "“bốn không” và “hòa bình”",
+            "Ờ ấy",
+            "chờ… rồi",
+            "a\u{2013}b",
+        ] {
+            assert!(is_tidy(text), "{text:?}");
+            assert_tidy_means_unchanged(text);
+        }
+        for text in [
+            "“ bốn không”",
+            "bốn không ”",
+            "chờ …",
+            "a \u{2009}b",
+            "a\u{2009}b",
+            "a\u{205f}b",
+            "a\u{202f}b",
+        ] {
+            assert!(!is_tidy(text), "{text:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_tidy_shortcut_never_passes_a_line_the_rule_changes(
+            text in "[a-zỜờ0-9 ,.;:!?()\\[\\]%/\n\t\r\u{85}\u{a0}\u{1680}\u{2000}-\u{200b}\u{2013}\u{201c}\u{201d}\u{2026}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}]{0,16}"
+        ) {
+            assert_tidy_means_unchanged(&text);
         }
     }
 

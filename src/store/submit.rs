@@ -12,10 +12,7 @@
 //! next one, so the disk's fsync rate bounds the number of flushes, not the
 //! number of articles.
 
-use super::{
-    be, encode, merge, pair_key, read_u64, Inner, Store, StoreError, StoredArticle,
-    META_NEXT_ARTICLE,
-};
+use super::{be, merge, pair_key, read_u64, Inner, Store, StoreError, META_NEXT_ARTICLE};
 use crate::domain::{
     now_millis, ArticleId, ArticleState, ArticleStatus, NewArticle, SubmitOutcome,
 };
@@ -36,14 +33,18 @@ const MAX_COALESCED_BATCH: usize = 512;
 /// An article with its deduplication keys, in lookup order: request id, URL,
 /// normalised-text fingerprint.
 pub(super) struct PreparedArticle {
+    /// The article, its `content` moved into `content_json`.
     article: NewArticle,
     keys: Vec<Vec<u8>>,
+    /// The text as a JSON string, as it is stored (see [`encode_stored`]).
+    content_json: Result<Vec<u8>, String>,
 }
 
 impl PreparedArticle {
-    /// Computes the keys (the fingerprint normalises the whole text: CPU work
-    /// that runs before, and in parallel with, the serialised write).
-    pub(super) fn new(article: NewArticle) -> PreparedArticle {
+    /// Computes the keys (the fingerprint normalises the whole text) and
+    /// encodes the text: CPU work proportional to its size that runs before,
+    /// and in parallel with, the serialised write.
+    pub(super) fn new(mut article: NewArticle) -> PreparedArticle {
         let mut keys = Vec::with_capacity(3);
         if let Some(request_id) = &article.request_id {
             keys.push(format!("r:{request_id}").into_bytes());
@@ -52,8 +53,35 @@ impl PreparedArticle {
             keys.push(format!("u:{url}").into_bytes());
         }
         keys.push(format!("h:{:016x}", text_fingerprint(&article.content)).into_bytes());
-        PreparedArticle { article, keys }
+        let content = std::mem::take(&mut article.content);
+        let content_json = serde_json::to_vec(&content).map_err(|error| error.to_string());
+        PreparedArticle {
+            article,
+            keys,
+            content_json,
+        }
     }
+}
+
+/// The stored form of an article, `encode(&StoredArticle { status, content,
+/// is_html })` byte for byte, from its text already encoded as a JSON string.
+fn encode_stored(
+    status: &ArticleStatus,
+    content_json: &[u8],
+    is_html: bool,
+) -> Result<Vec<u8>, StoreError> {
+    let mut encoded = Vec::with_capacity(content_json.len() + 256);
+    encoded.extend_from_slice(br#"{"status":"#);
+    serde_json::to_writer(&mut encoded, status)
+        .map_err(|error| StoreError::Corrupt(error.to_string()))?;
+    encoded.extend_from_slice(br#","content":"#);
+    encoded.extend_from_slice(content_json);
+    encoded.extend_from_slice(if is_html {
+        br#","is_html":true}"#.as_slice()
+    } else {
+        br#","is_html":false}"#.as_slice()
+    });
+    Ok(encoded)
 }
 
 /// Hash of the article text in its normalised form, whitespace collapsed:
@@ -365,7 +393,12 @@ impl Inner {
         let mut rows = Vec::with_capacity(articles.len());
         let mut outcomes = Vec::with_capacity(articles.len());
         let now = now_millis();
-        'articles: for PreparedArticle { article, keys } in articles {
+        'articles: for PreparedArticle {
+            article,
+            keys,
+            content_json,
+        } in articles
+        {
             for key in &keys {
                 let known = match keys_in_batch.get(key) {
                     Some(article_id) => Some(*article_id),
@@ -381,31 +414,28 @@ impl Inner {
             }
             let article_id = ArticleId(next_id);
             next_id += 1;
-            let stored = StoredArticle {
-                status: ArticleStatus {
-                    id: article_id,
-                    state: ArticleState::Queued,
-                    url: article.url,
-                    outlet: article.outlet,
-                    published_at: article.published_at,
-                    title: article.title,
-                    attempts: 0,
-                    last_error: None,
-                    dialogue_ids: Vec::new(),
-                    is_dialogue: None,
-                    reason: None,
-                    submitted_at_ms: now,
-                    updated_at_ms: now,
-                },
-                content: article.content,
-                is_html: article.is_html,
+            let status = ArticleStatus {
+                id: article_id,
+                state: ArticleState::Queued,
+                url: article.url,
+                outlet: article.outlet,
+                published_at: article.published_at,
+                title: article.title,
+                attempts: 0,
+                last_error: None,
+                dialogue_ids: Vec::new(),
+                is_dialogue: None,
+                reason: None,
+                submitted_at_ms: now,
+                updated_at_ms: now,
             };
+            let content_json = content_json.map_err(StoreError::Corrupt)?;
             for key in &keys {
                 keys_in_batch.insert(key.clone(), article_id);
             }
             rows.push(NewRow {
                 article_id,
-                encoded: encode(&stored)?,
+                encoded: encode_stored(&status, &content_json, article.is_html)?,
                 keys,
                 queue_key: pair_key(now, article_id.0).to_vec(),
             });
@@ -549,6 +579,56 @@ mod tests {
             "the abandoned article is not stored"
         );
         store.close().await.expect("close");
+    }
+
+    #[test]
+    fn an_article_is_encoded_as_the_stored_article_would_be() {
+        for (content, is_html, title) in [
+            (
+                "Đối thoại \"Chính sách\"\n\tlần thứ 14 \\ \u{1}",
+                false,
+                None,
+            ),
+            ("<p>Hội đàm</p>", true, Some("Tiêu đề".to_string())),
+            ("", false, None),
+        ] {
+            let status = ArticleStatus {
+                id: ArticleId(42),
+                state: ArticleState::Queued,
+                url: Some("https://example.vn/a".into()),
+                outlet: None,
+                published_at: None,
+                title,
+                attempts: 0,
+                last_error: None,
+                dialogue_ids: Vec::new(),
+                is_dialogue: None,
+                reason: None,
+                submitted_at_ms: 7,
+                updated_at_ms: 8,
+            };
+            let stored = crate::store::StoredArticle {
+                status: status.clone(),
+                content: content.to_string(),
+                is_html,
+            };
+            let prepared = PreparedArticle::new(NewArticle {
+                request_id: None,
+                content: content.to_string(),
+                is_html,
+                url: None,
+                outlet: None,
+                published_at: None,
+                title: None,
+            });
+            let content_json = prepared.content_json.expect("encoded");
+            let encoded = encode_stored(&status, &content_json, is_html).expect("encode");
+            assert_eq!(encoded, crate::store::encode(&stored).expect("encode"));
+            let decoded: crate::store::StoredArticle =
+                crate::store::decode(&encoded).expect("decode");
+            assert_eq!(decoded.content, content);
+            assert_eq!(decoded.status, status);
+        }
     }
 
     #[test]

@@ -12,7 +12,7 @@ use crate::proto::admin_service_server::AdminService;
 use crate::proto::article_service_server::ArticleService;
 use crate::proto::encoded_feed::dialogue_service_server::DialogueService;
 use crate::proto::worker_service_server::WorkerService;
-use crate::store::Store;
+use crate::store::{Store, BULK_CHUNK};
 use dialogwatch_worker::record::Extraction;
 use dialogwatch_worker::runner::Extract;
 use std::sync::Arc;
@@ -225,7 +225,10 @@ impl ArticleService for ArticleApi {
     ) -> Result<Response<proto::SubmitArticlesResponse>, Status> {
         self.context.authorizer.check(&request, Scope::Submit)?;
         let mut stream = request.into_inner();
-        let mut valid_articles = Vec::new();
+        // Parts are handed to the store as they fill, so their duplicate keys
+        // are computed and written while the rest of the stream arrives.
+        let mut bulk = self.context.store.bulk();
+        let mut part = Vec::with_capacity(BULK_CHUNK);
         let mut valid_indexes = Vec::new();
         let mut results: Vec<Option<proto::SubmitArticleResult>> = Vec::new();
         while let Some(item) = stream.next().await {
@@ -243,7 +246,10 @@ impl ArticleService for ArticleApi {
             }
             match self.validate(item) {
                 Ok(article) => {
-                    valid_articles.push(article);
+                    part.push(article);
+                    if part.len() == BULK_CHUNK {
+                        bulk.push(std::mem::replace(&mut part, Vec::with_capacity(BULK_CHUNK)));
+                    }
                     valid_indexes.push(index);
                     results.push(None);
                 }
@@ -259,12 +265,8 @@ impl ArticleService for ArticleApi {
                 })),
             }
         }
-        let outcomes = self
-            .context
-            .store
-            .enqueue_batch(valid_articles)
-            .await
-            .map_err(ApiError::from)?;
+        bulk.push(part);
+        let outcomes = bulk.finish().await.map_err(ApiError::from)?;
         for (index, outcome) in valid_indexes.into_iter().zip(outcomes) {
             self.count_stored(outcome.created);
             if let Some(slot) = results.get_mut(index) {

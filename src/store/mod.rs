@@ -36,6 +36,7 @@ mod release;
 pub mod search;
 mod search_index;
 mod submit;
+pub use submit::{BulkSubmission, BULK_CHUNK};
 #[cfg(test)]
 mod tests;
 

@@ -12,10 +12,7 @@
 //! next one, so the disk's fsync rate bounds the number of flushes, not the
 //! number of articles.
 
-use super::{
-    be, encode, merge, pair_key, read_u64, Inner, Store, StoreError, StoredArticle,
-    META_NEXT_ARTICLE,
-};
+use super::{be, merge, pair_key, read_u64, Inner, Store, StoreError, META_NEXT_ARTICLE};
 use crate::domain::{
     now_millis, ArticleId, ArticleState, ArticleStatus, NewArticle, SubmitOutcome,
 };
@@ -26,20 +23,28 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use tokio::sync::oneshot;
 
+/// The largest text a unary submission normalises on the async thread that
+/// received it (larger ones are prepared on the blocking pool).
+const INLINE_PREPARE_BYTES: usize = 16 * 1024;
+
 /// The most articles written in one transaction by the drain task.
 const MAX_COALESCED_BATCH: usize = 512;
 
 /// An article with its deduplication keys, in lookup order: request id, URL,
 /// normalised-text fingerprint.
 pub(super) struct PreparedArticle {
+    /// The article, its `content` moved into `content_json`.
     article: NewArticle,
     keys: Vec<Vec<u8>>,
+    /// The text as a JSON string, as it is stored (see [`encode_stored`]).
+    content_json: Result<Vec<u8>, String>,
 }
 
 impl PreparedArticle {
-    /// Computes the keys (the fingerprint normalises the whole text: CPU work
-    /// that runs before, and in parallel with, the serialised write).
-    pub(super) fn new(article: NewArticle) -> PreparedArticle {
+    /// Computes the keys (the fingerprint normalises the whole text) and
+    /// encodes the text: CPU work proportional to its size that runs before,
+    /// and in parallel with, the serialised write.
+    pub(super) fn new(mut article: NewArticle) -> PreparedArticle {
         let mut keys = Vec::with_capacity(3);
         if let Some(request_id) = &article.request_id {
             keys.push(format!("r:{request_id}").into_bytes());
@@ -48,28 +53,96 @@ impl PreparedArticle {
             keys.push(format!("u:{url}").into_bytes());
         }
         keys.push(format!("h:{:016x}", text_fingerprint(&article.content)).into_bytes());
-        PreparedArticle { article, keys }
+        let content = std::mem::take(&mut article.content);
+        let content_json = serde_json::to_vec(&content).map_err(|error| error.to_string());
+        PreparedArticle {
+            article,
+            keys,
+            content_json,
+        }
     }
 }
 
-/// Hash of the article text in its normalised form, whitespace collapsed.
+/// The stored form of an article, `encode(&StoredArticle { status, content,
+/// is_html })` byte for byte, from its text already encoded as a JSON string.
+fn encode_stored(
+    status: &ArticleStatus,
+    content_json: &[u8],
+    is_html: bool,
+) -> Result<Vec<u8>, StoreError> {
+    let mut encoded = Vec::with_capacity(content_json.len() + 256);
+    encoded.extend_from_slice(br#"{"status":"#);
+    serde_json::to_writer(&mut encoded, status)
+        .map_err(|error| StoreError::Corrupt(error.to_string()))?;
+    encoded.extend_from_slice(br#","content":"#);
+    encoded.extend_from_slice(content_json);
+    encoded.extend_from_slice(if is_html {
+        br#","is_html":true}"#.as_slice()
+    } else {
+        br#","is_html":false}"#.as_slice()
+    });
+    Ok(encoded)
+}
+
+/// Hash of the article text in its normalised form, whitespace collapsed:
+/// `merge::stable_hash` (FNV-1a) of the normalised text's words
+/// (`str::split_whitespace`) joined by single spaces, computed in one pass
+/// over the bytes without building that string.
 fn text_fingerprint(content: &str) -> u64 {
-    // FNV-1a, fed word by word: the same value as `merge::stable_hash` of the
-    // words joined by single spaces, without building that string.
-    fn feed(hash: u64, bytes: &[u8]) -> u64 {
-        bytes.iter().fold(hash, |hash, byte| {
-            (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
-        })
-    }
-    let normalized = dialogwatch_worker::normalize::normalize(content);
+    let normalized = dialogwatch_worker::normalize::normalize_cow(content);
+    words_hash(normalized.as_bytes())
+}
+
+const FNV_PRIME: u64 = 0x0100_0000_01b3;
+
+/// FNV-1a of the words of `text` (valid UTF-8) joined by single spaces, where
+/// a word is what `str::split_whitespace` yields.
+fn words_hash(text: &[u8]) -> u64 {
     let mut hash = merge::stable_hash(&[]);
-    for (index, word) in normalized.split_whitespace().enumerate() {
-        if index > 0 {
-            hash = feed(hash, b" ");
+    let mut started = false;
+    let mut space_pending = false;
+    let mut index = 0;
+    while let Some(&byte) = text.get(index) {
+        let space = if may_start_whitespace(byte) {
+            whitespace_len(text, index)
+        } else {
+            0
+        };
+        if space > 0 {
+            space_pending = started;
+            index += space;
+            continue;
         }
-        hash = feed(hash, word.as_bytes());
+        if space_pending {
+            hash = (hash ^ u64::from(b' ')).wrapping_mul(FNV_PRIME);
+            space_pending = false;
+        }
+        hash = (hash ^ u64::from(byte)).wrapping_mul(FNV_PRIME);
+        started = true;
+        index += 1;
     }
     hash
+}
+
+/// The first byte of a `char::is_whitespace` character: ASCII tab to
+/// carriage return, space, or the lead byte of U+0085/U+00A0 (0xC2),
+/// U+1680 (0xE1), U+2000–U+205F (0xE2) or U+3000 (0xE3).
+fn may_start_whitespace(byte: u8) -> bool {
+    matches!(byte, 0x09..=0x0D | b' ' | 0xC2 | 0xE1..=0xE3)
+}
+
+/// The UTF-8 length of the `char::is_whitespace` character at `index`, or 0.
+fn whitespace_len(text: &[u8], index: usize) -> usize {
+    let byte = |offset: usize| text.get(index + offset).copied().unwrap_or(0);
+    match (byte(0), byte(1), byte(2)) {
+        (0x09..=0x0D | b' ', _, _) => 1,
+        (0xC2, 0x85 | 0xA0, _) => 2,
+        (0xE1, 0x9A, 0x80)
+        | (0xE2, 0x80, 0x80..=0x8A | 0xA8 | 0xA9 | 0xAF)
+        | (0xE2, 0x81, 0x9F) => 3,
+        (0xE3, 0x80, 0x80) => 3,
+        _ => 0,
+    }
 }
 
 type Answer = oneshot::Sender<Result<SubmitOutcome, StoreError>>;
@@ -96,11 +169,17 @@ impl Store {
             return Err(StoreError::Closed);
         }
         // Normalising the whole text is CPU work proportional to its size (up
-        // to the article limit): off the async threads, in parallel with the
-        // serialised write of earlier submissions.
-        let prepared = tokio::task::spawn_blocking(move || PreparedArticle::new(article))
-            .await
-            .map_err(|error| StoreError::Task(error.to_string()))?;
+        // to the article limit). A large text is prepared off the async
+        // threads (a 2 MB article must not stall one); a text of ordinary
+        // size takes tens of microseconds, less than handing it to a
+        // blocking thread and waking the task again costs.
+        let prepared = if article.content.len() <= INLINE_PREPARE_BYTES {
+            PreparedArticle::new(article)
+        } else {
+            tokio::task::spawn_blocking(move || PreparedArticle::new(article))
+                .await
+                .map_err(|error| StoreError::Task(error.to_string()))?
+        };
         let (answer, answered) = oneshot::channel();
         let start_drain = {
             let mut state = self
@@ -118,37 +197,41 @@ impl Store {
         answered.await.map_err(|_| StoreError::Closed)?
     }
 
-    /// Many articles in one transaction and one flush; one result per article, in order.
+    /// Many articles in one transaction and one flush; one result per article,
+    /// in order. Their keys are computed in [`BULK_CHUNK`]-article parts, in
+    /// parallel (see [`BulkSubmission`]).
     pub async fn enqueue_batch(
         &self,
         articles: Vec<NewArticle>,
     ) -> Result<Vec<SubmitOutcome>, StoreError> {
-        if articles.is_empty() {
-            return Ok(Vec::new());
+        let mut bulk = self.bulk();
+        let mut articles = articles.into_iter().peekable();
+        while articles.peek().is_some() {
+            bulk.push(articles.by_ref().take(BULK_CHUNK).collect());
         }
-        let prepared = tokio::task::spawn_blocking(move || {
-            articles
-                .into_iter()
-                .map(PreparedArticle::new)
-                .collect::<Vec<_>>()
-        })
-        .await
-        .map_err(|error| StoreError::Task(error.to_string()))?;
-        let outcomes = self.write_prepared(prepared).await?;
-        self.inner.committer.flush().await?;
-        if outcomes.iter().any(|outcome| outcome.created) {
-            self.inner.work_available.notify_waiters();
+        bulk.finish().await
+    }
+
+    /// Starts a bulk submission: parts are prepared (in parallel, on the
+    /// blocking pool) while more of them arrive, and written together.
+    pub fn bulk(&self) -> BulkSubmission {
+        BulkSubmission {
+            store: self.clone(),
+            parts: Vec::new(),
         }
-        Ok(outcomes)
     }
 
     /// Writes whatever unary submissions are pending, batch after batch, until
-    /// none are left; each batch is answered once its flush is done. The task
-    /// lets go of the store before it sends its last answers, so a caller that
-    /// closes and drops the store after its submission returned can reopen it.
+    /// none are left. Each batch is answered once a flush that started after
+    /// its write is done; that wait runs in a task of its own, so the next
+    /// batch is written while the previous one is being flushed (and the
+    /// group commit flushes for both at once when it can). Every task lets go
+    /// of the store before it sends its answers, so a caller that closes and
+    /// drops the store after its submission returned can reopen it.
     async fn drain_pending(self) {
-        loop {
-            let batch = match self.inner.pending.state.lock() {
+        let mut store = Some(self);
+        while let Some(current) = store.take() {
+            let batch = match current.inner.pending.state.lock() {
                 Ok(mut state) => {
                     let taken = state.waiting.len().min(MAX_COALESCED_BATCH);
                     state.waiting.drain(..taken).collect::<Vec<_>>()
@@ -156,16 +239,8 @@ impl Store {
                 Err(_) => return,
             };
             let (articles, answers): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
-            let outcomes = match self.write_prepared(articles).await {
-                Ok(outcomes) => self.inner.committer.flush().await.map(|()| outcomes),
-                Err(error) => Err(error),
-            };
-            if let Ok(outcomes) = &outcomes {
-                if outcomes.iter().any(|outcome| outcome.created) {
-                    self.inner.work_available.notify_waiters();
-                }
-            }
-            let finished = match self.inner.pending.state.lock() {
+            let written = current.write_prepared(articles).await;
+            let finished = match current.inner.pending.state.lock() {
                 Ok(mut state) if state.waiting.is_empty() => {
                     state.draining = false;
                     true
@@ -173,12 +248,22 @@ impl Store {
                 Ok(_) => false,
                 Err(_) => true,
             };
-            if finished {
-                drop(self);
-                send_answers(answers, outcomes);
-                return;
+            // The handle the flush task takes: this task's own when it is done.
+            let flushing = if finished {
+                current
+            } else {
+                store = Some(current.clone());
+                current
+            };
+            match written {
+                Ok(outcomes) => {
+                    tokio::spawn(flush_and_answer(flushing, outcomes, answers));
+                }
+                Err(error) => {
+                    drop(flushing);
+                    send_answers(answers, Err(error));
+                }
             }
-            send_answers(answers, outcomes);
         }
     }
 
@@ -196,6 +281,71 @@ impl Store {
         })
         .await
     }
+}
+
+/// Articles per part of a bulk submission: the duplicate keys of each part
+/// are computed by one blocking task, parts in parallel.
+pub const BULK_CHUNK: usize = 64;
+
+/// A bulk submission in progress (see [`Store::bulk`]). Each part pushed is
+/// prepared (normalised, its duplicate keys computed) at once on the blocking
+/// pool, while the caller receives the next; nothing is written before
+/// [`BulkSubmission::finish`], which stores every article in one transaction
+/// and one flush, so a submission given up on (a refused or broken stream)
+/// stores nothing.
+pub struct BulkSubmission {
+    store: Store,
+    parts: Vec<tokio::task::JoinHandle<Vec<PreparedArticle>>>,
+}
+
+impl BulkSubmission {
+    /// Adds a part (its articles follow those pushed before it).
+    pub fn push(&mut self, articles: Vec<NewArticle>) {
+        if articles.is_empty() {
+            return;
+        }
+        self.parts.push(tokio::task::spawn_blocking(move || {
+            articles
+                .into_iter()
+                .map(PreparedArticle::new)
+                .collect::<Vec<_>>()
+        }));
+    }
+
+    /// Writes every article pushed in one transaction, in order (of two
+    /// duplicates the first is created), flushes, and returns one outcome per
+    /// article.
+    pub async fn finish(self) -> Result<Vec<SubmitOutcome>, StoreError> {
+        let mut prepared = Vec::new();
+        for part in self.parts {
+            prepared.extend(
+                part.await
+                    .map_err(|error| StoreError::Task(error.to_string()))?,
+            );
+        }
+        if prepared.is_empty() {
+            return Ok(Vec::new());
+        }
+        let outcomes = self.store.write_prepared(prepared).await?;
+        self.store.inner.committer.flush().await?;
+        if outcomes.iter().any(|outcome| outcome.created) {
+            self.store.inner.work_available.notify_waiters();
+        }
+        Ok(outcomes)
+    }
+}
+
+/// Waits for a flush that makes a written batch durable, then lets go of the
+/// store and answers the batch's submissions.
+async fn flush_and_answer(store: Store, outcomes: Vec<SubmitOutcome>, answers: Vec<Answer>) {
+    let flushed = store.inner.committer.flush().await.map(|()| outcomes);
+    if let Ok(outcomes) = &flushed {
+        if outcomes.iter().any(|outcome| outcome.created) {
+            store.inner.work_available.notify_waiters();
+        }
+    }
+    drop(store);
+    send_answers(answers, flushed);
 }
 
 /// Answers each waiting submission with its outcome, or all with the batch's error.
@@ -243,7 +393,12 @@ impl Inner {
         let mut rows = Vec::with_capacity(articles.len());
         let mut outcomes = Vec::with_capacity(articles.len());
         let now = now_millis();
-        'articles: for PreparedArticle { article, keys } in articles {
+        'articles: for PreparedArticle {
+            article,
+            keys,
+            content_json,
+        } in articles
+        {
             for key in &keys {
                 let known = match keys_in_batch.get(key) {
                     Some(article_id) => Some(*article_id),
@@ -259,31 +414,28 @@ impl Inner {
             }
             let article_id = ArticleId(next_id);
             next_id += 1;
-            let stored = StoredArticle {
-                status: ArticleStatus {
-                    id: article_id,
-                    state: ArticleState::Queued,
-                    url: article.url,
-                    outlet: article.outlet,
-                    published_at: article.published_at,
-                    title: article.title,
-                    attempts: 0,
-                    last_error: None,
-                    dialogue_ids: Vec::new(),
-                    is_dialogue: None,
-                    reason: None,
-                    submitted_at_ms: now,
-                    updated_at_ms: now,
-                },
-                content: article.content,
-                is_html: article.is_html,
+            let status = ArticleStatus {
+                id: article_id,
+                state: ArticleState::Queued,
+                url: article.url,
+                outlet: article.outlet,
+                published_at: article.published_at,
+                title: article.title,
+                attempts: 0,
+                last_error: None,
+                dialogue_ids: Vec::new(),
+                is_dialogue: None,
+                reason: None,
+                submitted_at_ms: now,
+                updated_at_ms: now,
             };
+            let content_json = content_json.map_err(StoreError::Corrupt)?;
             for key in &keys {
                 keys_in_batch.insert(key.clone(), article_id);
             }
             rows.push(NewRow {
                 article_id,
-                encoded: encode(&stored)?,
+                encoded: encode_stored(&status, &content_json, article.is_html)?,
                 keys,
                 queue_key: pair_key(now, article_id.0).to_vec(),
             });
@@ -324,6 +476,160 @@ mod tests {
     use crate::store::tests::{article, config};
     use std::collections::{BTreeMap, BTreeSet};
     use std::time::Duration;
+
+    /// The words of `text` joined by single spaces, hashed: the definition
+    /// [`words_hash`] computes without building the string.
+    fn joined_words_hash(text: &str) -> u64 {
+        merge::stable_hash(
+            text.split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .as_bytes(),
+        )
+    }
+
+    #[test]
+    fn the_words_hash_splits_on_every_unicode_space_as_split_whitespace_does() {
+        for code in 0..0x3100u32 {
+            let Some(character) = char::from_u32(code) else {
+                continue;
+            };
+            for text in [
+                format!("a{character}b"),
+                format!("{character}a  {character}{character}b{character}"),
+                format!("{character}"),
+                format!("ạ{character}\u{a0}ế"),
+            ] {
+                assert_eq!(
+                    words_hash(text.as_bytes()),
+                    joined_words_hash(&text),
+                    "U+{code:04X} in {text:?}"
+                );
+            }
+        }
+        assert_eq!(words_hash(b""), merge::stable_hash(&[]));
+        assert_eq!(words_hash(b" \t\n "), merge::stable_hash(&[]));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_words_hash_is_the_hash_of_the_joined_words(
+            text in "([a-zđạếờ,.()/0-9]|[ \t\n\r\u{85}\u{a0}\u{1680}\u{2000}-\u{200b}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}\u{feff}]){0,40}"
+        ) {
+            proptest::prop_assert_eq!(words_hash(text.as_bytes()), joined_words_hash(&text));
+            let normalized = dialogwatch_worker::normalize::normalize(&text);
+            proptest::prop_assert_eq!(text_fingerprint(&text), joined_words_hash(&normalized));
+        }
+    }
+
+    /// A bulk submission over several parts: in order, duplicates across
+    /// parts (and of stored articles) get the first one's id, ids are dense,
+    /// and a submission dropped before `finish` stores nothing.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn bulk_parts_are_written_in_order_and_only_when_finished() {
+        let directory = tempfile::tempdir().expect("temp dir");
+        let store = Store::open(config(directory.path())).await.expect("open");
+        let stored = store
+            .enqueue(article("Bài đã có từ trước.", None))
+            .await
+            .expect("enqueue");
+        assert_eq!(stored.article_id, ArticleId(1));
+
+        let mut abandoned = store.bulk();
+        abandoned.push(vec![article("Bài của một luồng bị bỏ dở.", None)]);
+        drop(abandoned);
+
+        let total = 3 * BULK_CHUNK + 5;
+        let texts: Vec<String> = (0..total)
+            .map(|index| match index {
+                // A duplicate (extra spaces) of an article two parts earlier.
+                _ if index == 2 * BULK_CHUNK + 1 => "Bài  số 3 trong   lô.".to_string(),
+                _ if index == BULK_CHUNK + 2 => "Bài đã có từ trước.".to_string(),
+                _ => format!("Bài số {index} trong lô."),
+            })
+            .collect();
+        let mut bulk = store.bulk();
+        for part in texts.chunks(BULK_CHUNK) {
+            bulk.push(part.iter().map(|text| article(text, None)).collect());
+        }
+        bulk.push(Vec::new());
+        let outcomes = bulk.finish().await.expect("finish");
+        assert_eq!(outcomes.len(), total);
+        assert!(!outcomes[BULK_CHUNK + 2].created);
+        assert_eq!(outcomes[BULK_CHUNK + 2].article_id, ArticleId(1));
+        assert!(!outcomes[2 * BULK_CHUNK + 1].created);
+        assert_eq!(
+            outcomes[2 * BULK_CHUNK + 1].article_id,
+            outcomes[3].article_id
+        );
+        let created: Vec<u64> = outcomes
+            .iter()
+            .filter(|outcome| outcome.created)
+            .map(|outcome| outcome.article_id.0)
+            .collect();
+        assert_eq!(created, (2..=total as u64 - 1).collect::<Vec<_>>());
+        assert!(store.bulk().finish().await.expect("empty").is_empty());
+        let leased = store
+            .lease(1000, Duration::from_secs(30), Duration::ZERO)
+            .await
+            .expect("lease");
+        assert_eq!(
+            leased.len(),
+            total - 1,
+            "the abandoned article is not stored"
+        );
+        store.close().await.expect("close");
+    }
+
+    #[test]
+    fn an_article_is_encoded_as_the_stored_article_would_be() {
+        for (content, is_html, title) in [
+            (
+                "Đối thoại \"Chính sách\"\n\tlần thứ 14 \\ \u{1}",
+                false,
+                None,
+            ),
+            ("<p>Hội đàm</p>", true, Some("Tiêu đề".to_string())),
+            ("", false, None),
+        ] {
+            let status = ArticleStatus {
+                id: ArticleId(42),
+                state: ArticleState::Queued,
+                url: Some("https://example.vn/a".into()),
+                outlet: None,
+                published_at: None,
+                title,
+                attempts: 0,
+                last_error: None,
+                dialogue_ids: Vec::new(),
+                is_dialogue: None,
+                reason: None,
+                submitted_at_ms: 7,
+                updated_at_ms: 8,
+            };
+            let stored = crate::store::StoredArticle {
+                status: status.clone(),
+                content: content.to_string(),
+                is_html,
+            };
+            let prepared = PreparedArticle::new(NewArticle {
+                request_id: None,
+                content: content.to_string(),
+                is_html,
+                url: None,
+                outlet: None,
+                published_at: None,
+                title: None,
+            });
+            let content_json = prepared.content_json.expect("encoded");
+            let encoded = encode_stored(&status, &content_json, is_html).expect("encode");
+            assert_eq!(encoded, crate::store::encode(&stored).expect("encode"));
+            let decoded: crate::store::StoredArticle =
+                crate::store::decode(&encoded).expect("decode");
+            assert_eq!(decoded.content, content);
+            assert_eq!(decoded.status, status);
+        }
+    }
 
     #[test]
     fn the_fingerprint_is_the_hash_of_the_words_joined_by_one_space() {

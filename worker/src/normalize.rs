@@ -38,6 +38,41 @@ fn toned_second_vowel(character: char) -> Option<(usize, char)> {
     None
 }
 
+/// The tone move of an open -oa/-oe/-uy syllable whose first vowel is the
+/// byte at `index` (an ASCII o/O/u/U): the toned first vowel, the plain second
+/// one, and the offset past the pair. `None` when nothing moves there.
+fn tone_move_at(text: &str, index: usize) -> Option<(char, char, usize)> {
+    let bytes = text.as_bytes();
+    let (Some(&first), Some(&second_byte)) = (bytes.get(index), bytes.get(index + 1)) else {
+        return None;
+    };
+    let (forms, seconds) = match first {
+        b'o' => (&TONED_O, ['a', 'e']),
+        b'O' => (&TONED_CAPITAL_O, ['a', 'e']),
+        b'u' => (&TONED_U, ['y', 'y']),
+        b'U' => (&TONED_CAPITAL_U, ['y', 'y']),
+        _ => return None,
+    };
+    if second_byte < 0xC3 {
+        return None;
+    }
+    let after_q = index
+        .checked_sub(1)
+        .and_then(|before| bytes.get(before))
+        .is_some_and(|byte| byte.eq_ignore_ascii_case(&b'q'));
+    let next = text.get(index + 1..).and_then(|rest| rest.chars().next())?;
+    let (tone, plain) = toned_second_vowel(next)?;
+    let after_pair = index + 1 + next.len_utf8();
+    let open_syllable = text
+        .get(after_pair..)
+        .and_then(|rest| rest.chars().next())
+        .is_none_or(|after| !after.is_alphanumeric() && !is_combining(after));
+    if !seconds.contains(&plain.to_ascii_lowercase()) || after_q || !open_syllable {
+        return None;
+    }
+    Some((forms[tone], plain, after_pair))
+}
+
 /// Moves the tone mark of open -oa/-oe/-uy syllables onto the first vowel,
 /// on composed (NFC) text: "hoà" → "hòa", "thuỷ" → "thủy"; "hoàn", "quý" stay.
 /// Returns `None` when nothing moves (the common case: no copy is made).
@@ -53,43 +88,13 @@ fn place_tone_marks(text: &str) -> Option<String> {
         .and_then(|rest| rest.iter().position(is_o_or_u))
     {
         index += offset;
-        let (Some(&first), Some(&second_byte)) = (bytes.get(index), bytes.get(index + 1)) else {
-            break;
-        };
-        let first_forms = match first {
-            b'o' => Some((&TONED_O, ['a', 'e'])),
-            b'O' => Some((&TONED_CAPITAL_O, ['a', 'e'])),
-            b'u' => Some((&TONED_U, ['y', 'y'])),
-            b'U' => Some((&TONED_CAPITAL_U, ['y', 'y'])),
-            _ => None,
-        };
-        let Some((forms, seconds)) = first_forms.filter(|_| second_byte >= 0xC3) else {
+        let Some((toned, plain, after_pair)) = tone_move_at(text, index) else {
             index += 1;
             continue;
         };
-        let after_q = index
-            .checked_sub(1)
-            .and_then(|before| bytes.get(before))
-            .is_some_and(|byte| byte.eq_ignore_ascii_case(&b'q'));
-        let next = text.get(index + 1..).and_then(|rest| rest.chars().next());
-        let Some((next, (tone, plain))) =
-            next.and_then(|next| toned_second_vowel(next).map(|found| (next, found)))
-        else {
-            index += 1;
-            continue;
-        };
-        let after_pair = index + 1 + next.len_utf8();
-        let open_syllable = text
-            .get(after_pair..)
-            .and_then(|rest| rest.chars().next())
-            .is_none_or(|after| !after.is_alphanumeric() && !is_combining(after));
-        if !seconds.contains(&plain.to_ascii_lowercase()) || after_q || !open_syllable {
-            index += 1;
-            continue;
-        }
         let buffer = output.get_or_insert_with(|| String::with_capacity(text.len()));
         buffer.push_str(&text[copied_up_to..index]);
-        buffer.push(forms[tone]);
+        buffer.push(toned);
         buffer.push(plain);
         copied_up_to = after_pair;
         index = after_pair;
@@ -110,6 +115,12 @@ fn is_space(character: char) -> bool {
 
 /// The canonical form described in the module documentation.
 pub fn normalize(text: &str) -> String {
+    normalize_cow(text).into_owned()
+}
+
+/// [`normalize`], borrowing `text` when it is already in the canonical form
+/// (no copy is made then).
+pub fn normalize_cow(text: &str) -> std::borrow::Cow<'_, str> {
     let surveyed = survey(text);
     let needs_mapping = surveyed.mapped;
     let mapped: std::borrow::Cow<'_, str> = if needs_mapping {
@@ -153,7 +164,10 @@ pub fn normalize(text: &str) -> String {
     };
     let source = placed.as_deref().unwrap_or(&composed);
     let Some(untidy_at) = first_untidy(source) else {
-        return source.to_string();
+        return match placed {
+            Some(placed) => placed.into(),
+            None => composed,
+        };
     };
     // The lines before the first untidy byte are copied as they are.
     let line_start = source
@@ -169,7 +183,7 @@ pub fn normalize(text: &str) -> String {
         }
         tidy_line_into(line, &mut words, &mut output);
     }
-    output
+    output.into()
 }
 
 /// What a first pass over the bytes of a text found (one pass, no decoding).
@@ -180,7 +194,8 @@ struct Survey {
     mapped: bool,
     /// A character outside the ranges that are surely NFC (combining marks, …).
     maybe_not_nfc: bool,
-    /// An "o"/"u" before a toned a/e/y (a tone mark that may move).
+    /// An open -oa/-oe/-uy syllable whose tone mark moves (exactly where
+    /// [`place_tone_marks`] would move one in the text as it is).
     tone_pair: bool,
 }
 
@@ -204,15 +219,8 @@ fn survey(text: &str) -> Survey {
         if byte < 0x80 {
             if byte == b'\r' {
                 found.mapped = true;
-            } else if matches!(byte, b'o' | b'O' | b'u' | b'U')
-                && second >= 0xC3
-                && !found.tone_pair
-            {
-                found.tone_pair = text
-                    .get(index + 1..)
-                    .and_then(|rest| rest.chars().next())
-                    .and_then(toned_second_vowel)
-                    .is_some();
+            } else if second >= 0xC3 && !found.tone_pair {
+                found.tone_pair = tone_move_at(text, index).is_some();
             }
             index += 1;
             continue;
@@ -257,13 +265,24 @@ fn is_tidy(text: &str) -> bool {
     first_untidy(text).is_none()
 }
 
-/// The first byte where [`is_tidy`] fails, if any.
+/// The first byte where [`is_tidy`] fails, if any. Cautious: it may flag a
+/// byte of a line that [`tidy_line_into`] leaves as it is (that line is then
+/// tidied to itself), never the other way round.
 fn first_untidy(text: &str) -> Option<usize> {
     let bytes = text.as_bytes();
     if bytes.first() == Some(&b' ') {
         return Some(0);
     }
 
+    let at = |index: usize| bytes.get(index).copied().unwrap_or(0);
+    // U+2000..U+200A, U+2028, U+2029, U+202F, U+205F: the Unicode spaces that
+    // begin with 0xE2, from the bytes after it.
+    let is_e2_space = |second: u8, third: u8| {
+        matches!(
+            (second, third),
+            (0x80, 0x80..=0x8A | 0xA8 | 0xA9 | 0xAF) | (0x81, 0x9F)
+        )
+    };
     let interesting = |byte: &u8| matches!(*byte, b' ' | 0x09..=0x0D | 0xC2 | 0xE1..=0xE3);
     let mut index = 0;
     while let Some(offset) = bytes
@@ -279,32 +298,33 @@ fn first_untidy(text: &str) -> Option<usize> {
             .and_then(|before| bytes.get(before))
             .copied()
             .unwrap_or(0);
-        let next = bytes.get(index + 1).copied().unwrap_or(0);
+        let next = at(index + 1);
         let untidy = match byte {
             b' ' => {
-                matches!(previous, b'(' | b'[' | b'/' | b'\n' | 0x9C)
-                    || matches!(
-                        next,
-                        b' ' | b','
-                            | b'.'
-                            | b';'
-                            | b':'
-                            | b'!'
-                            | b'?'
-                            | b')'
-                            | b']'
-                            | b'%'
-                            | b'/'
-                            | b'\n'
-                            | 0xE2
-                    )
+                let after_opening = match previous {
+                    b'(' | b'[' | b'/' | b'\n' => true,
+                    // “ (U+201C)
+                    0x9C => index >= 3 && at(index - 3) == 0xE2 && at(index - 2) == 0x80,
+                    _ => false,
+                };
+                let before_closing = match next {
+                    b' ' | b',' | b'.' | b';' | b':' | b'!' | b'?' | b')' | b']' | b'%' | b'/'
+                    | b'\n' => true,
+                    // ” (U+201D), … (U+2026), or a Unicode space.
+                    0xE2 => {
+                        let (second, third) = (at(index + 2), at(index + 3));
+                        matches!((second, third), (0x80, 0x9D | 0xA6)) || is_e2_space(second, third)
+                    }
+                    _ => false,
+                };
+                after_opening || before_closing
             }
             0x09 | 0x0B | 0x0C | 0x0D => true,
             // U+0085, U+00A0
             0xC2 => matches!(next, 0x85 | 0xA0),
-            // U+1680, U+2000..U+205F, U+3000: any of them sends the text the long way.
+            // U+1680 and U+3000 (cautiously: any character of their blocks).
             0xE1 => next == 0x9A,
-            0xE2 => matches!(next, 0x80 | 0x81),
+            0xE2 => is_e2_space(next, at(index + 2)),
             0xE3 => next == 0x80,
             _ => false,
         };
@@ -548,6 +568,51 @@ mod tests {
         }
     }
 
+    /// Where the shortcut finds nothing untidy, the full rule changes nothing.
+    fn assert_tidy_means_unchanged(text: &str) {
+        if is_tidy(text) {
+            for line in text.split('\n') {
+                let mut output = String::new();
+                tidy_line_into(line, &mut Vec::new(), &mut output);
+                assert_eq!(output, line, "{text:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn dashes_and_quotes_are_tidy_unless_spaced_inside() {
+        for text in [
+            "Hồng Pha – TTXVN",
+            "“bốn không” và “hòa bình”",
+            "Ờ ấy",
+            "chờ… rồi",
+            "a\u{2013}b",
+        ] {
+            assert!(is_tidy(text), "{text:?}");
+            assert_tidy_means_unchanged(text);
+        }
+        for text in [
+            "“ bốn không”",
+            "bốn không ”",
+            "chờ …",
+            "a \u{2009}b",
+            "a\u{2009}b",
+            "a\u{205f}b",
+            "a\u{202f}b",
+        ] {
+            assert!(!is_tidy(text), "{text:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_tidy_shortcut_never_passes_a_line_the_rule_changes(
+            text in "[a-zỜờ0-9 ,.;:!?()\\[\\]%/\n\t\r\u{85}\u{a0}\u{1680}\u{2000}-\u{200b}\u{2013}\u{201c}\u{201d}\u{2026}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}]{0,16}"
+        ) {
+            assert_tidy_means_unchanged(&text);
+        }
+    }
+
     #[test]
     fn the_byte_survey_finds_what_the_character_rules_would() {
         for character in [
@@ -570,6 +635,56 @@ mod tests {
             if !surveyed.maybe_not_nfc && !surveyed.mapped {
                 assert!(unicode_normalization::is_nfc(&text), "{code:x} is not NFC");
             }
+        }
+    }
+
+    /// What [`normalize`] skips when the survey finds no tone pair: the
+    /// survey's answer is exactly whether [`place_tone_marks`] moves a mark.
+    fn assert_survey_sees_every_tone_move(text: &str) {
+        let surveyed = survey(text);
+        if !surveyed.mapped && !surveyed.maybe_not_nfc {
+            assert_eq!(
+                surveyed.tone_pair,
+                place_tone_marks(text).is_some(),
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_survey_finds_a_tone_pair_exactly_where_a_mark_moves() {
+        for text in [
+            "hoà bình",
+            "hoàn thành",
+            "quý",
+            "quả",
+            "Thuỷ",
+            "thuỷ.",
+            "HOÀ",
+            "khoẻ",
+            "hoàb",
+            "oà",
+            "uý",
+            "qoà",
+            "Quà",
+            "o",
+            "hoà\u{301}",
+            "thuyền",
+            "uỷ ban",
+        ] {
+            assert_survey_sees_every_tone_move(text);
+        }
+        assert!(survey("hoà").tone_pair && !survey("quý hoàn").tone_pair);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_survey_agrees_with_the_tone_placement(
+            text in "[oOuUqQyYaAeEnN àáảãạÀÁẢÃẠèéẻẽẹÈÉẺẼẸỳýỷỹỵỲÝỶỸỴ.,1]{0,24}"
+        ) {
+            assert_survey_sees_every_tone_move(&text);
+            let borrowed = normalize_cow(&text);
+            proptest::prop_assert_eq!(borrowed.as_ref(), normalize(&text));
         }
     }
 

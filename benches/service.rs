@@ -511,6 +511,7 @@ fn store_config(path: &Path) -> StoreConfig {
         max_attempts: 5,
         retry_backoff: Duration::from_millis(100),
         max_retry_backoff: Duration::from_secs(10),
+        cache_bytes: StoreConfig::DEFAULT_CACHE_BYTES,
     }
 }
 

@@ -103,6 +103,9 @@ pub struct ServeArgs {
     /// Attempts before an article is dead-lettered.
     #[arg(long, env = "DIALOGWATCH_MAX_ATTEMPTS", default_value_t = 5)]
     pub max_attempts: u32,
+    /// sled's page cache in MiB (a replay of a feed larger than it reads pages from the file).
+    #[arg(long, env = "DIALOGWATCH_CACHE_MB", default_value_t = 64)]
+    pub cache_mb: u64,
     /// First retry delay in milliseconds (doubles per attempt).
     #[arg(long, env = "DIALOGWATCH_RETRY_BACKOFF_MS", default_value_t = 1000)]
     pub retry_backoff_ms: u64,
@@ -408,6 +411,7 @@ async fn serve(
         max_attempts: args.max_attempts.max(1),
         retry_backoff: Duration::from_millis(args.retry_backoff_ms),
         max_retry_backoff: Duration::from_secs(300),
+        cache_bytes: args.cache_mb.max(1).saturating_mul(1024 * 1024),
     })
     .await?;
     let listener = tokio::net::TcpListener::bind(&args.listen)

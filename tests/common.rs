@@ -24,6 +24,7 @@ pub fn store_config(data_dir: &Path) -> StoreConfig {
         max_attempts: 3,
         retry_backoff: Duration::from_millis(10),
         max_retry_backoff: Duration::from_millis(100),
+        cache_bytes: StoreConfig::DEFAULT_CACHE_BYTES,
     }
 }
 

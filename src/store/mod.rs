@@ -130,6 +130,15 @@ pub struct StoreConfig {
     pub retry_backoff: Duration,
     /// Upper bound of the retry delay.
     pub max_retry_backoff: Duration,
+    /// sled's page cache, in bytes ([`StoreConfig::DEFAULT_CACHE_BYTES`]).
+    /// A replay from an old sequence reads the feed through it: once the
+    /// feed outgrows it, pages are read and decoded from the file again.
+    pub cache_bytes: u64,
+}
+
+impl StoreConfig {
+    /// The default page cache: 64 MiB.
+    pub const DEFAULT_CACHE_BYTES: u64 = 64 * 1024 * 1024;
 }
 
 /// An article as stored: its status and its body.
@@ -247,12 +256,15 @@ const LOCK_PATIENCE: std::time::Duration = std::time::Duration::from_secs(5);
 /// locked by a handle that is going away: sled's background flusher thread
 /// lets go of the file lock shortly after the last `Db` handle is dropped,
 /// so a close followed by an open in the same process can meet it.
-fn open_waiting_for_lock(path: &std::path::Path) -> Result<sled::Db, sled::Error> {
+fn open_waiting_for_lock(
+    path: &std::path::Path,
+    cache_bytes: u64,
+) -> Result<sled::Db, sled::Error> {
     let give_up_at = std::time::Instant::now() + LOCK_PATIENCE;
     loop {
         let opened = sled::Config::new()
             .path(path)
-            .cache_capacity(64 * 1024 * 1024)
+            .cache_capacity(cache_bytes)
             .flush_every_ms(Some(1000))
             .open();
         match opened {
@@ -295,7 +307,8 @@ impl Store {
     /// Opens (or creates) the store at `config.path`.
     pub async fn open(config: StoreConfig) -> Result<Store, StoreError> {
         let path = config.path.clone();
-        let db = tokio::task::spawn_blocking(move || open_waiting_for_lock(&path))
+        let cache_bytes = config.cache_bytes;
+        let db = tokio::task::spawn_blocking(move || open_waiting_for_lock(&path, cache_bytes))
             .await
             .map_err(|error| StoreError::Task(error.to_string()))??;
         let tree = |name: &str| db.open_tree(name);

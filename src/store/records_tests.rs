@@ -5,7 +5,7 @@ use crate::domain::{
     fold_key, ArticleId, DialogueFilter, DialogueRecord, FeedEventType, ListOrder, NewArticle,
 };
 use crate::store::tests::config;
-use crate::store::{search, Store};
+use crate::store::{search, Store, StoreConfig};
 use dialogwatch_worker::record::{
     Area, DialogueEvent, DialogueKind, Document, DocumentType, Extraction, Location, Participant,
     Partner, Relationship, Role, Topic,
@@ -945,7 +945,9 @@ async fn search_follows_records_that_change_or_go_away_and_survives_a_reopen() {
     // A data directory of the layout before segments: old postings, no
     // segments, no layout mark. Opening it rebuilds the index.
     {
-        let db = crate::store::open_waiting_for_lock(directory.path()).expect("raw open");
+        let db =
+            crate::store::open_waiting_for_lock(directory.path(), StoreConfig::DEFAULT_CACHE_BYTES)
+                .expect("raw open");
         let meta = db.open_tree("meta").expect("meta");
         meta.remove("search_layout").expect("remove layout");
         let old = db.open_tree("search_postings").expect("old tree");
@@ -968,7 +970,9 @@ async fn search_follows_records_that_change_or_go_away_and_survives_a_reopen() {
     assert!(search_partners(&store, "phan van giang").await.is_empty());
     store.close().await.expect("close");
     drop(store);
-    let db = crate::store::open_waiting_for_lock(directory.path()).expect("raw open");
+    let db =
+        crate::store::open_waiting_for_lock(directory.path(), StoreConfig::DEFAULT_CACHE_BYTES)
+            .expect("raw open");
     assert!(
         !db.tree_names()
             .iter()

@@ -17,6 +17,7 @@ pub(super) fn config(path: &std::path::Path) -> StoreConfig {
         max_attempts: 3,
         retry_backoff: Duration::ZERO,
         max_retry_backoff: Duration::ZERO,
+        cache_bytes: StoreConfig::DEFAULT_CACHE_BYTES,
     }
 }
 

@@ -1068,3 +1068,58 @@ async fn compaction_merges_each_tokens_segments_and_drops_stale_entries() {
     );
     store.close().await.expect("close");
 }
+
+#[tokio::test]
+async fn compaction_is_due_once_the_index_has_doubled_and_not_before_its_minimum() {
+    let directory = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(config(directory.path())).await.expect("open");
+    let meta = &store.inner.trees.meta;
+    let set = |since: u64, after: u64| {
+        meta.insert("search_bytes_since_compaction", &since.to_be_bytes())
+            .expect("since");
+        meta.insert("search_bytes_after_compaction", &after.to_be_bytes())
+            .expect("after");
+    };
+    let minimum = crate::store::search_index::MIN_COMPACTION_BYTES;
+    set(minimum - 1, 0);
+    assert!(
+        !store.inner.search_compaction_due().expect("due"),
+        "below the minimum"
+    );
+    set(minimum, 0);
+    assert!(
+        store.inner.search_compaction_due().expect("due"),
+        "the minimum reached"
+    );
+    set(3 * minimum - 1, 3 * minimum);
+    assert!(
+        !store.inner.search_compaction_due().expect("due"),
+        "index not yet doubled"
+    );
+    set(3 * minimum, 3 * minimum);
+    assert!(
+        store.inner.search_compaction_due().expect("due"),
+        "index doubled"
+    );
+    // Writing a segment counts its bytes.
+    set(0, 0);
+    report(
+        &store,
+        ARTICLE_SG,
+        "Báo A",
+        extraction(vec![event(
+            "SG",
+            DialogueKind::PolicyDialogue,
+            Some(14),
+            "2023-10-05",
+        )]),
+    )
+    .await;
+    search_partners(&store, "singapore").await;
+    let since = meta
+        .get("search_bytes_since_compaction")
+        .expect("read")
+        .expect("counted");
+    assert!(u64::from_be_bytes(since.as_ref().try_into().expect("8 bytes")) > 0);
+    store.close().await.expect("close");
+}

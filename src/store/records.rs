@@ -275,10 +275,7 @@ impl Inner {
     }
 
     fn stored_head(&self) -> Result<u64, StoreError> {
-        match self.trees.meta.get(META_FEED_HEAD)? {
-            Some(bytes) => read_u64(&bytes),
-            None => Ok(0),
-        }
+        self.meta_counter(META_FEED_HEAD)
     }
 
     pub(super) fn lock_writer(&self) -> Result<std::sync::MutexGuard<'_, ()>, StoreError> {
@@ -1027,17 +1024,11 @@ impl Inner {
         offset: usize,
         limit: usize,
     ) -> Result<(Vec<SearchHit>, bool), StoreError> {
-        let documents = match self.trees.meta.get(search_index::META_SEARCH_DOCS)? {
-            Some(bytes) => read_u64(&bytes)?,
-            None => 0,
-        };
+        let documents = self.meta_counter(search_index::META_SEARCH_DOCS)?;
         if documents == 0 {
             return Ok((Vec::new(), false));
         }
-        let total_tokens = match self.trees.meta.get(search_index::META_SEARCH_TOKENS)? {
-            Some(bytes) => read_u64(&bytes)?,
-            None => 0,
-        };
+        let total_tokens = self.meta_counter(search_index::META_SEARCH_TOKENS)?;
         let average = total_tokens as f64 / documents as f64;
         let tokens: BTreeSet<&str> = clauses.iter().flat_map(Clause::tokens).collect();
         let mut docs: HashMap<Vec<u8>, Option<SearchDoc>> = HashMap::new();

@@ -675,6 +675,8 @@ async fn unaccented_queries_find_accented_records() {
 struct Scripted {
     /// When true, the SG dialogue is reported with one more area.
     changed: bool,
+    /// When false, the JP talks are not reported (their article is no dialogue).
+    japan: bool,
 }
 
 impl Extract for Scripted {
@@ -687,7 +689,7 @@ impl Extract for Scripted {
             }
             events.push(sg);
         }
-        if input.text.contains("Nhật Bản") {
+        if self.japan && input.text.contains("Nhật Bản") {
             events.push(event("JP", DialogueKind::DefenceTalks, None, "2023-05-04"));
         }
         if input.text.contains("Ấn Độ") {
@@ -704,7 +706,10 @@ impl Extract for Scripted {
 async fn reindex_emits_updated_only_for_the_records_that_changed() {
     let directory = tempfile::tempdir().expect("tempdir");
     let store = Store::open(config(directory.path())).await.expect("open");
-    let before = Scripted { changed: false };
+    let before = Scripted {
+        changed: false,
+        japan: true,
+    };
     let texts = [
         ("Đối thoại Việt Nam - Singapore", "A"),
         ("Singapore: đối thoại lần thứ 14", "B"),
@@ -725,7 +730,13 @@ async fn reindex_emits_updated_only_for_the_records_that_changed() {
 
     // The same extractor again: nothing changes, no event.
     let same = store
-        .reindex(Arc::new(Scripted { changed: false }), 2)
+        .reindex(
+            Arc::new(Scripted {
+                changed: false,
+                japan: true,
+            }),
+            2,
+        )
         .await
         .expect("reindex");
     assert_eq!(
@@ -736,7 +747,13 @@ async fn reindex_emits_updated_only_for_the_records_that_changed() {
 
     // A changed extractor: only the SG record changes, with one UPDATED event.
     let changed = store
-        .reindex(Arc::new(Scripted { changed: true }), 3)
+        .reindex(
+            Arc::new(Scripted {
+                changed: true,
+                japan: true,
+            }),
+            3,
+        )
         .await
         .expect("reindex");
     assert_eq!(
@@ -783,7 +800,13 @@ async fn reindex_emits_updated_only_for_the_records_that_changed() {
     drop(store);
     let store = Store::open(config(directory.path())).await.expect("reopen");
     let again = store
-        .reindex(Arc::new(Scripted { changed: true }), 10)
+        .reindex(
+            Arc::new(Scripted {
+                changed: true,
+                japan: true,
+            }),
+            10,
+        )
         .await
         .expect("reindex");
     assert_eq!(again.updated, 0);
@@ -824,30 +847,6 @@ bàn về kế hoạch diễn tập cứu hộ cứu nạn năm sau";
     store.close().await.expect("close");
 }
 
-/// A test engine switched by its settings: the SG dialogue with or without
-/// the cyber-security area, and the JP talks or no dialogue at all.
-struct Switched {
-    cyber: bool,
-    japan: bool,
-}
-
-impl Extract for Switched {
-    fn extract(&self, input: &ArticleInput<'_>) -> Extraction {
-        let mut events = Vec::new();
-        if input.text.contains("Singapore") {
-            let mut sg = event("SG", DialogueKind::PolicyDialogue, Some(14), "2023-10-05");
-            if self.cyber {
-                sg.areas = vec![Area::CyberSecurity];
-            }
-            events.push(sg);
-        }
-        if self.japan && input.text.contains("Nhật Bản") {
-            events.push(event("JP", DialogueKind::DefenceTalks, None, "2023-05-04"));
-        }
-        extraction(events)
-    }
-}
-
 async fn search_partners(store: &Store, query: &str) -> Vec<String> {
     store
         .search_dialogues(
@@ -880,8 +879,8 @@ async fn search_backlog_drained(store: &Store) -> bool {
 async fn search_follows_records_that_change_or_go_away_and_survives_a_reopen() {
     let directory = tempfile::tempdir().expect("tempdir");
     let store = Store::open(config(directory.path())).await.expect("open");
-    let initial = Switched {
-        cyber: false,
+    let initial = Scripted {
+        changed: false,
         japan: true,
     };
     for (text, outlet) in [(ARTICLE_SG, "Báo A"), (ARTICLE_JP, "Báo B")] {
@@ -905,8 +904,8 @@ async fn search_follows_records_that_change_or_go_away_and_survives_a_reopen() {
     // The SG record gains an area: its new postings are found.
     store
         .reindex(
-            Arc::new(Switched {
-                cyber: true,
+            Arc::new(Scripted {
+                changed: true,
                 japan: true,
             }),
             10,
@@ -919,8 +918,8 @@ async fn search_follows_records_that_change_or_go_away_and_survives_a_reopen() {
     // (still in older segments) are not found.
     store
         .reindex(
-            Arc::new(Switched {
-                cyber: false,
+            Arc::new(Scripted {
+                changed: false,
                 japan: false,
             }),
             10,
@@ -1004,7 +1003,12 @@ async fn compaction_merges_each_tokens_segments_and_drops_stale_entries() {
         "\"hop tac\"",
         "bien dong",
     ];
-    let switched = |cyber, japan| Arc::new(Switched { cyber, japan });
+    let switched = |cyber, japan| {
+        Arc::new(Scripted {
+            changed: cyber,
+            japan,
+        })
+    };
     // One segment per record (a search indexes what is marked), then two
     // re-extractions that change the SG record and drop then restore JP.
     for (text, outlet) in [(ARTICLE_SG, "Báo A"), (ARTICLE_JP, "Báo B")] {
@@ -1015,8 +1019,8 @@ async fn compaction_merges_each_tokens_segments_and_drops_stale_entries() {
             published_at: None,
             title: None,
         };
-        let extraction = Switched {
-            cyber: false,
+        let extraction = Scripted {
+            changed: false,
             japan: true,
         }
         .extract(&input);

@@ -279,10 +279,7 @@ impl Inner {
             (META_BYTES_SINCE_COMPACTION, since),
         ] {
             if delta != 0 {
-                let current = match self.trees.meta.get(counter)? {
-                    Some(bytes) => read_u64(&bytes)?,
-                    None => 0,
-                };
+                let current = self.meta_counter(counter)?;
                 let next = (i64::try_from(current).unwrap_or(i64::MAX) + delta).max(0);
                 counters.push((counter, u64::try_from(next).unwrap_or(0)));
             }
@@ -308,7 +305,8 @@ impl Inner {
         Ok(marks.len())
     }
 
-    fn meta_counter(&self, counter: &[u8]) -> Result<u64, StoreError> {
+    /// A counter of the `meta` tree (0 when absent).
+    pub(super) fn meta_counter(&self, counter: &[u8]) -> Result<u64, StoreError> {
         match self.trees.meta.get(counter)? {
             Some(bytes) => read_u64(&bytes),
             None => Ok(0),

@@ -511,7 +511,12 @@ fn store_config(path: &Path) -> StoreConfig {
         max_attempts: 5,
         retry_backoff: Duration::from_millis(100),
         max_retry_backoff: Duration::from_secs(10),
-        cache_bytes: StoreConfig::DEFAULT_CACHE_BYTES,
+        cache_bytes: std::env::var("DIALOGWATCH_CACHE_MB")
+            .ok()
+            .and_then(|megabytes| megabytes.parse::<u64>().ok())
+            .map_or(StoreConfig::DEFAULT_CACHE_BYTES, |megabytes| {
+                megabytes.max(1) * 1024 * 1024
+            }),
     }
 }
 

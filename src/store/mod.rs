@@ -2,7 +2,8 @@
 //! never see a `sled::Tree`; blocking sled work runs on the blocking pool.
 //!
 //! Trees:
-//! - `articles`: article id → [`StoredArticle`] (status + body)
+//! - `articles`: article id → its status; `article_bodies`: article id → its
+//!   text, written once (see [`articles`])
 //! - `article_keys`: `u:<url>` / `h:<text hash>` / `r:<request id>` → article id (dedup)
 //! - `queue`: (ready-at ms, article id) → () — what is waiting, in due order
 //! - `leases`: article id → [`Lease`]; `lease_deadlines`: (deadline ms, article id) → ()
@@ -26,6 +27,7 @@
 //! are shared between concurrent callers (group commit, see [`commit`]). The
 //! feed head is published only after the flush that made it durable.
 
+mod articles;
 mod commit;
 pub mod index;
 pub mod merge;
@@ -141,14 +143,6 @@ impl StoreConfig {
     pub const DEFAULT_CACHE_BYTES: u64 = 64 * 1024 * 1024;
 }
 
-/// An article as stored: its status and its body.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct StoredArticle {
-    status: ArticleStatus,
-    content: String,
-    is_html: bool,
-}
-
 /// A held lease.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Lease {
@@ -159,6 +153,7 @@ struct Lease {
 
 struct Trees {
     articles: sled::Tree,
+    article_bodies: sled::Tree,
     article_keys: sled::Tree,
     queue: sled::Tree,
     leases: sled::Tree,
@@ -314,6 +309,7 @@ impl Store {
         let tree = |name: &str| db.open_tree(name);
         let trees = Trees {
             articles: tree("articles")?,
+            article_bodies: tree("article_bodies")?,
             article_keys: tree("article_keys")?,
             queue: tree("queue")?,
             leases: tree("leases")?,
@@ -353,6 +349,16 @@ impl Store {
             recent_feed: recent::RecentFeed::default(),
             feed_wire: std::sync::OnceLock::new(),
         });
+        let splitting = Arc::clone(&inner);
+        let split = tokio::task::spawn_blocking(move || splitting.split_article_bodies())
+            .await
+            .map_err(|error| StoreError::Task(error.to_string()))??;
+        if split > 0 {
+            tracing::info!(
+                articles = split,
+                "articles: statuses and bodies stored apart"
+            );
+        }
         let migrating = Arc::clone(&inner);
         let marked = tokio::task::spawn_blocking(move || migrating.migrate_search_index())
             .await
@@ -374,10 +380,7 @@ impl Store {
 
     /// An article's status.
     pub async fn article(&self, id: ArticleId) -> Result<ArticleStatus, StoreError> {
-        blocking(&self.inner, move |inner| {
-            Ok(inner.stored_article(id)?.status)
-        })
-        .await
+        blocking(&self.inner, move |inner| inner.article_status(id)).await
     }
 
     /// Leases up to `max_articles` ready articles for `lease_duration`, waiting up to
@@ -540,7 +543,7 @@ impl Store {
                 .take(limit)
                 .map(|key| {
                     let id = ArticleId(read_u64(&key?)?);
-                    Ok(inner.stored_article(id)?.status)
+                    inner.article_status(id)
                 })
                 .collect()
         })
@@ -554,23 +557,23 @@ impl Store {
                 .writer
                 .lock()
                 .map_err(|_| StoreError::Task("writer lock poisoned".into()))?;
-            let mut stored = inner.stored_article(article_id)?;
-            if stored.status.state != ArticleState::DeadLettered {
+            let mut status = inner.article_status(article_id)?;
+            if status.state != ArticleState::DeadLettered {
                 return Err(StoreError::NotDeadLettered {
                     article_id: article_id.to_string(),
-                    state: stored.status.state,
+                    state: status.state,
                 });
             }
             let now = now_millis();
-            stored.status.state = ArticleState::Queued;
-            stored.status.attempts = 0;
-            stored.status.updated_at_ms = now;
+            status.state = ArticleState::Queued;
+            status.attempts = 0;
+            status.updated_at_ms = now;
             let trees = &inner.trees;
             (&trees.articles, &trees.queue, &trees.dead_letters).transaction(
                 |(articles, queue, dead_letters)| {
                     dead_letters.remove(&be(article_id.0))?;
                     queue.insert(&pair_key(now, article_id.0), &[])?;
-                    articles.insert(&be(article_id.0), tx_encode(&stored)?)?;
+                    articles.insert(&be(article_id.0), tx_encode(&status)?)?;
                     Ok(())
                 },
             )?;
@@ -680,19 +683,20 @@ impl Store {
             let mut jobs = Vec::new();
             for entry in inner.trees.articles.range(be(start)..) {
                 let (_, value) = entry?;
-                let stored: StoredArticle = decode(&value)?;
-                if stored.status.state != ArticleState::Done {
+                let status: ArticleStatus = decode(&value)?;
+                if status.state != ArticleState::Done {
                     continue;
                 }
+                let body = inner.article_body(status.id)?;
                 jobs.push(Job {
-                    article_id: stored.status.id.to_string(),
+                    article_id: status.id.to_string(),
                     lease_id: String::new(),
                     attempt: 0,
-                    text: stored.content,
-                    is_html: stored.is_html,
-                    url: stored.status.url,
-                    published_at: stored.status.published_at,
-                    title: stored.status.title,
+                    text: body.content,
+                    is_html: body.is_html,
+                    url: status.url,
+                    published_at: status.published_at,
+                    title: status.title,
                 });
                 if jobs.len() >= limit {
                     break;
@@ -951,16 +955,6 @@ fn duration_millis(duration: Duration) -> u64 {
 }
 
 impl Inner {
-    fn stored_article(&self, id: ArticleId) -> Result<StoredArticle, StoreError> {
-        match self.trees.articles.get(be(id.0))? {
-            Some(bytes) => decode(&bytes),
-            None => Err(StoreError::NotFound {
-                what: "article",
-                id: id.to_string(),
-            }),
-        }
-    }
-
     fn existing_id(&self, key: &[u8]) -> Result<Option<ArticleId>, StoreError> {
         self.trees
             .article_keys
@@ -1011,8 +1005,9 @@ impl Inner {
             .collect::<Result<_, _>>()?;
         for queue_key in ready {
             let article_id = ArticleId(second_of_pair(&queue_key)?);
-            let mut stored = self.stored_article(article_id)?;
-            let attempt = stored.status.attempts + 1;
+            let mut status = self.article_status(article_id)?;
+            let body = self.article_body(article_id)?;
+            let attempt = status.attempts + 1;
             let deadline_ms = now + duration_millis(lease_duration);
             let lease = Lease {
                 lease_id: format!(
@@ -1022,9 +1017,9 @@ impl Inner {
                 deadline_ms,
                 attempt,
             };
-            stored.status.state = ArticleState::Processing;
-            stored.status.attempts = attempt;
-            stored.status.updated_at_ms = now;
+            status.state = ArticleState::Processing;
+            status.attempts = attempt;
+            status.updated_at_ms = now;
             let trees = &self.trees;
             (
                 &trees.articles,
@@ -1036,7 +1031,7 @@ impl Inner {
                     queue.remove(queue_key.as_ref())?;
                     leases.insert(&be(article_id.0), tx_encode(&lease)?)?;
                     deadlines.insert(&pair_key(deadline_ms, article_id.0), &[])?;
-                    articles.insert(&be(article_id.0), tx_encode(&stored)?)?;
+                    articles.insert(&be(article_id.0), tx_encode(&status)?)?;
                     Ok(())
                 })?;
             leased.push(LeasedArticle {
@@ -1044,11 +1039,11 @@ impl Inner {
                     article_id: article_id.to_string(),
                     lease_id: lease.lease_id,
                     attempt,
-                    text: stored.content,
-                    is_html: stored.is_html,
-                    url: stored.status.url,
-                    published_at: stored.status.published_at,
-                    title: stored.status.title,
+                    text: body.content,
+                    is_html: body.is_html,
+                    url: status.url,
+                    published_at: status.published_at,
+                    title: status.title,
                 },
                 deadline_ms,
             });
@@ -1103,12 +1098,12 @@ impl Inner {
         error: &str,
         now: u64,
     ) -> Result<FailOutcome, StoreError> {
-        let mut stored = self.stored_article(article_id)?;
-        let dead = stored.status.attempts >= self.config.max_attempts;
+        let mut status = self.article_status(article_id)?;
+        let dead = status.attempts >= self.config.max_attempts;
         let retry_at = if dead {
             None
         } else {
-            let exponent = stored.status.attempts.saturating_sub(1).min(20);
+            let exponent = status.attempts.saturating_sub(1).min(20);
             let backoff = self
                 .config
                 .retry_backoff
@@ -1116,13 +1111,13 @@ impl Inner {
                 .min(self.config.max_retry_backoff);
             Some(now + duration_millis(backoff))
         };
-        stored.status.state = if dead {
+        status.state = if dead {
             ArticleState::DeadLettered
         } else {
             ArticleState::Queued
         };
-        stored.status.last_error = Some(error.to_string());
-        stored.status.updated_at_ms = now;
+        status.last_error = Some(error.to_string());
+        status.updated_at_ms = now;
         let trees = &self.trees;
         (
             &trees.articles,
@@ -1144,7 +1139,7 @@ impl Inner {
                         dead_letters.insert(&be(article_id.0), &[])?;
                     }
                 }
-                articles.insert(&be(article_id.0), tx_encode(&stored)?)?;
+                articles.insert(&be(article_id.0), tx_encode(&status)?)?;
                 Ok(())
             })?;
         Ok(FailOutcome {

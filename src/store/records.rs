@@ -7,10 +7,10 @@ use super::index;
 use super::merge::{self, Report};
 use super::search::{self, Clause, SearchDoc};
 use super::search_index;
-use super::{be, decode, encode, pair_key, read_u64, Inner, StoreError, StoredArticle};
+use super::{be, decode, encode, pair_key, read_u64, Inner, StoreError};
 use crate::domain::{
-    now_millis, ArticleId, ArticleState, DialogueFilter, DialogueRecord, FeedEvent, FeedEventType,
-    ListOrder, ReindexOutcome, SearchHit, Snippet, Source, StatsRow,
+    now_millis, ArticleId, ArticleState, ArticleStatus, DialogueFilter, DialogueRecord, FeedEvent,
+    FeedEventType, ListOrder, ReindexOutcome, SearchHit, Snippet, Source, StatsRow,
 };
 use dialogwatch_worker::record::{DialogueEvent, DialogueKind, Extraction};
 use sled::Transactional;
@@ -60,10 +60,11 @@ impl Writes {
     }
 }
 
-/// An article read for its completion: stored bytes, decoded, cleaned text.
+/// An article read for its completion: its stored status, decoded, and its
+/// cleaned text.
 pub(super) struct ReadArticle {
-    bytes: sled::IVec,
-    stored: StoredArticle,
+    status_bytes: sled::IVec,
+    status: ArticleStatus,
     cleaned: String,
 }
 
@@ -250,26 +251,23 @@ impl Inner {
     }
 
     /// What a completion needs of its article, read before the writer lock:
-    /// the stored bytes, their decoding and the cleaned text.
+    /// the stored status, its decoding and the cleaned text.
     pub(super) fn read_for_completion(
         &self,
         article_id: ArticleId,
     ) -> Result<ReadArticle, StoreError> {
-        let Some(bytes) = self.trees.articles.get(be(article_id.0))? else {
+        let Some(status_bytes) = self.trees.articles.get(be(article_id.0))? else {
             return Err(StoreError::NotFound {
                 what: "article",
                 id: article_id.to_string(),
             });
         };
-        let stored: StoredArticle = decode(&bytes)?;
-        let cleaned = clean_text(
-            &stored.content,
-            stored.is_html,
-            stored.status.title.as_deref(),
-        );
+        let status: ArticleStatus = decode(&status_bytes)?;
+        let body = self.article_body(article_id)?;
+        let cleaned = clean_text(&body.content, body.is_html, status.title.as_deref());
         Ok(ReadArticle {
-            bytes,
-            stored,
+            status_bytes,
+            status,
             cleaned,
         })
     }
@@ -295,17 +293,17 @@ impl Inner {
         read: ReadArticle,
     ) -> Result<(Vec<String>, Option<u64>), StoreError> {
         let _writer = self.lock_writer()?;
-        // The article as read before the lock, unless it changed meanwhile
-        // (its status; the text never changes): then decoded again.
+        // The status as read before the lock, unless it changed meanwhile:
+        // then decoded again (the text never changes).
         let current = self.trees.articles.get(be(article_id.0))?;
-        let mut stored = match current {
-            Some(bytes) if bytes == read.bytes => read.stored,
+        let mut status = match current {
+            Some(bytes) if bytes == read.status_bytes => read.status,
             Some(bytes) => decode(&bytes)?,
-            None => self.stored_article(article_id)?,
+            None => self.article_status(article_id)?,
         };
         let cleaned = read.cleaned.as_str();
-        if stored.status.state == ArticleState::Done {
-            return Ok((stored.status.dialogue_ids, None));
+        if status.state == ArticleState::Done {
+            return Ok((status.dialogue_ids, None));
         }
         let lease = self.held_lease(article_id, lease_id)?;
         let mut writes = Writes::default();
@@ -314,10 +312,10 @@ impl Inner {
             TreeId::LeaseDeadlines,
             pair_key(lease.deadline_ms, article_id.0),
         );
-        stored.status.state = ArticleState::Done;
-        let (_, new_head) = self.apply_reports(&mut stored, extraction, cleaned, &mut writes)?;
+        status.state = ArticleState::Done;
+        let (_, new_head) = self.apply_reports(&mut status, extraction, cleaned, &mut writes)?;
         self.apply(&writes)?;
-        Ok((stored.status.dialogue_ids, new_head))
+        Ok((status.dialogue_ids, new_head))
     }
 
     /// Replaces the article's reports by the events of `extraction`,
@@ -326,17 +324,17 @@ impl Inner {
     /// whose content changed, the cleaned text and the article's status.
     fn apply_reports(
         &self,
-        stored: &mut StoredArticle,
+        status: &mut ArticleStatus,
         extraction: &Extraction,
         cleaned: &str,
         writes: &mut Writes,
     ) -> Result<(ReindexOutcome, Option<u64>), StoreError> {
         let mut batch = Batch::default();
-        self.stage(&mut batch, stored, extraction, cleaned, writes)?;
+        self.stage(&mut batch, status, extraction, cleaned, writes)?;
         writes.insert(
             TreeId::Articles,
-            be(stored.status.id.0).to_vec(),
-            encode(&*stored)?,
+            be(status.id.0).to_vec(),
+            encode(&*status)?,
         );
         self.finish(batch, writes)
     }
@@ -352,15 +350,15 @@ impl Inner {
         let mut batch = Batch::default();
         let mut staged = 0u64;
         for (article_id, extraction, cleaned) in articles {
-            let mut stored = self.stored_article(*article_id)?;
-            if stored.status.state != ArticleState::Done {
+            let mut status = self.article_status(*article_id)?;
+            if status.state != ArticleState::Done {
                 continue;
             }
-            self.stage(&mut batch, &mut stored, extraction, cleaned, &mut writes)?;
+            self.stage(&mut batch, &mut status, extraction, cleaned, &mut writes)?;
             writes.insert(
                 TreeId::Articles,
                 be(article_id.0).to_vec(),
-                encode(&stored)?,
+                encode(&status)?,
             );
             staged += 1;
         }
@@ -375,26 +373,26 @@ impl Inner {
     fn stage(
         &self,
         batch: &mut Batch,
-        stored: &mut StoredArticle,
+        status: &mut ArticleStatus,
         extraction: &Extraction,
         cleaned: &str,
         writes: &mut Writes,
     ) -> Result<(), StoreError> {
-        let article_id = stored.status.id;
-        if stored.status.url.is_none() {
-            stored.status.url.clone_from(&extraction.source_url);
+        let article_id = status.id;
+        if status.url.is_none() {
+            status.url.clone_from(&extraction.source_url);
         }
         let source = Source {
             article_id,
-            url: stored.status.url.clone(),
-            outlet: stored.status.outlet.clone(),
-            published_at: stored.status.published_at,
+            url: status.url.clone(),
+            outlet: status.outlet.clone(),
+            published_at: status.published_at,
             evidence: Vec::new(),
         };
         batch.fresh.insert(article_id, cleaned.to_string());
         let Batch { pending, fresh } = batch;
         // The article's previous reports go.
-        for record_id in &stored.status.dialogue_ids {
+        for record_id in &status.dialogue_ids {
             for key in self
                 .trees
                 .reports
@@ -444,10 +442,10 @@ impl Inner {
             be(article_id.0).to_vec(),
             cleaned.as_bytes().to_vec(),
         );
-        stored.status.dialogue_ids = record_ids.into_iter().collect();
-        stored.status.is_dialogue = Some(extraction.is_dialogue && !extraction.events.is_empty());
-        stored.status.reason.clone_from(&extraction.reason);
-        stored.status.updated_at_ms = now_millis();
+        status.dialogue_ids = record_ids.into_iter().collect();
+        status.is_dialogue = Some(extraction.is_dialogue && !extraction.events.is_empty());
+        status.reason.clone_from(&extraction.reason);
+        status.updated_at_ms = now_millis();
         Ok(())
     }
 

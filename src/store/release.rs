@@ -34,10 +34,10 @@ impl Inner {
         for (article_key, lease_bytes) in held {
             let lease: Lease = decode(&lease_bytes)?;
             let article_id = ArticleId(super::read_u64(&article_key)?);
-            let mut stored = self.stored_article(article_id)?;
-            stored.status.state = ArticleState::Queued;
-            stored.status.attempts = lease.attempt.saturating_sub(1);
-            stored.status.updated_at_ms = now;
+            let mut status = self.article_status(article_id)?;
+            status.state = ArticleState::Queued;
+            status.attempts = lease.attempt.saturating_sub(1);
+            status.updated_at_ms = now;
             let trees = &self.trees;
             (
                 &trees.articles,
@@ -49,7 +49,7 @@ impl Inner {
                     leases.remove(&be(article_id.0))?;
                     deadlines.remove(&pair_key(lease.deadline_ms, article_id.0))?;
                     queue.insert(&pair_key(now, article_id.0), &[])?;
-                    articles.insert(&be(article_id.0), tx_encode(&stored)?)?;
+                    articles.insert(&be(article_id.0), tx_encode(&status)?)?;
                     Ok::<(), ConflictableTransactionError<StoreError>>(())
                 })?;
             released += 1;

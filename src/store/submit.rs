@@ -33,11 +33,11 @@ const MAX_COALESCED_BATCH: usize = 512;
 /// An article with its deduplication keys, in lookup order: request id, URL,
 /// normalised-text fingerprint.
 pub(super) struct PreparedArticle {
-    /// The article, its `content` moved into `content_json`.
+    /// The article, its `content` moved into `body`.
     article: NewArticle,
     keys: Vec<Vec<u8>>,
-    /// The text as a JSON string, as it is stored (see [`encode_stored`]).
-    content_json: Result<Vec<u8>, String>,
+    /// The text as it is stored (see [`super::articles::encode_body`]).
+    body: Vec<u8>,
 }
 
 impl PreparedArticle {
@@ -53,35 +53,14 @@ impl PreparedArticle {
             keys.push(format!("u:{url}").into_bytes());
         }
         keys.push(format!("h:{:016x}", text_fingerprint(&article.content)).into_bytes());
-        let content = std::mem::take(&mut article.content);
-        let content_json = serde_json::to_vec(&content).map_err(|error| error.to_string());
+        let body = super::articles::encode_body(&article.content, article.is_html);
+        article.content = String::new();
         PreparedArticle {
             article,
             keys,
-            content_json,
+            body,
         }
     }
-}
-
-/// The stored form of an article, `encode(&StoredArticle { status, content,
-/// is_html })` byte for byte, from its text already encoded as a JSON string.
-fn encode_stored(
-    status: &ArticleStatus,
-    content_json: &[u8],
-    is_html: bool,
-) -> Result<Vec<u8>, StoreError> {
-    let mut encoded = Vec::with_capacity(content_json.len() + 256);
-    encoded.extend_from_slice(br#"{"status":"#);
-    serde_json::to_writer(&mut encoded, status)
-        .map_err(|error| StoreError::Corrupt(error.to_string()))?;
-    encoded.extend_from_slice(br#","content":"#);
-    encoded.extend_from_slice(content_json);
-    encoded.extend_from_slice(if is_html {
-        br#","is_html":true}"#.as_slice()
-    } else {
-        br#","is_html":false}"#.as_slice()
-    });
-    Ok(encoded)
 }
 
 /// Hash of the article text in its normalised form, whitespace collapsed:
@@ -372,7 +351,8 @@ fn send_answers(answers: Vec<Answer>, outcomes: Result<Vec<SubmitOutcome>, Store
 /// A new article row, ready for the transaction.
 struct NewRow {
     article_id: ArticleId,
-    encoded: Vec<u8>,
+    status: Vec<u8>,
+    body: Vec<u8>,
     keys: Vec<Vec<u8>>,
     queue_key: Vec<u8>,
 }
@@ -396,7 +376,7 @@ impl Inner {
         'articles: for PreparedArticle {
             article,
             keys,
-            content_json,
+            body,
         } in articles
         {
             for key in &keys {
@@ -429,13 +409,13 @@ impl Inner {
                 submitted_at_ms: now,
                 updated_at_ms: now,
             };
-            let content_json = content_json.map_err(StoreError::Corrupt)?;
             for key in &keys {
                 keys_in_batch.insert(key.clone(), article_id);
             }
             rows.push(NewRow {
                 article_id,
-                encoded: encode_stored(&status, &content_json, article.is_html)?,
+                status: super::encode(&status)?,
+                body,
                 keys,
                 queue_key: pair_key(now, article_id.0).to_vec(),
             });
@@ -451,13 +431,15 @@ impl Inner {
         let trees = &self.trees;
         (
             &trees.articles,
+            &trees.article_bodies,
             &trees.article_keys,
             &trees.queue,
             &trees.meta,
         )
-            .transaction(|(articles, article_keys, queue, meta)| {
+            .transaction(|(articles, bodies, article_keys, queue, meta)| {
                 for row in rows.iter() {
-                    articles.insert(&be(row.article_id.0), row.encoded.as_slice())?;
+                    articles.insert(&be(row.article_id.0), row.status.as_slice())?;
+                    bodies.insert(&be(row.article_id.0), row.body.as_slice())?;
                     for key in &row.keys {
                         article_keys.insert(key.as_slice(), &be(row.article_id.0))?;
                     }
@@ -579,56 +561,6 @@ mod tests {
             "the abandoned article is not stored"
         );
         store.close().await.expect("close");
-    }
-
-    #[test]
-    fn an_article_is_encoded_as_the_stored_article_would_be() {
-        for (content, is_html, title) in [
-            (
-                "Đối thoại \"Chính sách\"\n\tlần thứ 14 \\ \u{1}",
-                false,
-                None,
-            ),
-            ("<p>Hội đàm</p>", true, Some("Tiêu đề".to_string())),
-            ("", false, None),
-        ] {
-            let status = ArticleStatus {
-                id: ArticleId(42),
-                state: ArticleState::Queued,
-                url: Some("https://example.vn/a".into()),
-                outlet: None,
-                published_at: None,
-                title,
-                attempts: 0,
-                last_error: None,
-                dialogue_ids: Vec::new(),
-                is_dialogue: None,
-                reason: None,
-                submitted_at_ms: 7,
-                updated_at_ms: 8,
-            };
-            let stored = crate::store::StoredArticle {
-                status: status.clone(),
-                content: content.to_string(),
-                is_html,
-            };
-            let prepared = PreparedArticle::new(NewArticle {
-                request_id: None,
-                content: content.to_string(),
-                is_html,
-                url: None,
-                outlet: None,
-                published_at: None,
-                title: None,
-            });
-            let content_json = prepared.content_json.expect("encoded");
-            let encoded = encode_stored(&status, &content_json, is_html).expect("encode");
-            assert_eq!(encoded, crate::store::encode(&stored).expect("encode"));
-            let decoded: crate::store::StoredArticle =
-                crate::store::decode(&encoded).expect("decode");
-            assert_eq!(decoded.content, content);
-            assert_eq!(decoded.status, status);
-        }
     }
 
     #[test]

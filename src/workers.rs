@@ -253,6 +253,10 @@ impl GrpcSource {
                         tonic::Code::Unavailable
                             | tonic::Code::Unknown
                             | tonic::Code::DeadlineExceeded
+                            // The connection closed under the call (a server
+                            // restarting); this worker cancels only on shutdown,
+                            // which is handled above.
+                            | tonic::Code::Cancelled
                     ) =>
                 {
                     tracing::warn!(code = ?status.code(), message = status.message(), "server unavailable; retrying");
@@ -360,13 +364,29 @@ pub async fn run_remote_workers<E: Extract + Send + Sync + 'static>(
             run_worker(&mut source, extractor.as_ref(), batch_size)
         }));
     }
+    // Every thread is awaited, even after one failed: the runtime must not
+    // shut down under threads still calling into it. A failure stops the others.
     let mut total = WorkerStats::default();
+    let mut first_error = None;
     for handle in handles {
-        let stats = handle
+        let outcome = handle
             .await
-            .map_err(|error| WorkerError::Server(format!("worker thread failed: {error}")))??;
-        total.completed += stats.completed;
-        total.failed += stats.failed;
+            .map_err(|error| WorkerError::Server(format!("worker thread failed: {error}")))
+            .and_then(|outcome| outcome);
+        match outcome {
+            Ok(stats) => {
+                total.completed += stats.completed;
+                total.failed += stats.failed;
+            }
+            Err(error) => {
+                tracing::error!(%error, "worker stopped on an error; stopping the others");
+                shutdown.cancel();
+                first_error.get_or_insert(error);
+            }
+        }
     }
-    Ok(total)
+    match first_error {
+        Some(error) => Err(error),
+        None => Ok(total),
+    }
 }

@@ -47,6 +47,16 @@ impl TestServer {
         Self::start_with(store_config(data_dir), config).await
     }
 
+    /// Starts a server with `workers` in-process workers on `address` (to
+    /// restart one where its clients expect it).
+    pub async fn start_at(data_dir: &Path, workers: usize, address: SocketAddr) -> TestServer {
+        let config = ServerConfig {
+            workers,
+            ..ServerConfig::default()
+        };
+        Self::launch_on(store_config(data_dir), config, false, address).await
+    }
+
     /// Starts a server with explicit settings.
     pub async fn start_with(store_config: StoreConfig, config: ServerConfig) -> TestServer {
         Self::launch(store_config, config, false).await
@@ -62,8 +72,18 @@ impl TestServer {
         config: ServerConfig,
         with_metrics: bool,
     ) -> TestServer {
+        let any_port = SocketAddr::from(([127, 0, 0, 1], 0));
+        Self::launch_on(store_config, config, with_metrics, any_port).await
+    }
+
+    async fn launch_on(
+        store_config: StoreConfig,
+        config: ServerConfig,
+        with_metrics: bool,
+        address: SocketAddr,
+    ) -> TestServer {
         let store = Store::open(store_config).await.expect("open store");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        let listener = tokio::net::TcpListener::bind(address)
             .await
             .expect("bind loopback");
         let address = listener.local_addr().expect("local address");

@@ -140,6 +140,39 @@ async fn a_poison_article_is_dead_lettered_with_its_error_after_the_retry_bound(
     server.stop().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_remote_worker_process_rides_out_server_restarts() {
+    let data_dir = tempfile::tempdir().expect("tempdir");
+    let mut server = TestServer::start(data_dir.path(), 0).await;
+    let address = server.address;
+    let worker = std::process::Command::new(env!("CARGO_BIN_EXE_dialogwatch"))
+        .args(["worker", "--server", &server.url(), "--concurrency", "2"])
+        .env("DIALOGWATCH_LOG", "warn")
+        .spawn()
+        .expect("start the worker process");
+    let mut guard = ChildGuard(worker);
+    // Each restart closes the connections under the worker's calls (its
+    // lease long polls, a completion in flight): it must retry, not exit.
+    for (round, (_, text, _)) in dev_corpus().into_iter().enumerate() {
+        let mut articles = server.articles().await;
+        let submitted = articles
+            .submit_article(text_request(&text, None))
+            .await
+            .expect("submit")
+            .into_inner();
+        let article = wait_until_settled(&mut articles, &submitted.article_id).await;
+        assert_eq!(article.state(), proto::ArticleState::Done, "round {round}");
+        server.stop().await;
+        assert!(
+            guard.0.try_wait().expect("worker status").is_none(),
+            "the worker process is still running after restart {round}"
+        );
+        server = TestServer::start_at(data_dir.path(), 0, address).await;
+    }
+    server.stop().await;
+    assert!(guard.0.try_wait().expect("worker status").is_none());
+}
+
 /// Kills the child process when the test ends, pass or fail.
 struct ChildGuard(std::process::Child);
 

@@ -1640,6 +1640,8 @@ async fn run_sections(settings: &Settings) -> anyhow::Result<Vec<Row>> {
 }
 
 fn main() -> anyhow::Result<()> {
+    // As `dialogwatch` does: the in-process servers and stores run as theirs.
+    dialogwatch::allocator::limit_malloc_arenas();
     let settings = Settings::from_environment()?;
     let started = Instant::now();
     let runtime = tokio::runtime::Builder::new_multi_thread()

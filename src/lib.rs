@@ -27,6 +27,7 @@
 //! - [`cli`]: the `dialogwatch` command line.
 //! - The extraction engine is the `dialogwatch-worker` crate.
 
+pub mod allocator;
 pub mod api;
 pub mod auth;
 pub mod cli;

@@ -5,6 +5,7 @@ use clap::Parser;
 use dialogwatch::cli::{execute, Cli};
 
 fn main() -> anyhow::Result<()> {
+    dialogwatch::allocator::limit_malloc_arenas();
     let cli = Cli::parse();
     let telemetry = dialogwatch::telemetry::init(
         cli.log_format,

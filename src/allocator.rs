@@ -4,11 +4,12 @@
 //! eight per core. The store allocates and frees on many threads at once (the
 //! blocking pool, sled's flusher and I/O threads, the runtime's workers), and
 //! memory freed into one arena is not reused by another. Under a steady
-//! write load the process then grew by about 15 KB per stored article:
-//! 795 MB after building a 40,000-article store, against 307 MB with one
-//! arena and the same build rate (see BENCHMARKS.md). [`limit_malloc_arenas`]
-//! caps the arenas, unless the operator chose a number with
-//! `MALLOC_ARENA_MAX`.
+//! write load the process then grew by about 15 KB per stored article: the
+//! bench process that builds a 40,000-article store reached 766 MB with
+//! glibc's default (`MALLOC_ARENA_MAX=16` on two cores) and 330 MB with two
+//! arenas, at the same build rate (see BENCHMARKS.md).
+//! [`limit_malloc_arenas`] caps the arenas, unless the operator chose a
+//! number with `MALLOC_ARENA_MAX`.
 
 /// The arenas the service keeps when the operator sets none.
 pub const DEFAULT_MALLOC_ARENAS: i32 = 2;

@@ -1042,11 +1042,18 @@ async fn compaction_merges_each_tokens_segments_and_drops_stale_entries() {
         keys_per_token(&store).values().any(|keys| *keys > 1),
         "several segments to merge"
     );
+    // In steps of one token (the byte bound is reached by every token), so
+    // every token is resumed from.
     let inner = Arc::clone(&store.inner);
-    let done = tokio::task::spawn_blocking(move || inner.compact_search_index())
-        .await
-        .expect("task")
-        .expect("compaction");
+    let one_token_steps = crate::store::search_index::CompactionStep {
+        tokens: usize::MAX,
+        bytes: 1,
+    };
+    let done =
+        tokio::task::spawn_blocking(move || inner.compact_search_index_in_steps(one_token_steps))
+            .await
+            .expect("task")
+            .expect("compaction");
     assert!(done.entries_dropped > 0, "{done:?}");
     assert!(done.keys_after < done.keys_before, "{done:?}");
     assert!(

@@ -59,8 +59,23 @@ const META_BYTES_SINCE_COMPACTION: &[u8] = b"search_bytes_since_compaction";
 const META_BYTES_AFTER_COMPACTION: &[u8] = b"search_bytes_after_compaction";
 /// No compaction before this many bytes were written since the last one.
 pub(super) const MIN_COMPACTION_BYTES: u64 = 16 * 1024 * 1024;
-/// Tokens merged per hold of the indexing lock (searches wait at most that long).
-const COMPACTION_TOKENS_PER_STEP: usize = 2048;
+/// How much one step of a compaction merges per hold of the indexing lock
+/// (searches wait at most that long), and so how much it holds in memory.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct CompactionStep {
+    /// Tokens per step.
+    pub(super) tokens: usize,
+    /// Bytes of merged entries per step: a frequent token of a large index
+    /// weighs megabytes, so a step ends early rather than holding thousands
+    /// of them. One token is merged whole, whatever its size.
+    pub(super) bytes: u64,
+}
+
+/// The steps of the background compaction.
+const COMPACTION_STEP: CompactionStep = CompactionStep {
+    tokens: 2048,
+    bytes: 8 * 1024 * 1024,
+};
 
 /// What a compaction did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -322,9 +337,18 @@ impl Inner {
     }
 
     /// Merges each token's segment keys into one (under its newest segment
-    /// key) and drops stale entries, a few thousand tokens per hold of the
-    /// indexing lock; stops early when the store closes (and is due again).
+    /// key) and drops stale entries, in steps of [`COMPACTION_STEP`] per hold
+    /// of the indexing lock; stops early when the store closes (and is due
+    /// again).
     pub(super) fn compact_search_index(&self) -> Result<Compaction, StoreError> {
+        self.compact_search_index_in_steps(COMPACTION_STEP)
+    }
+
+    /// [`Inner::compact_search_index`] in steps of at most `step`.
+    pub(super) fn compact_search_index_in_steps(
+        &self,
+        step: CompactionStep,
+    ) -> Result<Compaction, StoreError> {
         let since_at_start = self.meta_counter(META_BYTES_SINCE_COMPACTION)?;
         // Stamps of the current documents, as a cache: an entry whose stamp
         // differs is checked against the tree before it is dropped (the
@@ -348,6 +372,7 @@ impl Inner {
             let mut batch = sled::Batch::default();
             let mut group: Vec<(sled::IVec, sled::IVec)> = Vec::new();
             let mut groups = 0usize;
+            let bytes_at_step_start = outcome.bytes_after;
             let mut resume_at = None;
             for item in self.trees.search_segments.range(from.as_slice()..) {
                 let (key, value) = item?;
@@ -358,7 +383,9 @@ impl Inner {
                     self.compact_token(&group, &mut stamps, &mut batch, &mut outcome)?;
                     group.clear();
                     groups += 1;
-                    if groups >= COMPACTION_TOKENS_PER_STEP {
+                    if groups >= step.tokens
+                        || outcome.bytes_after - bytes_at_step_start >= step.bytes
+                    {
                         resume_at = Some(key.to_vec());
                         break;
                     }

@@ -351,23 +351,33 @@ fn dev_corpus() -> anyhow::Result<Vec<(String, String)>> {
     Ok(texts)
 }
 
-/// Distinct article bodies of real size: a dev article plus a unique archive line.
+/// Distinct article bodies of real size: a dev article plus an archive line
+/// unique to the bench run and the article, so a store kept from an earlier
+/// run (`BENCH_CATCHUP_DIR`) takes this run's articles as new ones.
 struct Articles {
     texts: Vec<String>,
     next: AtomicU64,
+    run: u128,
 }
 
 impl Articles {
     fn new(texts: Vec<String>) -> Articles {
+        let run = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |since| since.as_nanos());
         Articles {
             texts,
             next: AtomicU64::new(0),
+            run,
         }
     }
 
     fn body(&self, number: u64) -> String {
         let index = usize::try_from(number).unwrap_or(0) % self.texts.len();
-        format!("{}\n\nMã lưu trữ: {number}.", self.texts[index])
+        format!(
+            "{}\n\nMã lưu trữ: {:x}-{number}.",
+            self.texts[index], self.run
+        )
     }
 
     fn next_body(&self) -> String {
@@ -383,7 +393,10 @@ impl Articles {
             }
             text[..end].to_string()
         };
-        Articles::new(self.texts.iter().map(cut).collect())
+        Articles {
+            run: self.run,
+            ..Articles::new(self.texts.iter().map(cut).collect())
+        }
     }
 
     fn average_bytes(&self) -> f64 {

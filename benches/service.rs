@@ -528,7 +528,7 @@ fn store_config(path: &Path) -> StoreConfig {
             .ok()
             .and_then(|megabytes| megabytes.parse::<u64>().ok())
             .map_or(StoreConfig::DEFAULT_CACHE_BYTES, |megabytes| {
-                megabytes.max(1) * 1024 * 1024
+                megabytes.max(1).saturating_mul(1024 * 1024)
             }),
     }
 }

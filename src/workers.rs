@@ -360,12 +360,19 @@ pub async fn run_remote_workers<E: Extract + Send + Sync + 'static>(
         );
         let extractor = Arc::clone(&extractor);
         let batch_size = options.batch_size;
+        let stop_the_others = shutdown.clone();
         handles.push(tokio::task::spawn_blocking(move || {
-            run_worker(&mut source, extractor.as_ref(), batch_size)
+            let outcome = run_worker(&mut source, extractor.as_ref(), batch_size);
+            if let Err(error) = &outcome {
+                tracing::error!(%error, "worker stopped on an error; stopping the others");
+                stop_the_others.cancel();
+            }
+            outcome
         }));
     }
-    // Every thread is awaited, even after one failed: the runtime must not
-    // shut down under threads still calling into it. A failure stops the others.
+    // Every thread is awaited, even after one failed (it stopped the
+    // others): the runtime must not shut down under threads still calling
+    // into it.
     let mut total = WorkerStats::default();
     let mut first_error = None;
     for handle in handles {
@@ -379,8 +386,6 @@ pub async fn run_remote_workers<E: Extract + Send + Sync + 'static>(
                 total.failed += stats.failed;
             }
             Err(error) => {
-                tracing::error!(%error, "worker stopped on an error; stopping the others");
-                shutdown.cancel();
                 first_error.get_or_insert(error);
             }
         }

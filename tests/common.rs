@@ -40,11 +40,7 @@ pub struct TestServer {
 impl TestServer {
     /// Starts a server with `workers` in-process workers.
     pub async fn start(data_dir: &Path, workers: usize) -> TestServer {
-        let config = ServerConfig {
-            workers,
-            ..ServerConfig::default()
-        };
-        Self::start_with(store_config(data_dir), config).await
+        Self::start_at(data_dir, workers, SocketAddr::from(([127, 0, 0, 1], 0))).await
     }
 
     /// Starts a server with `workers` in-process workers on `address` (to

@@ -139,7 +139,8 @@ impl Inner {
     }
 }
 
-fn article_not_found(id: ArticleId) -> StoreError {
+/// The error for an article that is not stored.
+pub(super) fn article_not_found(id: ArticleId) -> StoreError {
     StoreError::NotFound {
         what: "article",
         id: id.to_string(),

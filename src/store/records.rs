@@ -257,10 +257,7 @@ impl Inner {
         article_id: ArticleId,
     ) -> Result<ReadArticle, StoreError> {
         let Some(status_bytes) = self.trees.articles.get(be(article_id.0))? else {
-            return Err(StoreError::NotFound {
-                what: "article",
-                id: article_id.to_string(),
-            });
+            return Err(super::articles::article_not_found(article_id));
         };
         let status: ArticleStatus = decode(&status_bytes)?;
         let body = self.article_body(article_id)?;

@@ -118,9 +118,11 @@ impl From<StoreError> for ApiError {
                 "not a token issued by this server for this query",
             ),
             StoreError::Closed => ApiError::Unavailable(error.to_string()),
-            StoreError::Sled(_) | StoreError::Corrupt(_) | StoreError::Task(_) => {
-                ApiError::Internal(error.to_string())
-            }
+            StoreError::Sled(_)
+            | StoreError::Corrupt(_)
+            | StoreError::TextLost { .. }
+            | StoreError::Io(_)
+            | StoreError::Task(_) => ApiError::Internal(error.to_string()),
         }
     }
 }

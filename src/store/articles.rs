@@ -7,9 +7,14 @@
 //! two together meant every lease and completion decoded, re-encoded and
 //! rewrote the whole text (about 6 KB of JSON for a typical article).
 //!
+//! Since the text log ([`super::texts`]) the body itself is appended there and
+//! `article_bodies` holds `L` and its [`TextRef`]; bodies stored inline before
+//! it are read as they are.
+//!
 //! Stores of before this layout kept both in one JSON value in `articles`;
 //! [`Inner::split_article_bodies`] moves their bodies out on open.
 
+use super::texts::{TextReadError, TextRef};
 use super::{be, decode, encode, Inner, StoreError};
 use crate::domain::{ArticleId, ArticleStatus};
 use serde::Deserialize;
@@ -24,6 +29,16 @@ const MIGRATION_BATCH: usize = 512;
 
 const TEXT_FLAG: u8 = b'T';
 const HTML_FLAG: u8 = b'H';
+/// An `article_bodies` value that is a reference into the text log.
+const LOGGED_FLAG: u8 = b'L';
+
+/// The `article_bodies` value of a body appended to the text log.
+pub(super) fn logged_body_value(text_ref: TextRef) -> Vec<u8> {
+    let mut value = Vec::with_capacity(1 + super::texts::TEXT_REF_BYTES);
+    value.push(LOGGED_FLAG);
+    value.extend_from_slice(&text_ref.to_bytes());
+    value
+}
 
 /// An article's text as submitted.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,11 +92,62 @@ impl Inner {
         }
     }
 
-    /// An article's body.
+    /// An article's body, from the text log or (stored before it) inline.
     pub(super) fn article_body(&self, id: ArticleId) -> Result<ArticleBody, StoreError> {
-        match self.trees.article_bodies.get(be(id.0))? {
-            Some(bytes) => decode_body(&bytes),
-            None => Err(article_not_found(id)),
+        let encoded = self.encoded_body(id)?;
+        decode_body(&encoded)
+    }
+
+    /// An article's body as [`encode_body`] encoded it. A body the text log
+    /// lost (see [`super::texts`]) is [`StoreError::TextLost`].
+    pub(super) fn encoded_body(&self, id: ArticleId) -> Result<Vec<u8>, StoreError> {
+        let Some(value) = self.trees.article_bodies.get(be(id.0))? else {
+            return Err(article_not_found(id));
+        };
+        let Some(reference) = value.strip_prefix(&[LOGGED_FLAG]) else {
+            return Ok(value.to_vec());
+        };
+        let text_ref = TextRef::from_bytes(reference).ok_or_else(|| {
+            StoreError::Corrupt(format!(
+                "article {id}: body reference of {} bytes",
+                reference.len()
+            ))
+        })?;
+        self.texts.read(text_ref).map_err(|error| match error {
+            TextReadError::Lost(reason) => StoreError::TextLost {
+                article_id: id.to_string(),
+                reason,
+            },
+            TextReadError::Io(error) => StoreError::Io(error.to_string()),
+        })
+    }
+
+    /// The `article_bodies` value `value` (under `key`) with the body inline:
+    /// read from the text log when it is a reference (kept as it is when the
+    /// log lost it).
+    pub(super) fn inline_body_value(
+        &self,
+        key: &[u8],
+        value: sled::IVec,
+    ) -> Result<sled::IVec, StoreError> {
+        if value.first() != Some(&LOGGED_FLAG) {
+            return Ok(value);
+        }
+        let id = ArticleId(super::read_u64(key)?);
+        match self.encoded_body(id) {
+            Ok(encoded) => Ok(encoded.into()),
+            Err(StoreError::TextLost { .. }) => Ok(value),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// False when the article's body was lost by the text log (its
+    /// submission was never acknowledged), true when it reads.
+    pub(super) fn text_intact(&self, id: ArticleId) -> Result<bool, StoreError> {
+        match self.encoded_body(id) {
+            Ok(_) => Ok(true),
+            Err(StoreError::TextLost { .. }) => Ok(false),
+            Err(error) => Err(error),
         }
     }
 
@@ -271,5 +337,129 @@ mod tests {
             "split values are skipped"
         );
         store.close().await.expect("close");
+    }
+
+    /// A body is appended to the text log (sled holds its reference) and
+    /// reads back after a reopen; a snapshot copies it inline.
+    #[tokio::test]
+    async fn bodies_live_in_the_text_log_and_a_snapshot_holds_them_inline() {
+        let directory = tempfile::tempdir().expect("tempdir");
+        let text = "Đối thoại Chính sách quốc phòng Việt Nam – Ấn Độ lần thứ 14.";
+        {
+            let store = Store::open(config(directory.path())).await.expect("open");
+            let stored = store
+                .enqueue(crate::store::tests::article(text, None))
+                .await
+                .expect("enqueue");
+            let value = store
+                .inner
+                .trees
+                .article_bodies
+                .get(be(stored.article_id.0))
+                .expect("get")
+                .expect("value");
+            assert_eq!(value.first(), Some(&LOGGED_FLAG));
+            assert_eq!(value.len(), 1 + super::super::texts::TEXT_REF_BYTES);
+            store.close().await.expect("close");
+        }
+        let log = directory.path().join("texts").join("00000001.log");
+        let logged = std::fs::read(&log).expect("text log");
+        assert_eq!(logged, encode_body(text, false));
+
+        let store = Store::open(config(directory.path())).await.expect("reopen");
+        let copy = tempfile::tempdir().expect("tempdir");
+        let destination = copy.path().join("snapshot");
+        store.snapshot(destination.clone()).await.expect("snapshot");
+        let leased = store
+            .lease(1, Duration::from_secs(60), Duration::ZERO)
+            .await
+            .expect("lease");
+        assert_eq!(leased[0].job.text, text);
+        store.close().await.expect("close");
+
+        let restored = Store::open(config(&destination))
+            .await
+            .expect("open the copy");
+        let value = restored
+            .inner
+            .trees
+            .article_bodies
+            .get(be(1))
+            .expect("get")
+            .expect("value");
+        assert_eq!(value.as_ref(), encode_body(text, false).as_slice());
+        let leased = restored
+            .lease(1, Duration::from_secs(60), Duration::ZERO)
+            .await
+            .expect("lease the copy");
+        assert_eq!(leased[0].job.text, text);
+    }
+
+    /// A power loss can keep sled's reference and lose the text behind it (a
+    /// submission not yet acknowledged). The article is dead-lettered when
+    /// leased, the other articles go on, and the same article submitted
+    /// again is new.
+    #[tokio::test]
+    async fn a_text_the_log_lost_dead_letters_its_article_and_a_resubmission_is_new() {
+        let directory = tempfile::tempdir().expect("tempdir");
+        let kept = "Hội đàm Bộ trưởng Quốc phòng Việt Nam và Nhật Bản.";
+        let lost = "Đối thoại Chiến lược quốc phòng Việt Nam – Australia lần thứ 5.";
+        {
+            let store = Store::open(config(directory.path())).await.expect("open");
+            for text in [kept, lost] {
+                store
+                    .enqueue(crate::store::tests::article(
+                        text,
+                        Some(&format!("https://a.vn/{}", text.len())),
+                    ))
+                    .await
+                    .expect("enqueue");
+            }
+            store.close().await.expect("close");
+        }
+        // The power went before the second text reached the disk.
+        let log = directory.path().join("texts").join("00000001.log");
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&log)
+            .expect("open log");
+        file.set_len(encode_body(kept, false).len() as u64)
+            .expect("truncate");
+
+        let store = Store::open(config(directory.path())).await.expect("reopen");
+        let leased = store
+            .lease(10, Duration::from_secs(60), Duration::ZERO)
+            .await
+            .expect("lease");
+        assert_eq!(leased.len(), 1);
+        assert_eq!(leased[0].job.text, kept);
+        let status = store.article(ArticleId(2)).await.expect("status");
+        assert_eq!(status.state, ArticleState::DeadLettered);
+        let error = status.last_error.expect("error");
+        assert!(error.contains("text lost"), "{error}");
+
+        let again = store
+            .enqueue(crate::store::tests::article(
+                lost,
+                Some(&format!("https://a.vn/{}", lost.len())),
+            ))
+            .await
+            .expect("resubmit");
+        assert!(again.created, "a lost article submitted again is new");
+        assert_eq!(again.article_id, ArticleId(3));
+        let duplicate = store
+            .enqueue(crate::store::tests::article(kept, None))
+            .await
+            .expect("duplicate");
+        assert_eq!(
+            (duplicate.article_id, duplicate.created),
+            (ArticleId(1), false)
+        );
+        let leased = store
+            .lease(10, Duration::from_secs(60), Duration::ZERO)
+            .await
+            .expect("lease again");
+        assert_eq!(leased.len(), 1);
+        assert_eq!(leased[0].job.text, lost);
     }
 }

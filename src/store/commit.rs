@@ -1,8 +1,11 @@
 //! Group commit: callers that need their writes on disk ask for a flush; one
-//! flusher task runs `Db::flush` for everyone who asked before it started, so
-//! concurrent submitters share fsyncs instead of paying one each.
+//! flusher task runs `Db::flush` and syncs the text log, at once, for
+//! everyone who asked before it started, so concurrent submitters share
+//! fsyncs instead of paying one each.
 
+use super::texts::TextLog;
 use super::StoreError;
+use std::sync::Arc;
 use std::sync::Mutex;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
@@ -16,8 +19,8 @@ pub(super) struct GroupCommit {
 }
 
 impl GroupCommit {
-    /// Starts the flusher for `db`.
-    pub(super) fn start(db: sled::Db) -> Self {
+    /// Starts the flusher for `db` and `texts`.
+    pub(super) fn start(db: sled::Db, texts: Arc<TextLog>) -> Self {
         let (requests, mut incoming) = mpsc::unbounded_channel::<Waiter>();
         let task = tokio::spawn(async move {
             while let Some(first) = incoming.recv().await {
@@ -26,10 +29,20 @@ impl GroupCommit {
                     waiters.push(more);
                 }
                 let flushing = db.clone();
-                let outcome = tokio::task::spawn_blocking(move || flushing.flush())
-                    .await
+                let syncing = Arc::clone(&texts);
+                // The two fsyncs run side by side: the wait is the longer one.
+                let (flushed, synced) = tokio::join!(
+                    tokio::task::spawn_blocking(move || flushing.flush().map(|_| ())),
+                    tokio::task::spawn_blocking(move || syncing.sync()),
+                );
+                let outcome = flushed
                     .map_err(|error| error.to_string())
-                    .and_then(|flushed| flushed.map(|_| ()).map_err(|error| error.to_string()));
+                    .and_then(|flushed| flushed.map_err(|error| error.to_string()))
+                    .and_then(|()| {
+                        synced
+                            .map_err(|error| error.to_string())
+                            .and_then(|synced| synced.map_err(|error| format!("text log: {error}")))
+                    });
                 for waiter in waiters {
                     let _ = waiter.send(outcome.clone());
                 }

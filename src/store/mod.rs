@@ -2,8 +2,8 @@
 //! never see a `sled::Tree`; blocking sled work runs on the blocking pool.
 //!
 //! Trees:
-//! - `articles`: article id → its status; `article_bodies`: article id → its
-//!   text, written once (see [`articles`])
+//! - `articles`: article id → its status; `article_bodies`: article id → where
+//!   its text is in the text log, `<data>/texts/` (see [`articles`], [`texts`])
 //! - `article_keys`: `u:<url>` / `h:<text hash>` / `r:<request id>` → article id (dedup)
 //! - `queue`: (ready-at ms, article id) → () — what is waiting, in due order
 //! - `leases`: article id → [`Lease`]; `lease_deadlines`: (deadline ms, article id) → ()
@@ -38,6 +38,7 @@ mod release;
 pub mod search;
 mod search_index;
 mod submit;
+mod texts;
 pub use submit::{BulkSubmission, BULK_CHUNK};
 #[cfg(test)]
 mod tests;
@@ -105,6 +106,18 @@ pub enum StoreError {
     /// Stored bytes could not be decoded.
     #[error("corrupt stored value: {0}")]
     Corrupt(String),
+    /// An article's text is not in the text log as it was referenced: a
+    /// power loss before its submission was acknowledged.
+    #[error("article {article_id}: {reason}")]
+    TextLost {
+        /// The article.
+        article_id: String,
+        /// What was found instead.
+        reason: String,
+    },
+    /// Reading or writing the text log failed.
+    #[error("text log: {0}")]
+    Io(String),
     /// A blocking task panicked or was cancelled.
     #[error("storage task failed: {0}")]
     Task(String),
@@ -182,6 +195,8 @@ struct Inner {
     head: watch::Sender<u64>,
     closed: AtomicBool,
     committer: commit::GroupCommit,
+    /// The article texts (see [`texts`]).
+    texts: Arc<texts::TextLog>,
     pending: submit::PendingSubmissions,
     /// Held by whoever is indexing (the background indexer or a search).
     indexing: Mutex<()>,
@@ -209,6 +224,8 @@ pub struct Store {
 }
 
 const META_NEXT_ARTICLE: &[u8] = b"next_article_id";
+/// The text log's directory, inside the data directory.
+const TEXTS_DIRECTORY: &str = "texts";
 const META_FEED_HEAD: &[u8] = b"feed_head";
 
 fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
@@ -333,7 +350,15 @@ impl Store {
             None => 0,
         };
         let (head_sender, _) = watch::channel(head);
-        let committer = commit::GroupCommit::start(db.clone());
+        let text_directory = config.path.join(TEXTS_DIRECTORY);
+        let texts = tokio::task::spawn_blocking(move || {
+            texts::TextLog::open(&text_directory, texts::SEGMENT_BYTES)
+        })
+        .await
+        .map_err(|error| StoreError::Task(error.to_string()))?
+        .map_err(|error| StoreError::Io(error.to_string()))?;
+        let texts = Arc::new(texts);
+        let committer = commit::GroupCommit::start(db.clone(), Arc::clone(&texts));
         let inner = Arc::new(Inner {
             db,
             trees,
@@ -343,6 +368,7 @@ impl Store {
             head: head_sender,
             closed: AtomicBool::new(false),
             committer,
+            texts,
             pending: submit::PendingSubmissions::default(),
             indexing: Mutex::new(()),
             indexer: search_index::Indexer::new(),
@@ -894,7 +920,8 @@ impl Store {
 
     /// Copies every tree into a new sled database at `destination` while the
     /// writer lock is held, so the copy is one consistent state (writers wait
-    /// for the copy). Returns the number of entries copied. The copy opens as
+    /// for the copy). Article texts are copied from the text log into
+    /// `article_bodies`, inline, so the copy is one sled database. Returns the number of entries copied. The copy opens as
     /// a data directory.
     pub async fn snapshot(&self, destination: PathBuf) -> Result<u64, StoreError> {
         let refuse = |reason: &str| StoreError::SnapshotDestination {
@@ -922,9 +949,15 @@ impl Store {
             for name in inner.db.tree_names() {
                 let source = inner.db.open_tree(&name)?;
                 let target = copy.open_tree(&name)?;
+                let bodies = name.as_ref() == b"article_bodies";
                 for entry in source.iter() {
                     let (key, value) = entry?;
-                    target.insert(key, value)?;
+                    if bodies {
+                        // The copy has no text log: its bodies are inline.
+                        target.insert(&key, inner.inline_body_value(&key, value)?)?;
+                    } else {
+                        target.insert(key, value)?;
+                    }
                     entries += 1;
                 }
             }
@@ -943,9 +976,16 @@ impl Store {
         self.inner.indexer.stop().await;
         self.inner.committer.stop().await;
         let inner = Arc::clone(&self.inner);
-        tokio::task::spawn_blocking(move || inner.db.flush())
-            .await
-            .map_err(|error| StoreError::Task(error.to_string()))??;
+        tokio::task::spawn_blocking(move || {
+            inner
+                .texts
+                .sync()
+                .map_err(|error| StoreError::Io(error.to_string()))?;
+            inner.db.flush()?;
+            Ok::<(), StoreError>(())
+        })
+        .await
+        .map_err(|error| StoreError::Task(error.to_string()))??;
         Ok(())
     }
 }
@@ -955,12 +995,19 @@ fn duration_millis(duration: Duration) -> u64 {
 }
 
 impl Inner {
-    fn existing_id(&self, key: &[u8]) -> Result<Option<ArticleId>, StoreError> {
-        self.trees
-            .article_keys
-            .get(key)?
-            .map(|bytes| read_u64(&bytes).map(ArticleId))
-            .transpose()
+    /// The article stored under a deduplication key, unless the text log
+    /// lost its text: that submission was never acknowledged, so the same
+    /// article submitted again is a new one (it takes over the keys).
+    fn existing_intact_id(&self, key: &[u8]) -> Result<Option<ArticleId>, StoreError> {
+        let Some(bytes) = self.trees.article_keys.get(key)? else {
+            return Ok(None);
+        };
+        let article_id = ArticleId(read_u64(&bytes)?);
+        if self.text_intact(article_id)? {
+            Ok(Some(article_id))
+        } else {
+            Ok(None)
+        }
     }
 
     fn held_lease(&self, article_id: ArticleId, lease_id: &str) -> Result<Lease, StoreError> {
@@ -1006,7 +1053,14 @@ impl Inner {
         for queue_key in ready {
             let article_id = ArticleId(second_of_pair(&queue_key)?);
             let mut status = self.article_status(article_id)?;
-            let body = self.article_body(article_id)?;
+            let body = match self.article_body(article_id) {
+                Ok(body) => body,
+                Err(StoreError::TextLost { reason, .. }) => {
+                    self.dead_letter_lost_text(status, &queue_key, &reason, now)?;
+                    continue;
+                }
+                Err(error) => return Err(error),
+            };
             let attempt = status.attempts + 1;
             let deadline_ms = now + duration_millis(lease_duration);
             let lease = Lease {
@@ -1065,6 +1119,35 @@ impl Inner {
             (queued, expiry) => queued.or(expiry),
         };
         Ok((leased, next_due))
+    }
+
+    /// Dead-letters a queued article whose text the text log lost (see
+    /// [`texts`]): it cannot be extracted, and its submission was never
+    /// acknowledged, so the submitter will send it again.
+    fn dead_letter_lost_text(
+        &self,
+        mut status: ArticleStatus,
+        queue_key: &[u8],
+        reason: &str,
+        now: u64,
+    ) -> Result<(), StoreError> {
+        let article_id = status.id;
+        tracing::warn!(%article_id, reason, "article text lost before its submission was acknowledged; dead-lettered");
+        status.state = ArticleState::DeadLettered;
+        status.last_error = Some(format!(
+            "text lost before the submission was acknowledged ({reason}); submit the article again"
+        ));
+        status.updated_at_ms = now;
+        let trees = &self.trees;
+        (&trees.articles, &trees.queue, &trees.dead_letters).transaction(
+            |(articles, queue, dead_letters)| {
+                queue.remove(queue_key)?;
+                dead_letters.insert(&be(article_id.0), &[])?;
+                articles.insert(&be(article_id.0), tx_encode(&status)?)?;
+                Ok(())
+            },
+        )?;
+        Ok(())
     }
 
     /// Requeues (or dead-letters) articles whose lease passed its deadline.

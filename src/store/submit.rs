@@ -36,7 +36,8 @@ pub(super) struct PreparedArticle {
     /// The article, its `content` moved into `body`.
     article: NewArticle,
     keys: Vec<Vec<u8>>,
-    /// The text as it is stored (see [`super::articles::encode_body`]).
+    /// The text as it is stored (see [`super::articles::encode_body`]); in
+    /// the transaction, its reference in the text log.
     body: Vec<u8>,
 }
 
@@ -359,7 +360,8 @@ struct NewRow {
 
 impl Inner {
     /// Inserts the articles that are not duplicates (of stored articles or of
-    /// one another) in one transaction. Caller holds the writer lock.
+    /// one another) in one transaction, their bodies appended to the text log
+    /// first. Caller holds the writer lock.
     fn insert_articles(
         &self,
         articles: Vec<PreparedArticle>,
@@ -382,7 +384,7 @@ impl Inner {
             for key in &keys {
                 let known = match keys_in_batch.get(key) {
                     Some(article_id) => Some(*article_id),
-                    None => self.existing_id(key)?,
+                    None => self.existing_intact_id(key)?,
                 };
                 if let Some(article_id) = known {
                     outcomes.push(SubmitOutcome {
@@ -426,6 +428,15 @@ impl Inner {
         }
         if rows.is_empty() {
             return Ok(outcomes);
+        }
+        // The bodies go to the text log, in one write; sled gets where they are.
+        let bodies: Vec<&[u8]> = rows.iter().map(|row| row.body.as_slice()).collect();
+        let text_refs = self
+            .texts
+            .append(&bodies)
+            .map_err(|error| StoreError::Io(error.to_string()))?;
+        for (row, text_ref) in rows.iter_mut().zip(text_refs) {
+            row.body = super::articles::logged_body_value(text_ref);
         }
         let rows = Arc::new(rows);
         let trees = &self.trees;

@@ -11,6 +11,10 @@
 //! `article_bodies` holds `L` and its [`TextRef`]; bodies stored inline before
 //! it are read as they are.
 //!
+//! The cleaned text of a completed article (`cleaned`, what evidence and
+//! snippets point into) is appended to the text log the same way: its value
+//! is [`CLEANED_LOGGED_FLAG`] and a [`TextRef`], or (written before) the text.
+//!
 //! Stores of before this layout kept both in one JSON value in `articles`;
 //! [`Inner::split_article_bodies`] moves their bodies out on open.
 
@@ -31,6 +35,10 @@ const TEXT_FLAG: u8 = b'T';
 const HTML_FLAG: u8 = b'H';
 /// An `article_bodies` value that is a reference into the text log.
 const LOGGED_FLAG: u8 = b'L';
+
+/// A `cleaned` value that is a reference into the text log: a byte that
+/// never begins UTF-8 text, which the values written before the log are.
+const CLEANED_LOGGED_FLAG: u8 = 0xFF;
 
 /// The `article_bodies` value of a body appended to the text log.
 pub(super) fn logged_body_value(text_ref: TextRef) -> Vec<u8> {
@@ -138,6 +146,58 @@ impl Inner {
             Ok(encoded) => Ok(encoded.into()),
             Err(StoreError::TextLost { .. }) => Ok(value),
             Err(error) => Err(error),
+        }
+    }
+
+    /// The `cleaned` value `value` (under `key`) with the text inline.
+    pub(super) fn inline_cleaned_value(
+        &self,
+        key: &[u8],
+        value: sled::IVec,
+    ) -> Result<sled::IVec, StoreError> {
+        if value.first() != Some(&CLEANED_LOGGED_FLAG) {
+            return Ok(value);
+        }
+        let id = ArticleId(super::read_u64(key)?);
+        Ok(self.stored_cleaned_text(id)?.into_bytes().into())
+    }
+
+    /// Appends a cleaned text to the text log; returns its `cleaned` value.
+    pub(super) fn log_cleaned_text(&self, cleaned: &str) -> Result<Vec<u8>, StoreError> {
+        let text_refs = self
+            .texts
+            .append(&[cleaned.as_bytes()])
+            .map_err(|error| StoreError::Io(error.to_string()))?;
+        let mut value = Vec::with_capacity(1 + super::texts::TEXT_REF_BYTES);
+        value.push(CLEANED_LOGGED_FLAG);
+        for text_ref in text_refs {
+            value.extend_from_slice(&text_ref.to_bytes());
+        }
+        Ok(value)
+    }
+
+    /// The stored cleaned text of an article (empty when it has none). One
+    /// the text log lost is computed again from the body.
+    pub(super) fn stored_cleaned_text(&self, id: ArticleId) -> Result<String, StoreError> {
+        let Some(value) = self.trees.cleaned.get(be(id.0))? else {
+            return Ok(String::new());
+        };
+        let Some(reference) = value.strip_prefix(&[CLEANED_LOGGED_FLAG]) else {
+            return Ok(String::from_utf8_lossy(&value).into_owned());
+        };
+        let text_ref = TextRef::from_bytes(reference).ok_or_else(|| {
+            StoreError::Corrupt(format!(
+                "article {id}: cleaned text reference of {} bytes",
+                reference.len()
+            ))
+        })?;
+        match self.texts.read(text_ref) {
+            Ok(bytes) => Ok(String::from_utf8_lossy(&bytes).into_owned()),
+            Err(TextReadError::Lost(reason)) => {
+                tracing::warn!(%id, reason, "cleaned text lost; computed again from the article");
+                self.cleaned_for(id)
+            }
+            Err(TextReadError::Io(error)) => Err(StoreError::Io(error.to_string())),
         }
     }
 
@@ -461,5 +521,85 @@ mod tests {
             .expect("lease again");
         assert_eq!(leased.len(), 1);
         assert_eq!(leased[0].job.text, lost);
+    }
+
+    /// A completed article's cleaned text goes to the text log too; one the
+    /// log lost is computed again from the body, and a snapshot holds it inline.
+    #[tokio::test]
+    async fn a_cleaned_text_is_logged_recomputed_when_lost_and_copied_inline() {
+        let directory = tempfile::tempdir().expect("tempdir");
+        let text = "Sáng 5/3, tại Hà Nội, Đối thoại Chính sách quốc phòng Việt Nam – Ấn Độ lần thứ 14 đã diễn ra.";
+        let expected = super::super::records::clean_text(text, false, None);
+        let body_bytes = encode_body(text, false).len() as u64;
+        {
+            let store = Store::open(config(directory.path())).await.expect("open");
+            store
+                .enqueue(crate::store::tests::article(text, None))
+                .await
+                .expect("enqueue");
+            let leased = store
+                .lease(1, Duration::from_secs(60), Duration::ZERO)
+                .await
+                .expect("lease");
+            store
+                .complete(
+                    ArticleId(1),
+                    &leased[0].job.lease_id,
+                    crate::store::tests::dialogue("IN", Some(14), Some("2024-03-05")),
+                )
+                .await
+                .expect("complete");
+            let value = store
+                .inner
+                .trees
+                .cleaned
+                .get(be(1))
+                .expect("get")
+                .expect("value");
+            assert_eq!(value.first(), Some(&CLEANED_LOGGED_FLAG));
+            assert_eq!(
+                store
+                    .inner
+                    .stored_cleaned_text(ArticleId(1))
+                    .expect("cleaned"),
+                expected
+            );
+            store.close().await.expect("close");
+        }
+        let log = directory.path().join("texts").join("00000001.log");
+        assert_eq!(
+            std::fs::metadata(&log).expect("log").len(),
+            body_bytes + expected.len() as u64
+        );
+        // The power went before the cleaned text reached the disk.
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&log)
+            .expect("open log")
+            .set_len(body_bytes)
+            .expect("truncate");
+        let store = Store::open(config(directory.path())).await.expect("reopen");
+        assert_eq!(
+            store
+                .inner
+                .stored_cleaned_text(ArticleId(1))
+                .expect("recomputed"),
+            expected
+        );
+        let copy = tempfile::tempdir().expect("tempdir");
+        let destination = copy.path().join("snapshot");
+        store.snapshot(destination.clone()).await.expect("snapshot");
+        store.close().await.expect("close");
+        let restored = Store::open(config(&destination))
+            .await
+            .expect("open the copy");
+        let value = restored
+            .inner
+            .trees
+            .cleaned
+            .get(be(1))
+            .expect("get")
+            .expect("value");
+        assert_eq!(value.as_ref(), expected.as_bytes());
     }
 }

@@ -949,15 +949,16 @@ impl Store {
             for name in inner.db.tree_names() {
                 let source = inner.db.open_tree(&name)?;
                 let target = copy.open_tree(&name)?;
-                let bodies = name.as_ref() == b"article_bodies";
+                let tree_name: &[u8] = name.as_ref();
                 for entry in source.iter() {
                     let (key, value) = entry?;
-                    if bodies {
-                        // The copy has no text log: its bodies are inline.
-                        target.insert(&key, inner.inline_body_value(&key, value)?)?;
-                    } else {
-                        target.insert(key, value)?;
-                    }
+                    // The copy has no text log: its texts are inline.
+                    let value = match tree_name {
+                        b"article_bodies" => inner.inline_body_value(&key, value)?,
+                        b"cleaned" => inner.inline_cleaned_value(&key, value)?,
+                        _ => value,
+                    };
+                    target.insert(key, value)?;
                     entries += 1;
                 }
             }

@@ -437,7 +437,7 @@ impl Inner {
         writes.insert(
             TreeId::Cleaned,
             be(article_id.0).to_vec(),
-            cleaned.as_bytes().to_vec(),
+            self.log_cleaned_text(cleaned)?,
         );
         status.dialogue_ids = record_ids.into_iter().collect();
         status.is_dialogue = Some(extraction.is_dialogue && !extraction.events.is_empty());
@@ -834,12 +834,7 @@ impl Inner {
         if let Some(text) = fresh.get(&article_id) {
             return Ok(text.clone());
         }
-        Ok(self
-            .trees
-            .cleaned
-            .get(be(article_id.0))?
-            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
-            .unwrap_or_default())
+        self.stored_cleaned_text(article_id)
     }
 
     /// The text sections of a record's search document.
@@ -1134,12 +1129,7 @@ impl Inner {
                 let Some(source) = record.sources.get(section as usize - 1) else {
                     continue;
                 };
-                let text = self
-                    .trees
-                    .cleaned
-                    .get(be(source.article_id.0))?
-                    .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
-                    .unwrap_or_default();
+                let text = self.stored_cleaned_text(source.article_id)?;
                 (Some(source.article_id), text)
             };
             if let Some(text) = search::snippet(&text, &marked) {

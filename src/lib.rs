@@ -20,7 +20,8 @@
 //!   list_dialogues, search_dialogues, stats, reindex…); records are recomputed
 //!   from every report (`store::merge`), listed from secondary indexes
 //!   (`store::index`) and searched in an inverted index (`store::search`)
-//!   that a background indexer writes in segments.
+//!   that a background indexer writes in segments; article texts are appended
+//!   to a text log beside sled (`store::texts`).
 //! - [`feed`]: WatchDialogues producers over the feed log and a head watch;
 //!   the newest events are shared in memory and encoded once for everyone.
 //! - [`workers`]: the in-process and gRPC job sources of the worker loop.

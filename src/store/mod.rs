@@ -12,7 +12,8 @@
 //!   (and `stem|@day|id` → id: records by partner, kind and day, for identity)
 //! - `reports`: (record id, article id, event index) → [`merge::Report`]: every
 //!   report a record is recomputed from
-//! - `cleaned`: article id → cleaned text (what evidence spans and snippets point into)
+//! - `cleaned`: article id → where its cleaned text (what evidence spans and
+//!   snippets point into) is in the text log
 //! - `dialogue_index`: secondary indexes of ListDialogues (see [`index`])
 //! - `search_segments`, `search_docs`, `search_pending`: the inverted index of
 //!   SearchDialogues, written in segments by a background indexer (see [`search_index`])

@@ -127,6 +127,12 @@ impl TextLog {
         }
         let file = Arc::new(open_segment(directory, newest)?);
         let length = file.metadata()?.len();
+        // The directory and the segment may have just been created: their
+        // entries must survive a power loss like the texts written into them.
+        File::open(directory)?.sync_all()?;
+        if let Some(parent) = directory.parent() {
+            File::open(parent)?.sync_all()?;
+        }
         let mut readers = HashMap::new();
         readers.insert(newest, Arc::clone(&file));
         Ok(TextLog {

@@ -10,7 +10,10 @@
 //!
 //! While one batch waits for its flush, the drain task already writes the
 //! next one, so the disk's fsync rate bounds the number of flushes, not the
-//! number of articles.
+//! number of articles. A small batch with nothing else waiting (a lone
+//! submitter) is flushed by the blocking task that wrote it instead, without
+//! the trip through the group commit. Article texts go to the text log
+//! ([`super::texts`]), except those of small writes.
 
 use super::{be, merge, pair_key, read_u64, Inner, Store, StoreError, META_NEXT_ARTICLE};
 use crate::domain::{
@@ -27,12 +30,16 @@ use tokio::sync::oneshot;
 /// received it (larger ones are prepared on the blocking pool).
 const INLINE_PREPARE_BYTES: usize = 16 * 1024;
 
-/// A write of fewer new articles than this keeps their bodies in sled
-/// instead of the text log. Then the flush that acknowledges them is sled's
-/// alone: a second fsync (the text log's) would add about 0.15 ms to a
-/// submission that waits alone, more than the sled insert costs a few bodies.
-/// Busier writes coalesce into larger batches, whose bodies go to the log.
-const INLINE_BODIES_BELOW: usize = 4;
+/// A small write: fewer articles than this. Its new articles keep their
+/// bodies in sled instead of the text log, so the flush that acknowledges
+/// them is sled's alone: a second fsync (the text log's) would add about
+/// 0.15 ms to a submission that waits alone, more than the sled insert costs a
+/// few bodies. And a small write of unary submissions with nothing else
+/// waiting is flushed by its own blocking task (see
+/// [`Store::write_pending_batch`]). Busier writes coalesce into larger
+/// batches, whose bodies go to the log and whose flush overlaps the next
+/// batch's write.
+const SMALL_WRITE_BELOW: usize = 4;
 
 /// The most articles written in one transaction by the drain task.
 const MAX_COALESCED_BATCH: usize = 512;
@@ -210,8 +217,9 @@ impl Store {
 
     /// Writes whatever unary submissions are pending, batch after batch, until
     /// none are left. Each batch is answered once a flush that started after
-    /// its write is done; that wait runs in a task of its own, so the next
-    /// batch is written while the previous one is being flushed (and the
+    /// its write is done; that wait runs in a task of its own (unless the
+    /// batch was small and alone, see [`Store::write_pending_batch`]), so the
+    /// next batch is written while the previous one is being flushed (and the
     /// group commit flushes for both at once when it can). Every task lets go
     /// of the store before it sends its answers, so a caller that closes and
     /// drops the store after its submission returned can reopen it.
@@ -226,7 +234,7 @@ impl Store {
                 Err(_) => return,
             };
             let (articles, answers): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
-            let written = current.write_prepared(articles).await;
+            let written = current.write_pending_batch(articles).await;
             let finished = match current.inner.pending.state.lock() {
                 Ok(mut state) if state.waiting.is_empty() => {
                     state.draining = false;
@@ -243,7 +251,20 @@ impl Store {
                 current
             };
             match written {
-                Ok(outcomes) => {
+                Ok(WrittenBatch {
+                    outcomes,
+                    durable: true,
+                }) => {
+                    if outcomes.iter().any(|outcome| outcome.created) {
+                        flushing.inner.work_available.notify_waiters();
+                    }
+                    drop(flushing);
+                    send_answers(answers, Ok(outcomes));
+                }
+                Ok(WrittenBatch {
+                    outcomes,
+                    durable: false,
+                }) => {
                     tokio::spawn(flush_and_answer(flushing, outcomes, answers));
                 }
                 Err(error) => {
@@ -252,6 +273,56 @@ impl Store {
                 }
             }
         }
+    }
+
+    /// One transaction for the unary submissions `articles`. When the write
+    /// is small and no other submission is waiting by then, the same blocking
+    /// task also makes it durable (the text log's sync and sled's flush) and
+    /// the batch is answered at once: a submission that arrives alone is not
+    /// handed from thread to thread to the group commit and back, which
+    /// costs more than its fsync on this kind of machine. Otherwise the group
+    /// commit flushes it while the next batch is written (a busy drain must
+    /// not wait for a flush before writing what arrived meanwhile).
+    async fn write_pending_batch(
+        &self,
+        articles: Vec<PreparedArticle>,
+    ) -> Result<WrittenBatch, StoreError> {
+        let small = articles.len() < SMALL_WRITE_BELOW;
+        super::blocking(&self.inner, move |inner| {
+            let outcomes = {
+                let _writer = inner
+                    .writer
+                    .lock()
+                    .map_err(|_| StoreError::Task("writer lock poisoned".into()))?;
+                inner.insert_articles(articles)?
+            };
+            let alone = inner
+                .pending
+                .state
+                .lock()
+                .map_err(|_| StoreError::Task("submission list poisoned".into()))?
+                .waiting
+                .is_empty();
+            if !(small && alone) {
+                return Ok(WrittenBatch {
+                    outcomes,
+                    durable: false,
+                });
+            }
+            inner
+                .texts
+                .sync()
+                .map_err(|error| StoreError::Task(format!("flush failed: text log: {error}")))?;
+            inner
+                .db
+                .flush()
+                .map_err(|error| StoreError::Task(format!("flush failed: {error}")))?;
+            Ok(WrittenBatch {
+                outcomes,
+                durable: true,
+            })
+        })
+        .await
     }
 
     /// One transaction for `articles` under the writer lock (not yet flushed).
@@ -356,6 +427,13 @@ fn send_answers(answers: Vec<Answer>, outcomes: Result<Vec<SubmitOutcome>, Store
     }
 }
 
+/// What [`Store::write_pending_batch`] did.
+struct WrittenBatch {
+    outcomes: Vec<SubmitOutcome>,
+    /// Already flushed: the batch can be answered.
+    durable: bool,
+}
+
 /// A new article row, ready for the transaction.
 struct NewRow {
     article_id: ArticleId,
@@ -437,8 +515,8 @@ impl Inner {
             return Ok(outcomes);
         }
         // The bodies go to the text log, in one write, and sled gets where
-        // they are; those of a small batch stay in sled (see INLINE_BODIES_BELOW).
-        if rows.len() >= INLINE_BODIES_BELOW {
+        // they are; those of a small batch stay in sled (see SMALL_WRITE_BELOW).
+        if rows.len() >= SMALL_WRITE_BELOW {
             let bodies: Vec<&[u8]> = rows.iter().map(|row| row.body.as_slice()).collect();
             let text_refs = self
                 .texts

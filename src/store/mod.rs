@@ -921,9 +921,9 @@ impl Store {
 
     /// Copies every tree into a new sled database at `destination` while the
     /// writer lock is held, so the copy is one consistent state (writers wait
-    /// for the copy). Article texts are copied from the text log into
-    /// `article_bodies`, inline, so the copy is one sled database. Returns the number of entries copied. The copy opens as
-    /// a data directory.
+    /// for the copy). Texts in the text log are copied inline into
+    /// `article_bodies` and `cleaned`, so the copy is one sled database; it
+    /// opens as a data directory. Returns the number of entries copied.
     pub async fn snapshot(&self, destination: PathBuf) -> Result<u64, StoreError> {
         let refuse = |reason: &str| StoreError::SnapshotDestination {
             path: destination.display().to_string(),

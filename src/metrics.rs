@@ -72,6 +72,10 @@ pub struct StoreGauges {
     pub feed_head: u64,
     /// Records changed but not yet in the search index.
     pub search_backlog: u64,
+    /// Bytes of the sled database's files.
+    pub sled_disk_bytes: u64,
+    /// Bytes of the text log's segment files.
+    pub text_log_bytes: u64,
 }
 
 /// Every counter the server keeps; shared by handlers, workers and the feed.
@@ -224,6 +228,21 @@ impl Metrics {
             "dialogwatch_search_backlog_records",
             "Records changed but not yet in the search index (a search indexes them first).",
             gauges.search_backlog,
+        );
+        let _ = writeln!(
+            output,
+            "# HELP dialogwatch_store_disk_bytes Bytes on disk of the data directory, by part."
+        );
+        let _ = writeln!(output, "# TYPE dialogwatch_store_disk_bytes gauge");
+        let _ = writeln!(
+            output,
+            "dialogwatch_store_disk_bytes{{part=\"sled\"}} {}",
+            gauges.sled_disk_bytes
+        );
+        let _ = writeln!(
+            output,
+            "dialogwatch_store_disk_bytes{{part=\"text_log\"}} {}",
+            gauges.text_log_bytes
         );
         let (subscribers, max_lag, total_lag) = self.subscriber_lag(gauges.feed_head);
         gauge(

@@ -914,6 +914,8 @@ impl Store {
                 dead_lettered: inner.trees.dead_letters.len() as u64,
                 feed_head,
                 search_backlog: inner.trees.search_pending.len() as u64,
+                sled_disk_bytes: inner.db.size_on_disk()?,
+                text_log_bytes: inner.texts.total_bytes(),
             })
         })
         .await

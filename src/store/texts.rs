@@ -22,6 +22,7 @@ use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// The size past which a new segment is started.
@@ -93,6 +94,8 @@ pub(super) struct TextLog {
     tail: Mutex<Tail>,
     /// Open segment files, for reading.
     readers: Mutex<HashMap<u32, Arc<File>>>,
+    /// Bytes in all segment files.
+    total_bytes: AtomicU64,
 }
 
 fn segment_path(directory: &Path, segment: u32) -> PathBuf {
@@ -115,14 +118,17 @@ impl TextLog {
     pub(super) fn open(directory: &Path, segment_bytes: u64) -> std::io::Result<TextLog> {
         std::fs::create_dir_all(directory)?;
         let mut newest = 1u32;
+        let mut total_bytes = 0u64;
         for entry in std::fs::read_dir(directory)? {
-            let name = entry?.file_name();
+            let entry = entry?;
+            let name = entry.file_name();
             let number = name
                 .to_str()
                 .and_then(|name| name.strip_suffix(".log"))
                 .and_then(|stem| stem.parse::<u32>().ok());
             if let Some(number) = number {
                 newest = newest.max(number);
+                total_bytes += entry.metadata()?.len();
             }
         }
         let file = Arc::new(open_segment(directory, newest)?);
@@ -145,6 +151,7 @@ impl TextLog {
                 dirty: false,
             }),
             readers: Mutex::new(readers),
+            total_bytes: AtomicU64::new(total_bytes),
         })
     }
 
@@ -182,6 +189,8 @@ impl TextLog {
         }
         tail.file.write_all_at(pending, tail.length)?;
         tail.length += pending.len() as u64;
+        self.total_bytes
+            .fetch_add(pending.len() as u64, Ordering::Relaxed);
         tail.dirty = true;
         pending.clear();
         Ok(())
@@ -210,6 +219,11 @@ impl TextLog {
             dirty: false,
         };
         Ok(())
+    }
+
+    /// Bytes in the log's segment files (counted at open, then as appended).
+    pub(super) fn total_bytes(&self) -> u64 {
+        self.total_bytes.load(Ordering::Relaxed)
     }
 
     /// Makes everything appended so far durable (nothing to do when nothing was).
@@ -412,6 +426,15 @@ mod tests {
                     proptest::prop_assert_eq!(&log.read(*text_ref).expect("read"), text);
                 }
             }
+            let on_disk: u64 = log
+                .segments()
+                .expect("segments")
+                .iter()
+                .map(|path| std::fs::metadata(path).expect("segment").len())
+                .sum();
+            proptest::prop_assert_eq!(log.total_bytes(), on_disk);
+            let written: usize = model.iter().map(|(_, text)| text.len()).sum();
+            proptest::prop_assert_eq!(on_disk, written as u64);
             let largest = model.iter().map(|(_, text)| text.len() as u64).max().unwrap_or(0);
             for path in log.segments().expect("segments") {
                 let length = std::fs::metadata(&path).expect("segment").len();

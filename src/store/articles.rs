@@ -40,12 +40,17 @@ const LOGGED_FLAG: u8 = b'L';
 /// never begins UTF-8 text, which the values written before the log are.
 const CLEANED_LOGGED_FLAG: u8 = 0xFF;
 
-/// The `article_bodies` value of a body appended to the text log.
-pub(super) fn logged_body_value(text_ref: TextRef) -> Vec<u8> {
+/// A stored value that points into the text log: `flag` then the reference.
+fn logged_value(flag: u8, text_ref: TextRef) -> Vec<u8> {
     let mut value = Vec::with_capacity(1 + super::texts::TEXT_REF_BYTES);
-    value.push(LOGGED_FLAG);
+    value.push(flag);
     value.extend_from_slice(&text_ref.to_bytes());
     value
+}
+
+/// The `article_bodies` value of a body appended to the text log.
+pub(super) fn logged_body_value(text_ref: TextRef) -> Vec<u8> {
+    logged_value(LOGGED_FLAG, text_ref)
 }
 
 /// An article's text as submitted.
@@ -115,9 +120,15 @@ impl Inner {
         let Some(reference) = value.strip_prefix(&[LOGGED_FLAG]) else {
             return Ok(value.to_vec());
         };
+        self.read_logged(id, reference)
+    }
+
+    /// The text `reference` (the bytes after a value's flag) points to in the
+    /// text log, for article `id`: [`StoreError::TextLost`] when the log lost it.
+    fn read_logged(&self, id: ArticleId, reference: &[u8]) -> Result<Vec<u8>, StoreError> {
         let text_ref = TextRef::from_bytes(reference).ok_or_else(|| {
             StoreError::Corrupt(format!(
-                "article {id}: body reference of {} bytes",
+                "article {id}: text reference of {} bytes",
                 reference.len()
             ))
         })?;
@@ -168,12 +179,10 @@ impl Inner {
             .texts
             .append(&[cleaned.as_bytes()])
             .map_err(|error| StoreError::Io(error.to_string()))?;
-        let mut value = Vec::with_capacity(1 + super::texts::TEXT_REF_BYTES);
-        value.push(CLEANED_LOGGED_FLAG);
-        for text_ref in text_refs {
-            value.extend_from_slice(&text_ref.to_bytes());
-        }
-        Ok(value)
+        let text_ref = text_refs
+            .first()
+            .ok_or_else(|| StoreError::Io("text log: one text appended, no reference".into()))?;
+        Ok(logged_value(CLEANED_LOGGED_FLAG, *text_ref))
     }
 
     /// The stored cleaned text of an article (empty when it has none). One
@@ -185,19 +194,13 @@ impl Inner {
         let Some(reference) = value.strip_prefix(&[CLEANED_LOGGED_FLAG]) else {
             return Ok(String::from_utf8_lossy(&value).into_owned());
         };
-        let text_ref = TextRef::from_bytes(reference).ok_or_else(|| {
-            StoreError::Corrupt(format!(
-                "article {id}: cleaned text reference of {} bytes",
-                reference.len()
-            ))
-        })?;
-        match self.texts.read(text_ref) {
+        match self.read_logged(id, reference) {
             Ok(bytes) => Ok(String::from_utf8_lossy(&bytes).into_owned()),
-            Err(TextReadError::Lost(reason)) => {
+            Err(StoreError::TextLost { reason, .. }) => {
                 tracing::warn!(%id, reason, "cleaned text lost; computed again from the article");
                 self.cleaned_for(id)
             }
-            Err(TextReadError::Io(error)) => Err(StoreError::Io(error.to_string())),
+            Err(error) => Err(error),
         }
     }
 
@@ -399,6 +402,30 @@ mod tests {
         store.close().await.expect("close");
     }
 
+    /// The first segment of the text log of the store in `directory`.
+    fn first_segment(directory: &std::path::Path) -> std::path::PathBuf {
+        directory.join("texts").join("00000001.log")
+    }
+
+    /// Cuts the store's text log to `length` bytes: what a power loss leaves
+    /// of writes that were not yet synced.
+    fn cut_text_log(directory: &std::path::Path, length: u64) {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(first_segment(directory))
+            .expect("open log")
+            .set_len(length)
+            .expect("truncate");
+    }
+
+    /// Snapshots `store` into a new directory; returns it and the snapshot's path.
+    async fn snapshot_of(store: &Store) -> (tempfile::TempDir, std::path::PathBuf) {
+        let copy = tempfile::tempdir().expect("tempdir");
+        let destination = copy.path().join("snapshot");
+        store.snapshot(destination.clone()).await.expect("snapshot");
+        (copy, destination)
+    }
+
     /// The articles of a 4-article write.
     fn four_texts(first: &str) -> Vec<String> {
         std::iter::once(first.to_string())
@@ -447,8 +474,7 @@ mod tests {
             assert_eq!(value(lone_id).as_ref(), encode_body(lone, false).as_slice());
             store.close().await.expect("close");
         }
-        let log = directory.path().join("texts").join("00000001.log");
-        let logged = std::fs::read(&log).expect("text log");
+        let logged = std::fs::read(first_segment(directory.path())).expect("text log");
         let concatenated: Vec<u8> = texts
             .iter()
             .flat_map(|text| encode_body(text, false))
@@ -456,9 +482,7 @@ mod tests {
         assert_eq!(logged, concatenated);
 
         let store = Store::open(config(directory.path())).await.expect("reopen");
-        let copy = tempfile::tempdir().expect("tempdir");
-        let destination = copy.path().join("snapshot");
-        store.snapshot(destination.clone()).await.expect("snapshot");
+        let (_copy, destination) = snapshot_of(&store).await;
         let leased = store
             .lease(5, Duration::from_secs(60), Duration::ZERO)
             .await
@@ -512,13 +536,7 @@ mod tests {
             store.close().await.expect("close");
         }
         // The power went before the texts after the first reached the disk.
-        let log = directory.path().join("texts").join("00000001.log");
-        let file = std::fs::OpenOptions::new()
-            .write(true)
-            .open(&log)
-            .expect("open log");
-        file.set_len(encode_body(kept, false).len() as u64)
-            .expect("truncate");
+        cut_text_log(directory.path(), encode_body(kept, false).len() as u64);
 
         let store = Store::open(config(directory.path())).await.expect("reopen");
         let leased = store
@@ -596,19 +614,15 @@ mod tests {
             );
             store.close().await.expect("close");
         }
-        let log = directory.path().join("texts").join("00000001.log");
         assert_eq!(
-            std::fs::metadata(&log).expect("log").len(),
+            std::fs::metadata(first_segment(directory.path()))
+                .expect("log")
+                .len(),
             expected.len() as u64,
             "the lone article's body is in sled, its cleaned text in the log"
         );
         // The power went before the cleaned text reached the disk.
-        std::fs::OpenOptions::new()
-            .write(true)
-            .open(&log)
-            .expect("open log")
-            .set_len(0)
-            .expect("truncate");
+        cut_text_log(directory.path(), 0);
         let store = Store::open(config(directory.path())).await.expect("reopen");
         assert_eq!(
             store
@@ -617,9 +631,7 @@ mod tests {
                 .expect("recomputed"),
             expected
         );
-        let copy = tempfile::tempdir().expect("tempdir");
-        let destination = copy.path().join("snapshot");
-        store.snapshot(destination.clone()).await.expect("snapshot");
+        let (_copy, destination) = snapshot_of(&store).await;
         store.close().await.expect("close");
         let restored = Store::open(config(&destination))
             .await

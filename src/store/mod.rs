@@ -980,16 +980,9 @@ impl Store {
         self.inner.indexer.stop().await;
         self.inner.committer.stop().await;
         let inner = Arc::clone(&self.inner);
-        tokio::task::spawn_blocking(move || {
-            inner
-                .texts
-                .sync()
-                .map_err(|error| StoreError::Io(error.to_string()))?;
-            inner.db.flush()?;
-            Ok::<(), StoreError>(())
-        })
-        .await
-        .map_err(|error| StoreError::Task(error.to_string()))??;
+        tokio::task::spawn_blocking(move || inner.flush_now())
+            .await
+            .map_err(|error| StoreError::Task(error.to_string()))??;
         Ok(())
     }
 }
@@ -999,6 +992,17 @@ fn duration_millis(duration: Duration) -> u64 {
 }
 
 impl Inner {
+    /// Makes everything written so far durable on this thread: the text
+    /// log's sync, then sled's flush (the group commit runs the two side by
+    /// side for everyone waiting; this is for a caller that is alone).
+    fn flush_now(&self) -> Result<(), StoreError> {
+        self.texts
+            .sync()
+            .map_err(|error| StoreError::Io(error.to_string()))?;
+        self.db.flush()?;
+        Ok(())
+    }
+
     /// The article stored under a deduplication key, unless the text log
     /// lost its text: that submission was never acknowledged, so the same
     /// article submitted again is a new one (it takes over the keys).

@@ -290,10 +290,7 @@ impl Store {
         let small = articles.len() < SMALL_WRITE_BELOW;
         super::blocking(&self.inner, move |inner| {
             let outcomes = {
-                let _writer = inner
-                    .writer
-                    .lock()
-                    .map_err(|_| StoreError::Task("writer lock poisoned".into()))?;
+                let _writer = inner.lock_writer()?;
                 inner.insert_articles(articles)?
             };
             let alone = inner
@@ -309,14 +306,7 @@ impl Store {
                     durable: false,
                 });
             }
-            inner
-                .texts
-                .sync()
-                .map_err(|error| StoreError::Task(format!("flush failed: text log: {error}")))?;
-            inner
-                .db
-                .flush()
-                .map_err(|error| StoreError::Task(format!("flush failed: {error}")))?;
+            inner.flush_now()?;
             Ok(WrittenBatch {
                 outcomes,
                 durable: true,
@@ -331,10 +321,7 @@ impl Store {
         articles: Vec<PreparedArticle>,
     ) -> Result<Vec<SubmitOutcome>, StoreError> {
         super::blocking(&self.inner, move |inner| {
-            let _writer = inner
-                .writer
-                .lock()
-                .map_err(|_| StoreError::Task("writer lock poisoned".into()))?;
+            let _writer = inner.lock_writer()?;
             inner.insert_articles(articles)
         })
         .await

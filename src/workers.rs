@@ -247,18 +247,7 @@ impl GrpcSource {
                     self.reconnect_delay = Duration::from_millis(100);
                     return Ok(Some(response.into_inner()));
                 }
-                Some(Err(status))
-                    if matches!(
-                        status.code(),
-                        tonic::Code::Unavailable
-                            | tonic::Code::Unknown
-                            | tonic::Code::DeadlineExceeded
-                            // The connection closed under the call (a server
-                            // restarting); this worker cancels only on shutdown,
-                            // which is handled above.
-                            | tonic::Code::Cancelled
-                    ) =>
-                {
+                Some(Err(status)) if worth_retrying(&status) => {
                     tracing::warn!(code = ?status.code(), message = status.message(), "server unavailable; retrying");
                     self.back_off();
                 }
@@ -266,6 +255,37 @@ impl GrpcSource {
             }
         }
     }
+}
+
+/// True when a failed call may succeed if made again: the server was
+/// unreachable or restarting, or the call failed in the connection before
+/// the server answered it.
+fn worth_retrying(status: &tonic::Status) -> bool {
+    let unavailable = matches!(
+        status.code(),
+        tonic::Code::Unavailable
+            | tonic::Code::Unknown
+            | tonic::Code::DeadlineExceeded
+            // The connection closed under the call (a server restarting);
+            // this worker cancels only on shutdown, which the caller checks first.
+            | tonic::Code::Cancelled
+    );
+    unavailable || failed_in_transport(status)
+}
+
+/// True when the status was made by this client's transport rather than sent
+/// by the server: the call never got an answer. A request sent on a
+/// connection the server is closing (its HTTP/2 GOAWAY crossing the request)
+/// ends so, coded `Internal`, and was not processed, so it is safe to retry.
+fn failed_in_transport(status: &tonic::Status) -> bool {
+    let mut source = std::error::Error::source(status);
+    while let Some(error) = source {
+        if error.is::<tonic::transport::Error>() {
+            return true;
+        }
+        source = error.source();
+    }
+    false
 }
 
 impl JobSource for GrpcSource {
@@ -393,5 +413,32 @@ pub async fn run_remote_workers<E: Extract + Send + Sync + 'static>(
     match first_error {
         Some(error) => Err(error),
         None => Ok(total),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_call_that_failed_in_the_connection_is_retried_and_a_refusal_is_not() {
+        // A real transport error: nothing listens on port 1.
+        let transport_error = tonic::transport::Endpoint::from_static("http://127.0.0.1:1")
+            .connect()
+            .await
+            .expect_err("nothing listens on port 1");
+        // As a request crossing the server's GOAWAY ends: Internal, with the
+        // transport error as its source.
+        let mut goaway = tonic::Status::internal("h2 protocol error: http2 error");
+        goaway.set_source(Arc::new(transport_error));
+        assert!(worth_retrying(&goaway));
+        assert!(worth_retrying(&tonic::Status::unavailable("restarting")));
+        assert!(!worth_retrying(&tonic::Status::internal(
+            "store: disk full"
+        )));
+        assert!(!worth_retrying(&tonic::Status::failed_precondition(
+            "lease not held"
+        )));
+        assert!(!worth_retrying(&tonic::Status::permission_denied("scope")));
     }
 }

@@ -76,6 +76,8 @@ pub struct StoreGauges {
     pub sled_disk_bytes: u64,
     /// Bytes of the text log's segment files.
     pub text_log_bytes: u64,
+    /// Bytes of the write-ahead log (its segments since the last checkpoint).
+    pub write_ahead_log_bytes: u64,
 }
 
 /// Every counter the server keeps; shared by handlers, workers and the feed.
@@ -243,6 +245,11 @@ impl Metrics {
             output,
             "dialogwatch_store_disk_bytes{{part=\"text_log\"}} {}",
             gauges.text_log_bytes
+        );
+        let _ = writeln!(
+            output,
+            "dialogwatch_store_disk_bytes{{part=\"write_ahead_log\"}} {}",
+            gauges.write_ahead_log_bytes
         );
         let (subscribers, max_lag, total_lag) = self.subscriber_lag(gauges.feed_head);
         gauge(

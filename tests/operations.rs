@@ -120,6 +120,15 @@ async fn metrics_health_and_readiness_are_served() {
         text_log_bytes.is_some_and(|bytes| bytes > 100.0),
         "{text_log_bytes:?}"
     );
+    // The submission and the completion are records of the write-ahead log.
+    let write_ahead_log_bytes = sample(
+        &exposition,
+        "dialogwatch_store_disk_bytes{part=\"write_ahead_log\"}",
+    );
+    assert!(
+        write_ahead_log_bytes.is_some_and(|bytes| bytes > 100.0),
+        "{write_ahead_log_bytes:?}"
+    );
     assert!(exposition.contains("# TYPE dialogwatch_processing_duration_seconds histogram"));
     server.stop().await;
 }

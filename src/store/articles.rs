@@ -18,17 +18,16 @@
 //! Stores of before this layout kept both in one JSON value in `articles`;
 //! [`Inner::split_article_bodies`] moves their bodies out on open.
 
+use super::records::{TreeId, Writes};
 use super::texts::{TextReadError, TextRef};
 use super::{be, decode, encode, Inner, StoreError};
 use crate::domain::{ArticleId, ArticleStatus};
 use serde::Deserialize;
-use sled::transaction::ConflictableTransactionError;
-use sled::Transactional;
 
 /// The layout of the article trees (absent: status and body in one value).
 const META_ARTICLE_LAYOUT: &[u8] = b"article_layout";
 const STATUS_APART_FROM_BODY: &[u8] = b"status-apart-from-body";
-/// Articles moved per transaction by the migration.
+/// Articles moved per log record by the migration.
 const MIGRATION_BATCH: usize = 512;
 
 const TEXT_FLAG: u8 = b'T';
@@ -215,7 +214,7 @@ impl Inner {
     }
 
     /// Moves the bodies of a store of the one-value layout into
-    /// `article_bodies`, [`MIGRATION_BATCH`] articles per transaction, then
+    /// `article_bodies`, [`MIGRATION_BATCH`] articles per log record, then
     /// records the layout. Returns the number of articles moved. An
     /// interrupted migration resumes: values already split are skipped.
     pub(super) fn split_article_bodies(&self) -> Result<u64, StoreError> {
@@ -252,18 +251,18 @@ impl Inner {
             let Some(last) = last else {
                 break;
             };
-            let trees = &self.trees;
-            (&trees.articles, &trees.article_bodies).transaction(|(articles, bodies)| {
-                for (key, status, body) in &batch {
-                    articles.insert(key, status.as_slice())?;
-                    bodies.insert(key, body.as_slice())?;
-                }
-                Ok::<(), ConflictableTransactionError<StoreError>>(())
-            })?;
             moved += batch.len() as u64;
+            let mut writes = Writes::default();
+            for (key, status, body) in batch {
+                writes.insert(TreeId::Articles, key.as_ref(), status);
+                writes.insert(TreeId::ArticleBodies, key.as_ref(), body);
+            }
+            self.commit(&writes)?;
             after = Some(last);
         }
-        meta.insert(META_ARTICLE_LAYOUT, STATUS_APART_FROM_BODY)?;
+        let mut writes = Writes::default();
+        writes.insert(TreeId::Meta, META_ARTICLE_LAYOUT, STATUS_APART_FROM_BODY);
+        self.commit(&writes)?;
         Ok(moved)
     }
 }

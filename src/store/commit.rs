@@ -1,9 +1,12 @@
 //! Group commit: callers that need their writes on disk ask for a flush; one
-//! flusher task runs `Db::flush` and syncs the text log, at once, for
+//! flusher task syncs the write-ahead log and the text log, at once, for
 //! everyone who asked before it started, so concurrent submitters share
-//! fsyncs instead of paying one each.
+//! fsyncs instead of paying one each. After a sync, when the write-ahead log
+//! has grown past its checkpoint size, the flusher starts a checkpoint
+//! beside it (one at a time; awaited on stop).
 
 use super::texts::TextLog;
+use super::wal::WriteAheadLog;
 use super::StoreError;
 use std::sync::Arc;
 use std::sync::Mutex;
@@ -19,25 +22,26 @@ pub(super) struct GroupCommit {
 }
 
 impl GroupCommit {
-    /// Starts the flusher for `db` and `texts`.
-    pub(super) fn start(db: sled::Db, texts: Arc<TextLog>) -> Self {
+    /// Starts the flusher for `wal` and `texts` (checkpoints flush `db`).
+    pub(super) fn start(db: sled::Db, texts: Arc<TextLog>, wal: Arc<WriteAheadLog>) -> Self {
         let (requests, mut incoming) = mpsc::unbounded_channel::<Waiter>();
         let task = tokio::spawn(async move {
+            let mut checkpoint: Option<JoinHandle<()>> = None;
             while let Some(first) = incoming.recv().await {
                 let mut waiters = vec![first];
                 while let Ok(more) = incoming.try_recv() {
                     waiters.push(more);
                 }
-                let flushing = db.clone();
+                let logging = Arc::clone(&wal);
                 let syncing = Arc::clone(&texts);
                 // The two fsyncs run side by side: the wait is the longer one.
-                let (flushed, synced) = tokio::join!(
-                    tokio::task::spawn_blocking(move || flushing.flush().map(|_| ())),
+                let (logged, synced) = tokio::join!(
+                    tokio::task::spawn_blocking(move || logging.sync()),
                     tokio::task::spawn_blocking(move || syncing.sync()),
                 );
-                let outcome = flushed
+                let outcome = logged
                     .map_err(|error| error.to_string())
-                    .and_then(|flushed| flushed.map_err(|error| error.to_string()))
+                    .and_then(|logged| logged.map_err(|error| error.to_string()))
                     .and_then(|()| {
                         synced
                             .map_err(|error| error.to_string())
@@ -46,6 +50,19 @@ impl GroupCommit {
                 for waiter in waiters {
                     let _ = waiter.send(outcome.clone());
                 }
+                let idle = checkpoint.as_ref().is_none_or(JoinHandle::is_finished);
+                if idle && wal.checkpoint_due() {
+                    let checkpointing = Arc::clone(&wal);
+                    let flushing = db.clone();
+                    checkpoint = Some(tokio::task::spawn_blocking(move || {
+                        if let Err(error) = checkpointing.checkpoint(&flushing) {
+                            tracing::error!(%error, "write-ahead log checkpoint failed");
+                        }
+                    }));
+                }
+            }
+            if let Some(checkpoint) = checkpoint {
+                let _ = checkpoint.await;
             }
         });
         GroupCommit {

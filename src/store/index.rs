@@ -6,7 +6,7 @@
 //! one byte (`*` every record, `p` partner, `k` kind, `e` edition, `n` folded
 //! participant name, `r` folded rank, `a` area, `t` topic, `d` document type,
 //! `l` relationship) and the sort key ends with the record id. Entries are
-//! written and removed in the same transaction as the record.
+//! written and removed in the same log record as the record.
 //!
 //! A query scans the most selective indexed filter (fewest entries, counted up
 //! to a cap) in sort order, merging the ranges of its values, and verifies the

@@ -22,11 +22,13 @@
 //!   API's wire form, when the server gave the store an encoder
 //!   ([`Store::encode_feed_with`]): a replay sends it as it is; `meta`: counters
 //!
-//! Writes are serialised by one writer lock and applied as sled transactions
-//! over the trees they touch, so a crash leaves each verb done or not done.
-//! Durability: submissions, completions and failures wait for a flush; flushes
-//! are shared between concurrent callers (group commit, see [`commit`]). The
-//! feed head is published only after the flush that made it durable.
+//! Writes are serialised by one writer lock; each verb's writes are one
+//! record of the write-ahead log (`<data>/wal/`, see [`wal`]), appended before
+//! they are applied to the trees, so a crash leaves each verb done or not
+//! done. Durability: submissions, completions and failures wait for a flush
+//! (the write-ahead log's and the text log's fsyncs); flushes are shared
+//! between concurrent callers (group commit, see [`commit`]). The feed head is
+//! published only after the flush that made it durable.
 
 mod articles;
 mod commit;
@@ -40,6 +42,7 @@ pub mod search;
 mod search_index;
 mod submit;
 mod texts;
+mod wal;
 pub use submit::{BulkSubmission, BULK_CHUNK};
 #[cfg(test)]
 mod tests;
@@ -51,9 +54,8 @@ use crate::domain::{
 use crate::metrics::StoreGauges;
 use dialogwatch_worker::record::Extraction;
 use dialogwatch_worker::runner::{extract_catching_panics, Extract, Job};
+use records::{TreeId, Writes};
 use serde::{Deserialize, Serialize};
-use sled::transaction::{ConflictableTransactionError, TransactionError};
-use sled::Transactional;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -124,15 +126,6 @@ pub enum StoreError {
     Task(String),
 }
 
-impl From<TransactionError<StoreError>> for StoreError {
-    fn from(error: TransactionError<StoreError>) -> Self {
-        match error {
-            TransactionError::Abort(inner) => inner,
-            TransactionError::Storage(inner) => StoreError::Sled(inner),
-        }
-    }
-}
-
 /// Queue tuning.
 #[derive(Debug, Clone)]
 pub struct StoreConfig {
@@ -187,9 +180,65 @@ struct Trees {
     stats: sled::Tree,
 }
 
+impl Trees {
+    /// Opens (or creates) every tree of the store in `db`.
+    fn open(db: &sled::Db) -> Result<Trees, sled::Error> {
+        let tree = |name: &str| db.open_tree(name);
+        Ok(Trees {
+            articles: tree("articles")?,
+            article_bodies: tree("article_bodies")?,
+            article_keys: tree("article_keys")?,
+            queue: tree("queue")?,
+            leases: tree("leases")?,
+            lease_deadlines: tree("lease_deadlines")?,
+            dead_letters: tree("dead_letters")?,
+            dialogues: tree("dialogues")?,
+            dialogue_keys: tree("dialogue_keys")?,
+            feed: tree("feed")?,
+            feed_wire: tree("feed_wire")?,
+            meta: tree("meta")?,
+            reports: tree("reports")?,
+            cleaned: tree("cleaned")?,
+            dialogue_index: tree("dialogue_index")?,
+            search_segments: tree("search_segments")?,
+            search_docs: tree("search_docs")?,
+            search_pending: tree("search_pending")?,
+            stats: tree("stats")?,
+        })
+    }
+
+    /// The tree `id` names.
+    fn tree(&self, id: records::TreeId) -> &sled::Tree {
+        use records::TreeId;
+        match id {
+            TreeId::Articles => &self.articles,
+            TreeId::ArticleBodies => &self.article_bodies,
+            TreeId::ArticleKeys => &self.article_keys,
+            TreeId::Queue => &self.queue,
+            TreeId::Leases => &self.leases,
+            TreeId::LeaseDeadlines => &self.lease_deadlines,
+            TreeId::DeadLetters => &self.dead_letters,
+            TreeId::Dialogues => &self.dialogues,
+            TreeId::DialogueKeys => &self.dialogue_keys,
+            TreeId::Feed => &self.feed,
+            TreeId::FeedWire => &self.feed_wire,
+            TreeId::Meta => &self.meta,
+            TreeId::Reports => &self.reports,
+            TreeId::Cleaned => &self.cleaned,
+            TreeId::Index => &self.dialogue_index,
+            TreeId::SearchSegments => &self.search_segments,
+            TreeId::SearchDocs => &self.search_docs,
+            TreeId::SearchPending => &self.search_pending,
+            TreeId::Stats => &self.stats,
+        }
+    }
+}
+
 struct Inner {
     db: sled::Db,
     trees: Trees,
+    /// Every write goes through it (see [`wal`]).
+    wal: Arc<wal::WriteAheadLog>,
     config: StoreConfig,
     writer: Mutex<()>,
     work_available: Notify,
@@ -308,14 +357,6 @@ where
         .map_err(|error| StoreError::Task(error.to_string()))?
 }
 
-fn abort(error: StoreError) -> ConflictableTransactionError<StoreError> {
-    ConflictableTransactionError::Abort(error)
-}
-
-fn tx_encode<T: Serialize>(value: &T) -> Result<Vec<u8>, ConflictableTransactionError<StoreError>> {
-    encode(value).map_err(abort)
-}
-
 impl Store {
     /// Opens (or creates) the store at `config.path`.
     pub async fn open(config: StoreConfig) -> Result<Store, StoreError> {
@@ -324,28 +365,24 @@ impl Store {
         let db = tokio::task::spawn_blocking(move || open_waiting_for_lock(&path, cache_bytes))
             .await
             .map_err(|error| StoreError::Task(error.to_string()))??;
-        let tree = |name: &str| db.open_tree(name);
-        let trees = Trees {
-            articles: tree("articles")?,
-            article_bodies: tree("article_bodies")?,
-            article_keys: tree("article_keys")?,
-            queue: tree("queue")?,
-            leases: tree("leases")?,
-            lease_deadlines: tree("lease_deadlines")?,
-            dead_letters: tree("dead_letters")?,
-            dialogues: tree("dialogues")?,
-            dialogue_keys: tree("dialogue_keys")?,
-            feed: tree("feed")?,
-            feed_wire: tree("feed_wire")?,
-            meta: tree("meta")?,
-            reports: tree("reports")?,
-            cleaned: tree("cleaned")?,
-            dialogue_index: tree("dialogue_index")?,
-            search_segments: tree("search_segments")?,
-            search_docs: tree("search_docs")?,
-            search_pending: tree("search_pending")?,
-            stats: tree("stats")?,
-        };
+        let trees = Trees::open(&db)?;
+        let wal_directory = config.path.join(wal::WAL_DIRECTORY);
+        let (db, trees, wal) = tokio::task::spawn_blocking(move || {
+            wal::WriteAheadLog::open(&wal_directory, wal::CHECKPOINT_BYTES, &db, &trees)
+                .map(|(wal, recovery)| (db, trees, wal, recovery))
+        })
+        .await
+        .map_err(|error| StoreError::Task(error.to_string()))?
+        .map(|(db, trees, wal, recovery)| {
+            if recovery.records > 0 || recovery.torn {
+                tracing::info!(
+                    records = recovery.records,
+                    torn_tail = recovery.torn,
+                    "write-ahead log: recovered"
+                );
+            }
+            (db, trees, wal)
+        })?;
         let head = match trees.meta.get(META_FEED_HEAD)? {
             Some(bytes) => read_u64(&bytes)?,
             None => 0,
@@ -359,16 +396,19 @@ impl Store {
         .map_err(|error| StoreError::Task(error.to_string()))?
         .map_err(|error| StoreError::Io(error.to_string()))?;
         let texts = Arc::new(texts);
-        let committer = commit::GroupCommit::start(db.clone(), Arc::clone(&texts));
+        let wal = Arc::new(wal);
+        let committer =
+            commit::GroupCommit::start(db.clone(), Arc::clone(&texts), Arc::clone(&wal));
         let inner = Arc::new(Inner {
+            committer,
             db,
             trees,
+            wal,
             config,
             writer: Mutex::new(()),
             work_available: Notify::new(),
             head: head_sender,
             closed: AtomicBool::new(false),
-            committer,
             texts,
             pending: submit::PendingSubmissions::default(),
             indexing: Mutex::new(()),
@@ -465,13 +505,18 @@ impl Store {
                 deadline_ms,
                 ..lease.clone()
             };
-            let trees = &inner.trees;
-            (&trees.leases, &trees.lease_deadlines).transaction(|(leases, deadlines)| {
-                deadlines.remove(&pair_key(lease.deadline_ms, article_id.0))?;
-                deadlines.insert(&pair_key(deadline_ms, article_id.0), &[])?;
-                leases.insert(&be(article_id.0), tx_encode(&renewed)?)?;
-                Ok(())
-            })?;
+            let mut writes = Writes::default();
+            writes.remove(
+                TreeId::LeaseDeadlines,
+                pair_key(lease.deadline_ms, article_id.0),
+            );
+            writes.insert(
+                TreeId::LeaseDeadlines,
+                pair_key(deadline_ms, article_id.0),
+                [],
+            );
+            writes.insert(TreeId::Leases, be(article_id.0), encode(&renewed)?);
+            inner.commit(&writes)?;
             Ok(deadline_ms)
         })
         .await
@@ -479,7 +524,7 @@ impl Store {
 
     /// Stores the extraction of a leased article: merges its events into the
     /// dialogue records, appends CREATED/UPDATED feed events, marks it done, all
-    /// in one transaction, flushed before returning. Returns the record ids.
+    /// in one log record, flushed before returning. Returns the record ids.
     pub async fn complete(
         &self,
         article_id: ArticleId,
@@ -521,7 +566,7 @@ impl Store {
         Ok(record_ids)
     }
 
-    /// The completion's transaction; returns the record ids and the new feed head, if any.
+    /// The completion's log record; returns the record ids and the new feed head, if any.
     async fn write_completion(
         &self,
         article_id: ArticleId,
@@ -595,15 +640,11 @@ impl Store {
             status.state = ArticleState::Queued;
             status.attempts = 0;
             status.updated_at_ms = now;
-            let trees = &inner.trees;
-            (&trees.articles, &trees.queue, &trees.dead_letters).transaction(
-                |(articles, queue, dead_letters)| {
-                    dead_letters.remove(&be(article_id.0))?;
-                    queue.insert(&pair_key(now, article_id.0), &[])?;
-                    articles.insert(&be(article_id.0), tx_encode(&status)?)?;
-                    Ok(())
-                },
-            )?;
+            let mut writes = Writes::default();
+            writes.remove(TreeId::DeadLetters, be(article_id.0));
+            writes.insert(TreeId::Queue, pair_key(now, article_id.0), []);
+            writes.insert(TreeId::Articles, be(article_id.0), encode(&status)?);
+            inner.commit(&writes)?;
             Ok(())
         })
         .await?;
@@ -916,6 +957,7 @@ impl Store {
                 search_backlog: inner.trees.search_pending.len() as u64,
                 sled_disk_bytes: inner.db.size_on_disk()?,
                 text_log_bytes: inner.texts.total_bytes(),
+                write_ahead_log_bytes: inner.wal.total_bytes(),
             })
         })
         .await
@@ -980,9 +1022,12 @@ impl Store {
         self.inner.indexer.stop().await;
         self.inner.committer.stop().await;
         let inner = Arc::clone(&self.inner);
-        tokio::task::spawn_blocking(move || inner.flush_now())
-            .await
-            .map_err(|error| StoreError::Task(error.to_string()))??;
+        tokio::task::spawn_blocking(move || {
+            inner.flush_now()?;
+            inner.wal.checkpoint(&inner.db)
+        })
+        .await
+        .map_err(|error| StoreError::Task(error.to_string()))??;
         Ok(())
     }
 }
@@ -993,14 +1038,13 @@ fn duration_millis(duration: Duration) -> u64 {
 
 impl Inner {
     /// Makes everything written so far durable on this thread: the text
-    /// log's sync, then sled's flush (the group commit runs the two side by
+    /// log's sync, then the write-ahead log's (the group commit runs the two side by
     /// side for everyone waiting; this is for a caller that is alone).
     fn flush_now(&self) -> Result<(), StoreError> {
         self.texts
             .sync()
             .map_err(|error| StoreError::Io(error.to_string()))?;
-        self.db.flush()?;
-        Ok(())
+        self.wal.sync()
     }
 
     /// The article stored under a deduplication key, unless the text log
@@ -1082,20 +1126,16 @@ impl Inner {
             status.state = ArticleState::Processing;
             status.attempts = attempt;
             status.updated_at_ms = now;
-            let trees = &self.trees;
-            (
-                &trees.articles,
-                &trees.queue,
-                &trees.leases,
-                &trees.lease_deadlines,
-            )
-                .transaction(|(articles, queue, leases, deadlines)| {
-                    queue.remove(queue_key.as_ref())?;
-                    leases.insert(&be(article_id.0), tx_encode(&lease)?)?;
-                    deadlines.insert(&pair_key(deadline_ms, article_id.0), &[])?;
-                    articles.insert(&be(article_id.0), tx_encode(&status)?)?;
-                    Ok(())
-                })?;
+            let mut writes = Writes::default();
+            writes.remove(TreeId::Queue, queue_key.as_ref());
+            writes.insert(TreeId::Leases, be(article_id.0), encode(&lease)?);
+            writes.insert(
+                TreeId::LeaseDeadlines,
+                pair_key(deadline_ms, article_id.0),
+                [],
+            );
+            writes.insert(TreeId::Articles, be(article_id.0), encode(&status)?);
+            self.commit(&writes)?;
             leased.push(LeasedArticle {
                 job: Job {
                     article_id: article_id.to_string(),
@@ -1146,16 +1186,11 @@ impl Inner {
             "text lost before the submission was acknowledged ({reason}); submit the article again"
         ));
         status.updated_at_ms = now;
-        let trees = &self.trees;
-        (&trees.articles, &trees.queue, &trees.dead_letters).transaction(
-            |(articles, queue, dead_letters)| {
-                queue.remove(queue_key)?;
-                dead_letters.insert(&be(article_id.0), &[])?;
-                articles.insert(&be(article_id.0), tx_encode(&status)?)?;
-                Ok(())
-            },
-        )?;
-        Ok(())
+        let mut writes = Writes::default();
+        writes.remove(TreeId::Queue, queue_key);
+        writes.insert(TreeId::DeadLetters, be(article_id.0), []);
+        writes.insert(TreeId::Articles, be(article_id.0), encode(&status)?);
+        self.commit(&writes)
     }
 
     /// Requeues (or dead-letters) articles whose lease passed its deadline.
@@ -1171,7 +1206,9 @@ impl Inner {
             let lease = match self.trees.leases.get(be(article_id.0))? {
                 Some(bytes) => decode::<Lease>(&bytes)?,
                 None => {
-                    self.trees.lease_deadlines.remove(deadline_key)?;
+                    let mut writes = Writes::default();
+                    writes.remove(TreeId::LeaseDeadlines, deadline_key.as_ref());
+                    self.commit(&writes)?;
                     continue;
                 }
             };
@@ -1209,30 +1246,20 @@ impl Inner {
         };
         status.last_error = Some(error.to_string());
         status.updated_at_ms = now;
-        let trees = &self.trees;
-        (
-            &trees.articles,
-            &trees.queue,
-            &trees.leases,
-            &trees.lease_deadlines,
-            &trees.dead_letters,
-        )
-            .transaction(|(articles, queue, leases, deadlines, dead_letters)| {
-                if let Some(lease) = lease {
-                    leases.remove(&be(article_id.0))?;
-                    deadlines.remove(&pair_key(lease.deadline_ms, article_id.0))?;
-                }
-                match retry_at {
-                    Some(at) => {
-                        queue.insert(&pair_key(at, article_id.0), &[])?;
-                    }
-                    None => {
-                        dead_letters.insert(&be(article_id.0), &[])?;
-                    }
-                }
-                articles.insert(&be(article_id.0), tx_encode(&status)?)?;
-                Ok(())
-            })?;
+        let mut writes = Writes::default();
+        if let Some(lease) = lease {
+            writes.remove(TreeId::Leases, be(article_id.0));
+            writes.remove(
+                TreeId::LeaseDeadlines,
+                pair_key(lease.deadline_ms, article_id.0),
+            );
+        }
+        match retry_at {
+            Some(at) => writes.insert(TreeId::Queue, pair_key(at, article_id.0), []),
+            None => writes.insert(TreeId::DeadLetters, be(article_id.0), []),
+        }
+        writes.insert(TreeId::Articles, be(article_id.0), encode(&status)?);
+        self.commit(&writes)?;
         Ok(FailOutcome {
             dead_lettered: dead,
             retry_at_ms: retry_at,

@@ -3,7 +3,7 @@
 //! and decoding it once per subscriber (1,000 subscribers: 1,000 reads and
 //! JSON decodes of the same record) was the cost of fan-out.
 //!
-//! Filled by the writer, under the writer lock, right after the transaction
+//! Filled by the writer, under the writer lock, right after the log record
 //! that appended the events, so it is always a contiguous run of sequences
 //! ending at the newest one written. Readers behind its start read sled.
 

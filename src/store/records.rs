@@ -1,7 +1,8 @@
 //! Dialogue records: placing reports, recomputing records from every report,
 //! maintaining the indexes, and the read paths over them (list, search,
 //! stats). Everything here runs on the blocking pool; writers hold the
-//! writer lock, and each verb's writes go into one transaction.
+//! writer lock, and each verb's writes go into one record of the
+//! write-ahead log (see [`super::wal`]).
 
 use super::index;
 use super::merge::{self, Report};
@@ -13,33 +14,68 @@ use crate::domain::{
     FeedEventType, ListOrder, ReindexOutcome, SearchHit, Snippet, Source, StatsRow,
 };
 use dialogwatch_worker::record::{DialogueEvent, DialogueKind, Extraction};
-use sled::Transactional;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 const META_FEED_HEAD: &[u8] = super::META_FEED_HEAD;
 
-/// The trees a write can touch (indexes into [`Inner::write_trees`]).
+/// The trees (named in write-ahead log records by their byte: never renumber).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum TreeId {
     Articles = 0,
-    Leases,
-    LeaseDeadlines,
-    Dialogues,
-    DialogueKeys,
-    Feed,
-    FeedWire,
-    Meta,
-    Reports,
-    Cleaned,
-    Index,
-    SearchPending,
-    Stats,
+    Leases = 1,
+    LeaseDeadlines = 2,
+    Dialogues = 3,
+    DialogueKeys = 4,
+    Feed = 5,
+    FeedWire = 6,
+    Meta = 7,
+    Reports = 8,
+    Cleaned = 9,
+    Index = 10,
+    SearchPending = 11,
+    Stats = 12,
+    ArticleBodies = 13,
+    ArticleKeys = 14,
+    Queue = 15,
+    DeadLetters = 16,
+    SearchSegments = 17,
+    SearchDocs = 18,
 }
 
-/// Writes worked out under the writer lock, applied in one transaction in order.
+impl TreeId {
+    const ALL: [TreeId; 19] = [
+        TreeId::Articles,
+        TreeId::Leases,
+        TreeId::LeaseDeadlines,
+        TreeId::Dialogues,
+        TreeId::DialogueKeys,
+        TreeId::Feed,
+        TreeId::FeedWire,
+        TreeId::Meta,
+        TreeId::Reports,
+        TreeId::Cleaned,
+        TreeId::Index,
+        TreeId::SearchPending,
+        TreeId::Stats,
+        TreeId::ArticleBodies,
+        TreeId::ArticleKeys,
+        TreeId::Queue,
+        TreeId::DeadLetters,
+        TreeId::SearchSegments,
+        TreeId::SearchDocs,
+    ];
+
+    /// The tree a log record names by `byte`.
+    pub(super) fn from_byte(byte: u8) -> Option<TreeId> {
+        TreeId::ALL.into_iter().find(|tree| *tree as u8 == byte)
+    }
+}
+
+/// A verb's writes, worked out under its lock and made as one record of the
+/// write-ahead log, in order.
 #[derive(Debug, Default)]
 pub(super) struct Writes {
-    ops: Vec<(TreeId, Vec<u8>, Option<Vec<u8>>)>,
+    ops: Vec<super::wal::Change>,
     /// The feed events among them, kept decoded (with their wire forms,
     /// when the store has an encoder) for live subscribers.
     feed_events: Vec<(FeedEvent, Option<bytes::Bytes>)>,
@@ -197,47 +233,20 @@ pub(super) fn clean_text(content: &str, is_html: bool, title: Option<&str>) -> S
 }
 
 impl Inner {
-    fn write_trees(&self) -> [&sled::Tree; 13] {
-        let trees = &self.trees;
-        [
-            &trees.articles,
-            &trees.leases,
-            &trees.lease_deadlines,
-            &trees.dialogues,
-            &trees.dialogue_keys,
-            &trees.feed,
-            &trees.feed_wire,
-            &trees.meta,
-            &trees.reports,
-            &trees.cleaned,
-            &trees.dialogue_index,
-            &trees.search_pending,
-            &trees.stats,
-        ]
+    /// Makes `writes` one record of the write-ahead log and applies them;
+    /// durable after the next flush.
+    pub(super) fn commit(&self, writes: &Writes) -> Result<(), StoreError> {
+        self.wal.write(&self.trees, &writes.ops)
     }
 
-    /// Applies `writes` in one transaction (and wakes the search indexer
-    /// when it marked records).
+    /// Commits `writes` (and wakes the search indexer when they marked
+    /// records, and tells live subscribers of their feed events).
     pub(super) fn apply(&self, writes: &Writes) -> Result<(), StoreError> {
         let marks_records = writes
             .ops
             .iter()
             .any(|(tree, _, _)| *tree == TreeId::SearchPending);
-        let trees = self.write_trees();
-        trees.as_slice().transaction(|views| {
-            for (tree, key, value) in &writes.ops {
-                let view = &views[*tree as usize];
-                match value {
-                    Some(value) => {
-                        view.insert(key.as_slice(), value.as_slice())?;
-                    }
-                    None => {
-                        view.remove(key.as_slice())?;
-                    }
-                }
-            }
-            Ok::<(), sled::transaction::ConflictableTransactionError<StoreError>>(())
-        })?;
+        self.commit(writes)?;
         if marks_records {
             self.indexer.wake();
         }
@@ -280,7 +289,7 @@ impl Inner {
     }
 
     /// The completion: the article's events become reports, the records they
-    /// touch are recomputed, the lease ends, all in one transaction. Returns
+    /// touch are recomputed, the lease ends, all in one log record. Returns
     /// the record ids and, when feed events were appended, the new head.
     pub(super) fn complete_now(
         &self,

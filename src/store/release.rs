@@ -3,10 +3,9 @@
 //! of the queue at once, without counting the attempt against it, instead of
 //! waiting for its lease to expire after the restart.
 
-use super::{be, decode, pair_key, tx_encode, Inner, Lease, Store, StoreError};
+use super::records::{TreeId, Writes};
+use super::{be, decode, encode, pair_key, Inner, Lease, Store, StoreError};
 use crate::domain::{now_millis, ArticleId, ArticleState};
-use sled::transaction::ConflictableTransactionError;
-use sled::Transactional;
 
 impl Store {
     /// Returns every held lease to the queue; the number released. Completing
@@ -38,20 +37,15 @@ impl Inner {
             status.state = ArticleState::Queued;
             status.attempts = lease.attempt.saturating_sub(1);
             status.updated_at_ms = now;
-            let trees = &self.trees;
-            (
-                &trees.articles,
-                &trees.queue,
-                &trees.leases,
-                &trees.lease_deadlines,
-            )
-                .transaction(|(articles, queue, leases, deadlines)| {
-                    leases.remove(&be(article_id.0))?;
-                    deadlines.remove(&pair_key(lease.deadline_ms, article_id.0))?;
-                    queue.insert(&pair_key(now, article_id.0), &[])?;
-                    articles.insert(&be(article_id.0), tx_encode(&status)?)?;
-                    Ok::<(), ConflictableTransactionError<StoreError>>(())
-                })?;
+            let mut writes = Writes::default();
+            writes.remove(TreeId::Leases, be(article_id.0));
+            writes.remove(
+                TreeId::LeaseDeadlines,
+                pair_key(lease.deadline_ms, article_id.0),
+            );
+            writes.insert(TreeId::Queue, pair_key(now, article_id.0), []);
+            writes.insert(TreeId::Articles, be(article_id.0), encode(&status)?);
+            self.commit(&writes)?;
             released += 1;
         }
         Ok(released)

@@ -2,7 +2,7 @@
 //!
 //! A verb that changes a record (completion, reindex) only marks it in
 //! `search_pending` (record id → stamp, unique over the store's life), in its
-//! own transaction. A background indexer (woken by those verbs, after a
+//! own log record. A background indexer (woken by those verbs, after a
 //! linger that gathers a batch) turns the marked records into postings and
 //! writes them as one **segment**: one key per distinct token of the batch,
 //! `token | 0x00 | segment` → an entry (record id, stamp, postings) for every
@@ -28,9 +28,9 @@
 //! twice over its lifetime's writes, and a token costs one key to read.
 
 use super::records::Fresh;
+use super::records::{TreeId, Writes};
 use super::search::{self, Postings, SearchDoc};
 use super::{be, decode, encode, read_u64, Inner, StoreError};
-use sled::Transactional;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
@@ -245,13 +245,17 @@ impl Inner {
                 );
             }
         }
-        let mut segment_batch = sled::Batch::default();
+        let mut segment_writes = Writes::default();
         let mut written_bytes = 0u64;
         for (token, value) in values {
             written_bytes += value.len() as u64;
-            segment_batch.insert(search::segment_key(token, segment), value);
+            segment_writes.insert(
+                TreeId::SearchSegments,
+                search::segment_key(token, segment),
+                value,
+            );
         }
-        self.trees.search_segments.apply_batch(segment_batch)?;
+        self.commit(&segment_writes)?;
 
         let _writer = self.lock_writer()?;
         let mut docs: Vec<(Vec<u8>, Option<Vec<u8>>)> = Vec::new();
@@ -299,24 +303,20 @@ impl Inner {
                 counters.push((counter, u64::try_from(next).unwrap_or(0)));
             }
         }
-        let trees = &self.trees;
-        (&trees.search_docs, &trees.search_pending, &trees.meta).transaction(
-            |(search_docs, pending, meta)| {
-                for (record_id, doc) in &docs {
-                    match doc {
-                        Some(doc) => search_docs.insert(record_id.as_slice(), doc.as_slice())?,
-                        None => search_docs.remove(record_id.as_slice())?,
-                    };
-                }
-                for record_id in &done {
-                    pending.remove(record_id.as_slice())?;
-                }
-                for (counter, value) in &counters {
-                    meta.insert(*counter, &be(*value))?;
-                }
-                Ok::<(), sled::transaction::ConflictableTransactionError<StoreError>>(())
-            },
-        )?;
+        let mut writes = Writes::default();
+        for (record_id, doc) in docs {
+            match doc {
+                Some(doc) => writes.insert(TreeId::SearchDocs, record_id, doc),
+                None => writes.remove(TreeId::SearchDocs, record_id),
+            }
+        }
+        for record_id in done {
+            writes.remove(TreeId::SearchPending, record_id);
+        }
+        for (counter, value) in counters {
+            writes.insert(TreeId::Meta, counter, be(value));
+        }
+        self.commit(&writes)?;
         Ok(marks.len())
     }
 
@@ -369,7 +369,7 @@ impl Inner {
                 .indexing
                 .lock()
                 .map_err(|_| StoreError::Task("indexing lock poisoned".into()))?;
-            let mut batch = sled::Batch::default();
+            let mut batch = Writes::default();
             let mut group: Vec<(sled::IVec, sled::IVec)> = Vec::new();
             let mut groups = 0usize;
             let bytes_at_step_start = outcome.bytes_after;
@@ -395,7 +395,7 @@ impl Inner {
             if resume_at.is_none() && !group.is_empty() {
                 self.compact_token(&group, &mut stamps, &mut batch, &mut outcome)?;
             }
-            self.trees.search_segments.apply_batch(batch)?;
+            self.commit(&batch)?;
             match resume_at {
                 Some(key) => from = key,
                 None => break,
@@ -403,13 +403,18 @@ impl Inner {
         }
         let _writer = self.lock_writer()?;
         let since_now = self.meta_counter(META_BYTES_SINCE_COMPACTION)?;
-        self.trees.meta.insert(
+        let mut writes = Writes::default();
+        writes.insert(
+            TreeId::Meta,
             META_BYTES_SINCE_COMPACTION,
-            &be(since_now.saturating_sub(since_at_start)),
-        )?;
-        self.trees
-            .meta
-            .insert(META_BYTES_AFTER_COMPACTION, &be(outcome.bytes_after))?;
+            be(since_now.saturating_sub(since_at_start)),
+        );
+        writes.insert(
+            TreeId::Meta,
+            META_BYTES_AFTER_COMPACTION,
+            be(outcome.bytes_after),
+        );
+        self.commit(&writes)?;
         Ok(outcome)
     }
 
@@ -419,7 +424,7 @@ impl Inner {
         &self,
         keys: &[(sled::IVec, sled::IVec)],
         stamps: &mut HashMap<Vec<u8>, u64>,
-        batch: &mut sled::Batch,
+        batch: &mut Writes,
         outcome: &mut Compaction,
     ) -> Result<(), StoreError> {
         outcome.keys_before += keys.len() as u64;
@@ -457,14 +462,14 @@ impl Inner {
             return Ok(());
         }
         for (key, _) in older {
-            batch.remove(key.as_ref());
+            batch.remove(TreeId::SearchSegments, key.as_ref());
         }
         if merged.is_empty() {
-            batch.remove(last_key.as_ref());
+            batch.remove(TreeId::SearchSegments, last_key.as_ref());
         } else {
             outcome.keys_after += 1;
             outcome.bytes_after += merged.len() as u64;
-            batch.insert(last_key.as_ref(), merged);
+            batch.insert(TreeId::SearchSegments, last_key.as_ref(), merged);
         }
         Ok(())
     }

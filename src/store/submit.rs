@@ -1,11 +1,11 @@
 //! The submission path: deduplication keys computed outside the writer lock,
 //! concurrent unary submissions coalesced into one write batch, one sled
-//! transaction per batch, and the acknowledgement only after the group-commit
+//! log record per batch, and the acknowledgement only after the group-commit
 //! flush that made the batch durable.
 //!
 //! ```text
 //! enqueue ─► prepare (fingerprint, keys) ─► pending list ─► drain task: one
-//!   transaction for everything pending ─► flush (shared) ─► answers
+//!   log record for everything pending ─► flush (shared) ─► answers
 //! ```
 //!
 //! While one batch waits for its flush, the drain task already writes the
@@ -15,15 +15,14 @@
 //! the trip through the group commit. Article texts go to the text log
 //! ([`super::texts`]), except those of small writes.
 
+use super::records::{TreeId, Writes};
 use super::{be, merge, pair_key, read_u64, Inner, Store, StoreError, META_NEXT_ARTICLE};
 use crate::domain::{
     now_millis, ArticleId, ArticleState, ArticleStatus, NewArticle, SubmitOutcome,
 };
-use sled::transaction::ConflictableTransactionError;
-use sled::Transactional;
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use tokio::sync::oneshot;
 
 /// The largest text a unary submission normalises on the async thread that
@@ -41,7 +40,7 @@ const INLINE_PREPARE_BYTES: usize = 16 * 1024;
 /// batch's write.
 const SMALL_WRITE_BELOW: usize = 4;
 
-/// The most articles written in one transaction by the drain task.
+/// The most articles written in one log record by the drain task.
 const MAX_COALESCED_BATCH: usize = 512;
 
 /// An article with its deduplication keys, in lookup order: request id, URL,
@@ -51,7 +50,7 @@ pub(super) struct PreparedArticle {
     article: NewArticle,
     keys: Vec<Vec<u8>>,
     /// The text as it is stored (see [`super::articles::encode_body`]); in
-    /// the transaction, its reference in the text log.
+    /// the log record, its reference in the text log.
     body: Vec<u8>,
 }
 
@@ -157,7 +156,7 @@ impl Store {
     /// Stores and queues an article, durably (flushed, group commit) before returning.
     /// Same request id, URL or normalised text → the existing id, `created == false`.
     ///
-    /// Concurrent calls share one write transaction and one flush.
+    /// Concurrent calls share one write-ahead log record and one flush.
     pub async fn enqueue(&self, article: NewArticle) -> Result<SubmitOutcome, StoreError> {
         if self.inner.closed.load(Ordering::Acquire) {
             return Err(StoreError::Closed);
@@ -191,7 +190,7 @@ impl Store {
         answered.await.map_err(|_| StoreError::Closed)?
     }
 
-    /// Many articles in one transaction and one flush; one result per article,
+    /// Many articles in one log record and one flush; one result per article,
     /// in order. Their keys are computed in [`BULK_CHUNK`]-article parts, in
     /// parallel (see [`BulkSubmission`]).
     pub async fn enqueue_batch(
@@ -275,7 +274,7 @@ impl Store {
         }
     }
 
-    /// One transaction for the unary submissions `articles`. When the write
+    /// One log record for the unary submissions `articles`. When the write
     /// is small and no other submission is waiting by then, the same blocking
     /// task also makes it durable (the text log's sync and sled's flush) and
     /// the batch is answered at once: a submission that arrives alone is not
@@ -315,7 +314,7 @@ impl Store {
         .await
     }
 
-    /// One transaction for `articles` under the writer lock (not yet flushed).
+    /// One log record for `articles` under the writer lock (not yet flushed).
     async fn write_prepared(
         &self,
         articles: Vec<PreparedArticle>,
@@ -335,7 +334,7 @@ pub const BULK_CHUNK: usize = 64;
 /// A bulk submission in progress (see [`Store::bulk`]). Each part pushed is
 /// prepared (normalised, its duplicate keys computed) at once on the blocking
 /// pool, while the caller receives the next; nothing is written before
-/// [`BulkSubmission::finish`], which stores every article in one transaction
+/// [`BulkSubmission::finish`], which stores every article in one log record
 /// and one flush, so a submission given up on (a refused or broken stream)
 /// stores nothing.
 pub struct BulkSubmission {
@@ -357,7 +356,7 @@ impl BulkSubmission {
         }));
     }
 
-    /// Writes every article pushed in one transaction, in order (of two
+    /// Writes every article pushed in one log record, in order (of two
     /// duplicates the first is created), flushes, and returns one outcome per
     /// article.
     pub async fn finish(self) -> Result<Vec<SubmitOutcome>, StoreError> {
@@ -421,7 +420,7 @@ struct WrittenBatch {
     durable: bool,
 }
 
-/// A new article row, ready for the transaction.
+/// A new article row, ready for the log record.
 struct NewRow {
     article_id: ArticleId,
     status: Vec<u8>,
@@ -432,7 +431,7 @@ struct NewRow {
 
 impl Inner {
     /// Inserts the articles that are not duplicates (of stored articles or of
-    /// one another) in one transaction, their bodies appended to the text log
+    /// one another) in one log record, their bodies appended to the text log
     /// first. Caller holds the writer lock.
     fn insert_articles(
         &self,
@@ -513,27 +512,17 @@ impl Inner {
                 row.body = super::articles::logged_body_value(text_ref);
             }
         }
-        let rows = Arc::new(rows);
-        let trees = &self.trees;
-        (
-            &trees.articles,
-            &trees.article_bodies,
-            &trees.article_keys,
-            &trees.queue,
-            &trees.meta,
-        )
-            .transaction(|(articles, bodies, article_keys, queue, meta)| {
-                for row in rows.iter() {
-                    articles.insert(&be(row.article_id.0), row.status.as_slice())?;
-                    bodies.insert(&be(row.article_id.0), row.body.as_slice())?;
-                    for key in &row.keys {
-                        article_keys.insert(key.as_slice(), &be(row.article_id.0))?;
-                    }
-                    queue.insert(row.queue_key.as_slice(), &[])?;
-                }
-                meta.insert(META_NEXT_ARTICLE, &be(next_id))?;
-                Ok::<(), ConflictableTransactionError<StoreError>>(())
-            })?;
+        let mut writes = Writes::default();
+        for row in rows {
+            writes.insert(TreeId::Articles, be(row.article_id.0), row.status);
+            writes.insert(TreeId::ArticleBodies, be(row.article_id.0), row.body);
+            for key in row.keys {
+                writes.insert(TreeId::ArticleKeys, key, be(row.article_id.0));
+            }
+            writes.insert(TreeId::Queue, row.queue_key, []);
+        }
+        writes.insert(TreeId::Meta, META_NEXT_ARTICLE, be(next_id));
+        self.commit(&writes)?;
         Ok(outcomes)
     }
 }

@@ -8,10 +8,11 @@
 //! leaf, so a 6 KB article text cost about 40 µs to insert (against 4 µs for
 //! a short value) and was written to disk several times over.
 //!
-//! Durability: [`TextLog::sync`] runs in the group commit beside sled's flush
-//! (see [`super::commit`]), so a submission is acknowledged only once both its
-//! text and its keys are on disk. sled may persist a transaction of its own
-//! accord before that (its buffers fill, its timer flushes); if the power goes
+//! Durability: [`TextLog::sync`] runs in the group commit beside the
+//! write-ahead log's sync (see [`super::commit`]), so a submission is
+//! acknowledged only once both its text and its keys are on disk. The kernel
+//! (or sled, for the trees) may persist a submission's keys of its own
+//! accord before that; if the power goes
 //! then, a reference can survive whose text did not. Every read checks the
 //! length and the CRC, so such a text reads as [`TextReadError::Lost`], never
 //! as other bytes. Its submission was never acknowledged: the store

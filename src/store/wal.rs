@@ -1,0 +1,549 @@
+//! The write-ahead log: what makes the store's writes durable and atomic.
+//!
+//! Every change to the sled trees is one **record** of the log — the list of
+//! inserts and removes a verb makes — appended before the changes are applied
+//! to sled with plain (non-transactional) writes. A verb's writes are on disk
+//! once the log is synced ([`WriteAheadLog::sync`], shared by concurrent
+//! callers through the group commit); sled itself is flushed only in the
+//! background and at checkpoints.
+//!
+//! Why not sled's transactions and `flush`: in sled 0.34 a transaction (and
+//! a `Batch`) takes a process-wide exclusive lock that `flush` holds shared
+//! for the whole write and fsync of sled's log. Every completion, lease and
+//! submission then waited for the flush in progress, so the store did one
+//! write verb per fsync however many cores were idle. Plain writes and the
+//! log's own fsync do not exclude each other.
+//!
+//! Layout: `<data>/wal/NNNNNNNNNNNNNNNNNNNN.wal` segments, each a run of
+//! records `length u32 | crc32 u32 | changes` (big-endian), a change being
+//! `tree u8 | kind u8 (1 insert, 0 remove) | key length u32 | key [| value
+//! length u32 | value]`.
+//!
+//! Recovery (at open): the records of every segment are applied again, in
+//! order, up to the first torn or corrupt one (a crash mid-append); then sled
+//! is flushed and the segments are deleted. Applying again is safe: records
+//! hold blind writes, so replaying all of them since the last checkpoint, in
+//! the order they were made, over whatever part of them sled kept, gives the
+//! state after the last one. That order is the order they were applied in
+//! because writes to the same key are made under one lock (the store's writer
+//! lock, or the indexing lock for search segments).
+//!
+//! **Checkpoint**: once a segment holds [`CHECKPOINT_BYTES`], the log moves on
+//! to a new segment (after every change appended to the old one has been
+//! applied), sled is flushed, and the old segments are deleted.
+
+use super::records::TreeId;
+use super::{StoreError, Trees};
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+
+/// The directory of the log, under the data directory.
+pub(super) const WAL_DIRECTORY: &str = "wal";
+
+/// Segment size after which a checkpoint is due.
+pub(super) const CHECKPOINT_BYTES: u64 = 64 << 20;
+
+const RECORD_HEADER: usize = 8;
+const INSERT: u8 = 1;
+const REMOVE: u8 = 0;
+
+/// One change: `Some(value)` inserts, `None` removes.
+pub(super) type Change = (TreeId, Vec<u8>, Option<Vec<u8>>);
+
+/// What recovery found at open.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Recovery {
+    /// Records applied again.
+    pub(super) records: u64,
+    /// True when the log ended in a torn or corrupt record (dropped: its
+    /// verb never returned, or its caller never heard it was durable).
+    pub(super) torn: bool,
+}
+
+/// The log (see the module documentation).
+pub(super) struct WriteAheadLog {
+    directory: PathBuf,
+    checkpoint_after: u64,
+    state: Mutex<LogState>,
+    /// Held shared from a record's append until its changes are in sled; a
+    /// checkpoint holds it exclusively while it moves to a new segment, so
+    /// that what the old segments hold is all in sled before sled's flush.
+    applying: RwLock<()>,
+    /// One checkpoint at a time.
+    checkpointing: Mutex<()>,
+}
+
+struct LogState {
+    segment: u64,
+    file: Arc<File>,
+    /// Bytes appended to the current segment.
+    segment_bytes: u64,
+}
+
+fn io_error(error: std::io::Error) -> StoreError {
+    StoreError::Io(format!("write-ahead log: {error}"))
+}
+
+fn poisoned<T>(_: T) -> StoreError {
+    StoreError::Task("write-ahead log lock poisoned".into())
+}
+
+fn segment_path(directory: &Path, segment: u64) -> PathBuf {
+    directory.join(format!("{segment:020}.wal"))
+}
+
+/// The segments in `directory`, in order.
+fn segments(directory: &Path) -> std::io::Result<Vec<(u64, PathBuf)>> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(directory)? {
+        let path = entry?.path();
+        let number = path
+            .file_name()
+            .and_then(|name| name.to_str())
+            .and_then(|name| name.strip_suffix(".wal"))
+            .and_then(|stem| stem.parse::<u64>().ok());
+        if let Some(number) = number {
+            found.push((number, path));
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+fn sync_directory(directory: &Path) -> std::io::Result<()> {
+    File::open(directory)?.sync_all()
+}
+
+fn create_segment(directory: &Path, segment: u64) -> std::io::Result<File> {
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(segment_path(directory, segment))?;
+    sync_directory(directory)?;
+    Ok(file)
+}
+
+/// Appends one record holding `changes` to `buffer`.
+fn encode_record(buffer: &mut Vec<u8>, changes: &[Change]) {
+    let start = buffer.len();
+    buffer.extend_from_slice(&[0; RECORD_HEADER]);
+    for (tree, key, value) in changes {
+        buffer.push(*tree as u8);
+        buffer.push(if value.is_some() { INSERT } else { REMOVE });
+        push_bytes(buffer, key);
+        if let Some(value) = value {
+            push_bytes(buffer, value);
+        }
+    }
+    let payload = &buffer[start + RECORD_HEADER..];
+    let length = u32::try_from(payload.len()).unwrap_or(u32::MAX);
+    let checksum = crc32fast::hash(payload);
+    buffer[start..start + 4].copy_from_slice(&length.to_be_bytes());
+    buffer[start + 4..start + RECORD_HEADER].copy_from_slice(&checksum.to_be_bytes());
+}
+
+fn push_bytes(buffer: &mut Vec<u8>, bytes: &[u8]) {
+    buffer.extend_from_slice(&u32::try_from(bytes.len()).unwrap_or(u32::MAX).to_be_bytes());
+    buffer.extend_from_slice(bytes);
+}
+
+/// Reads `length` bytes at `*at`, moving past them.
+fn take<'a>(bytes: &'a [u8], at: &mut usize, length: usize) -> Option<&'a [u8]> {
+    let end = at.checked_add(length)?;
+    let taken = bytes.get(*at..end)?;
+    *at = end;
+    Some(taken)
+}
+
+fn take_u32(bytes: &[u8], at: &mut usize) -> Option<u32> {
+    let taken = take(bytes, at, 4)?;
+    Some(u32::from_be_bytes(taken.try_into().ok()?))
+}
+
+/// One change as read from the log, borrowing its bytes.
+type ReadChange<'a> = (TreeId, &'a [u8], Option<&'a [u8]>);
+
+/// The changes of one record's payload; `None` when it does not parse.
+fn decode_changes(payload: &[u8]) -> Option<Vec<ReadChange<'_>>> {
+    let mut changes = Vec::new();
+    let mut at = 0;
+    while at < payload.len() {
+        let head = take(payload, &mut at, 2)?;
+        let tree = TreeId::from_byte(head[0])?;
+        let key_length = usize::try_from(take_u32(payload, &mut at)?).ok()?;
+        let key = take(payload, &mut at, key_length)?;
+        let value = match head[1] {
+            INSERT => {
+                let value_length = usize::try_from(take_u32(payload, &mut at)?).ok()?;
+                Some(take(payload, &mut at, value_length)?)
+            }
+            REMOVE => None,
+            _ => return None,
+        };
+        changes.push((tree, key, value));
+    }
+    Some(changes)
+}
+
+/// The records of one segment's bytes, in order, and whether they ended in
+/// a torn or corrupt record.
+fn decode_segment(bytes: &[u8]) -> (Vec<Vec<ReadChange<'_>>>, bool) {
+    let mut records = Vec::new();
+    let mut at = 0;
+    while at < bytes.len() {
+        let parsed = (|| {
+            let mut cursor = at;
+            let length = usize::try_from(take_u32(bytes, &mut cursor)?).ok()?;
+            let checksum = take_u32(bytes, &mut cursor)?;
+            let payload = take(bytes, &mut cursor, length)?;
+            if crc32fast::hash(payload) != checksum {
+                return None;
+            }
+            Some((decode_changes(payload)?, cursor))
+        })();
+        match parsed {
+            Some((changes, next)) => {
+                records.push(changes);
+                at = next;
+            }
+            None => return (records, true),
+        }
+    }
+    (records, false)
+}
+
+fn apply(trees: &Trees, tree: TreeId, key: &[u8], value: Option<&[u8]>) -> Result<(), StoreError> {
+    let tree = trees.tree(tree);
+    match value {
+        Some(value) => {
+            tree.insert(key, value)?;
+        }
+        None => {
+            tree.remove(key)?;
+        }
+    }
+    Ok(())
+}
+
+impl WriteAheadLog {
+    /// Opens the log in `directory`: applies what it holds to `trees`
+    /// (see recovery in the module documentation), flushes `db`, and starts
+    /// a new segment.
+    pub(super) fn open(
+        directory: &Path,
+        checkpoint_after: u64,
+        db: &sled::Db,
+        trees: &Trees,
+    ) -> Result<(WriteAheadLog, Recovery), StoreError> {
+        std::fs::create_dir_all(directory).map_err(io_error)?;
+        if let Some(parent) = directory.parent() {
+            sync_directory(parent).map_err(io_error)?;
+        }
+        let found = segments(directory).map_err(io_error)?;
+        let mut recovery = Recovery::default();
+        for (_, path) in &found {
+            let bytes = std::fs::read(path).map_err(io_error)?;
+            let (records, torn) = decode_segment(&bytes);
+            for changes in records {
+                for (tree, key, value) in changes {
+                    apply(trees, tree, key, value)?;
+                }
+                recovery.records += 1;
+            }
+            if torn {
+                // Nothing after a torn record was acknowledged as durable.
+                recovery.torn = true;
+                break;
+            }
+        }
+        db.flush()?;
+        let next = found.last().map_or(0, |(number, _)| number + 1);
+        let file = create_segment(directory, next).map_err(io_error)?;
+        for (_, path) in &found {
+            std::fs::remove_file(path).map_err(io_error)?;
+        }
+        sync_directory(directory).map_err(io_error)?;
+        let log = WriteAheadLog {
+            directory: directory.to_path_buf(),
+            checkpoint_after,
+            state: Mutex::new(LogState {
+                segment: next,
+                file: Arc::new(file),
+                segment_bytes: 0,
+            }),
+            applying: RwLock::new(()),
+            checkpointing: Mutex::new(()),
+        };
+        Ok((log, recovery))
+    }
+
+    fn lock_state(&self) -> Result<MutexGuard<'_, LogState>, StoreError> {
+        self.state.lock().map_err(poisoned)
+    }
+
+    /// Appends `changes` as one record, then applies them to `trees`. They
+    /// are durable after the next [`WriteAheadLog::sync`]. Writes to a key
+    /// must be made under one lock (see the module documentation).
+    pub(super) fn write(&self, trees: &Trees, changes: &[Change]) -> Result<(), StoreError> {
+        if changes.is_empty() {
+            return Ok(());
+        }
+        let mut record = Vec::new();
+        encode_record(&mut record, changes);
+        let _applying = self.applying.read().map_err(poisoned)?;
+        {
+            // In the file before any change is in sled: sled writes its
+            // pages out on its own, and a process that dies mid-apply must
+            // find the whole record to apply again.
+            let mut state = self.lock_state()?;
+            (&*state.file).write_all(&record).map_err(io_error)?;
+            state.segment_bytes += record.len() as u64;
+        }
+        for (tree, key, value) in changes {
+            apply(trees, *tree, key, value.as_deref())?;
+        }
+        Ok(())
+    }
+
+    /// Makes every record appended so far durable.
+    pub(super) fn sync(&self) -> Result<(), StoreError> {
+        let file = Arc::clone(&self.lock_state()?.file);
+        file.sync_data().map_err(io_error)
+    }
+
+    /// True when the current segment has grown past the checkpoint size.
+    pub(super) fn checkpoint_due(&self) -> bool {
+        self.lock_state()
+            .map(|state| state.segment_bytes >= self.checkpoint_after)
+            .unwrap_or(false)
+    }
+
+    /// Moves to a new segment, flushes sled, deletes the old segments.
+    pub(super) fn checkpoint(&self, db: &sled::Db) -> Result<(), StoreError> {
+        let _one_at_a_time = self.checkpointing.lock().map_err(poisoned)?;
+        let retired = {
+            let _all_applied = self.applying.write().map_err(poisoned)?;
+            let mut state = self.lock_state()?;
+            // What the old segment holds stays durable until sled's flush.
+            state.file.sync_data().map_err(io_error)?;
+            let next = state.segment + 1;
+            let file = create_segment(&self.directory, next).map_err(io_error)?;
+            let retired = state.segment;
+            state.segment = next;
+            state.file = Arc::new(file);
+            state.segment_bytes = 0;
+            retired
+        };
+        db.flush()?;
+        for (number, path) in segments(&self.directory).map_err(io_error)? {
+            if number <= retired {
+                std::fs::remove_file(path).map_err(io_error)?;
+            }
+        }
+        sync_directory(&self.directory).map_err(io_error)
+    }
+
+    /// Bytes of the log's segments.
+    pub(super) fn total_bytes(&self) -> u64 {
+        segments(&self.directory)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|(_, path)| std::fs::metadata(path).ok())
+            .map(|metadata| metadata.len())
+            .sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_record_round_trips_and_a_cut_or_flipped_one_reads_as_torn() {
+        let changes: Vec<Change> = vec![
+            (TreeId::Articles, b"a".to_vec(), Some(b"status".to_vec())),
+            (TreeId::Queue, b"q".to_vec(), None),
+            (TreeId::SearchSegments, Vec::new(), Some(Vec::new())),
+        ];
+        let mut bytes = Vec::new();
+        encode_record(&mut bytes, &changes);
+        encode_record(&mut bytes, &changes[..1]);
+        let (records, torn) = decode_segment(&bytes);
+        assert!(!torn);
+        assert_eq!(records.len(), 2);
+        let first: Vec<Change> = records[0]
+            .iter()
+            .map(|(tree, key, value)| (*tree, key.to_vec(), value.map(<[u8]>::to_vec)))
+            .collect();
+        assert_eq!(first, changes);
+        let first_length = records_len(&changes);
+        for cut in 1..bytes.len() {
+            let (records, torn) = decode_segment(&bytes[..cut]);
+            assert_eq!(
+                records.len(),
+                usize::from(cut >= first_length),
+                "cut at {cut}"
+            );
+            assert_eq!(torn, cut != first_length, "cut at {cut}");
+        }
+        let mut flipped = bytes.clone();
+        let last = flipped.len() - 1;
+        flipped[last] ^= 1;
+        let (records, torn) = decode_segment(&flipped);
+        assert_eq!(records.len(), 1);
+        assert!(torn);
+    }
+
+    /// Bytes of the record holding `changes`.
+    fn records_len(changes: &[Change]) -> usize {
+        let mut bytes = Vec::new();
+        encode_record(&mut bytes, changes);
+        bytes.len()
+    }
+
+    /// One step of the model test.
+    #[derive(Debug, Clone)]
+    enum Step {
+        /// A record: (second tree?, key, value or remove).
+        Write(Vec<(bool, u8, Option<u8>)>),
+        Sync,
+        Checkpoint,
+        /// The process dies: sled keeps what the last checkpoint flushed plus
+        /// the first `kept` changes made after it (it writes its pages out on
+        /// its own, so a record can be cut); `tear` leaves the start of a
+        /// record at the end of the log (a process killed mid-append).
+        Crash {
+            kept: usize,
+            tear: bool,
+        },
+    }
+
+    fn step() -> impl proptest::strategy::Strategy<Value = Step> {
+        use proptest::prelude::*;
+        prop_oneof![
+            5 => proptest::collection::vec(
+                (any::<bool>(), 0u8..6, proptest::option::of(any::<u8>())),
+                1..5
+            )
+            .prop_map(Step::Write),
+            2 => Just(Step::Sync),
+            1 => Just(Step::Checkpoint),
+            1 => (0usize..12, any::<bool>()).prop_map(|(kept, tear)| Step::Crash { kept, tear }),
+        ]
+    }
+
+    type Model = std::collections::BTreeMap<(bool, u8), u8>;
+
+    fn tree_of(second: bool) -> TreeId {
+        if second {
+            TreeId::Queue
+        } else {
+            TreeId::Articles
+        }
+    }
+
+    fn changes_of(record: &[(bool, u8, Option<u8>)]) -> Vec<Change> {
+        record
+            .iter()
+            .map(|(second, key, value)| {
+                (tree_of(*second), vec![*key], value.map(|value| vec![value]))
+            })
+            .collect()
+    }
+
+    fn apply_to_model(model: &mut Model, record: &[(bool, u8, Option<u8>)]) {
+        for (second, key, value) in record {
+            match value {
+                Some(value) => model.insert((*second, *key), *value),
+                None => model.remove(&(*second, *key)),
+            };
+        }
+    }
+
+    fn read_trees(trees: &Trees) -> Model {
+        let mut model = Model::new();
+        for second in [false, true] {
+            for entry in trees.tree(tree_of(second)).iter() {
+                let (key, value) = entry.expect("read");
+                model.insert((second, key[0]), value[0]);
+            }
+        }
+        model
+    }
+
+    /// A fresh sled holding `model` plus the first `kept` of `changes`.
+    fn sled_after_crash(model: &Model, changes: &[Change], kept: usize) -> (sled::Db, Trees) {
+        let db = sled::Config::new().temporary(true).open().expect("sled");
+        let trees = Trees::open(&db).expect("trees");
+        for ((second, key), value) in model {
+            apply(&trees, tree_of(*second), &[*key], Some(&[*value])).expect("seed");
+        }
+        for (tree, key, value) in changes.iter().take(kept) {
+            apply(&trees, *tree, key, value.as_deref()).expect("kept change");
+        }
+        (db, trees)
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 64, ..proptest::prelude::ProptestConfig::default() })]
+
+        /// Whatever sled kept of the changes since the last checkpoint, even
+        /// part of a record, recovery gives the state after every record
+        /// written; the trees show every record at every step.
+        #[test]
+        fn recovery_gives_the_state_after_every_record_written_before_a_crash(
+            steps in proptest::collection::vec(step(), 1..40)
+        ) {
+            let directory = tempfile::tempdir().expect("temp dir");
+            let wal_directory = directory.path().join(WAL_DIRECTORY);
+            let (mut db, mut trees) = sled_after_crash(&Model::new(), &[], 0);
+            let (mut log, _) = WriteAheadLog::open(&wal_directory, CHECKPOINT_BYTES, &db, &trees)
+                .expect("open");
+            // What a checkpoint (or recovery) made durable in sled, and the
+            // records written since.
+            let mut checkpointed = Model::new();
+            let mut since: Vec<Vec<(bool, u8, Option<u8>)>> = Vec::new();
+            for step in steps {
+                match step {
+                    Step::Write(record) => {
+                        log.write(&trees, &changes_of(&record)).expect("write");
+                        since.push(record);
+                    }
+                    Step::Sync => log.sync().expect("sync"),
+                    Step::Checkpoint => {
+                        log.checkpoint(&db).expect("checkpoint");
+                        for record in since.drain(..) {
+                            apply_to_model(&mut checkpointed, &record);
+                        }
+                    }
+                    Step::Crash { kept, tear } => {
+                        drop(log);
+                        if tear {
+                            let (_, last) = segments(&wal_directory).expect("list").pop().expect("a segment");
+                            let mut file = std::fs::OpenOptions::new().append(true).open(last).expect("open segment");
+                            file.write_all(&[0, 0, 0, 40, 1, 2, 3, 4, 5]).expect("tear");
+                        }
+                        let all_changes: Vec<Change> = since.iter().flat_map(|record| changes_of(record)).collect();
+                        (db, trees) = sled_after_crash(&checkpointed, &all_changes, kept);
+                        let (reopened, recovery) = WriteAheadLog::open(&wal_directory, CHECKPOINT_BYTES, &db, &trees)
+                            .expect("recover");
+                        log = reopened;
+                        proptest::prop_assert_eq!(recovery.torn, tear);
+                        for record in since.drain(..) {
+                            apply_to_model(&mut checkpointed, &record);
+                        }
+                        proptest::prop_assert_eq!(read_trees(&trees), checkpointed.clone());
+                    }
+                }
+                // The trees always show every record written.
+                let mut expected = checkpointed.clone();
+                for record in &since {
+                    apply_to_model(&mut expected, record);
+                }
+                proptest::prop_assert_eq!(read_trees(&trees), expected);
+            }
+        }
+    }
+}

@@ -208,8 +208,7 @@ impl Trees {
     }
 
     /// The tree `id` names.
-    fn tree(&self, id: records::TreeId) -> &sled::Tree {
-        use records::TreeId;
+    fn tree(&self, id: TreeId) -> &sled::Tree {
         match id {
             TreeId::Articles => &self.articles,
             TreeId::ArticleBodies => &self.article_bodies,

@@ -285,7 +285,9 @@ impl WriteAheadLog {
 
     /// Appends `changes` as one record, then applies them to `trees`. They
     /// are durable after the next [`WriteAheadLog::sync`]. Writes to a key
-    /// must be made under one lock (see the module documentation).
+    /// must be made under one lock (see the module documentation). When sled
+    /// fails part-way through applying them (an I/O error), the record is
+    /// whole in the log and the next open applies it in full.
     pub(super) fn write(&self, trees: &Trees, changes: &[Change]) -> Result<(), StoreError> {
         if changes.is_empty() {
             return Ok(());

@@ -99,6 +99,33 @@ pub(super) struct TextLog {
     total_bytes: AtomicU64,
 }
 
+/// The files `<number><suffix>` of `directory` with their numbers, in order
+/// (the segments of the text log and of the write-ahead log).
+pub(super) fn numbered_files(
+    directory: &Path,
+    suffix: &str,
+) -> std::io::Result<Vec<(u64, PathBuf)>> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(directory)? {
+        let path = entry?.path();
+        let number = path
+            .file_name()
+            .and_then(|name| name.to_str())
+            .and_then(|name| name.strip_suffix(suffix))
+            .and_then(|stem| stem.parse::<u64>().ok());
+        if let Some(number) = number {
+            found.push((number, path));
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+/// Makes the entries of `directory` (files created or removed in it) survive a power loss.
+pub(super) fn sync_directory(directory: &Path) -> std::io::Result<()> {
+    File::open(directory)?.sync_all()
+}
+
 fn segment_path(directory: &Path, segment: u32) -> PathBuf {
     directory.join(format!("{segment:08}.log"))
 }
@@ -120,25 +147,20 @@ impl TextLog {
         std::fs::create_dir_all(directory)?;
         let mut newest = 1u32;
         let mut total_bytes = 0u64;
-        for entry in std::fs::read_dir(directory)? {
-            let entry = entry?;
-            let name = entry.file_name();
-            let number = name
-                .to_str()
-                .and_then(|name| name.strip_suffix(".log"))
-                .and_then(|stem| stem.parse::<u32>().ok());
-            if let Some(number) = number {
-                newest = newest.max(number);
-                total_bytes += entry.metadata()?.len();
-            }
+        for (number, path) in numbered_files(directory, ".log")? {
+            let Ok(number) = u32::try_from(number) else {
+                continue;
+            };
+            newest = newest.max(number);
+            total_bytes += std::fs::metadata(path)?.len();
         }
         let file = Arc::new(open_segment(directory, newest)?);
         let length = file.metadata()?.len();
         // The directory and the segment may have just been created: their
         // entries must survive a power loss like the texts written into them.
-        File::open(directory)?.sync_all()?;
+        sync_directory(directory)?;
         if let Some(parent) = directory.parent() {
-            File::open(parent)?.sync_all()?;
+            sync_directory(parent)?;
         }
         let mut readers = HashMap::new();
         readers.insert(newest, Arc::clone(&file));
@@ -208,7 +230,7 @@ impl TextLog {
             .ok_or_else(|| std::io::Error::other("text log: segment numbers exhausted"))?;
         let file = Arc::new(open_segment(&self.directory, segment)?);
         // The new file's directory entry must survive a power loss too.
-        File::open(&self.directory)?.sync_all()?;
+        sync_directory(&self.directory)?;
         self.readers
             .lock()
             .map_err(|_| poisoned())?

@@ -33,6 +33,7 @@
 //! applied), sled is flushed, and the old segments are deleted.
 
 use super::records::TreeId;
+use super::texts::{numbered_files, sync_directory};
 use super::{StoreError, Trees};
 use std::fs::File;
 use std::io::Write;
@@ -96,24 +97,7 @@ fn segment_path(directory: &Path, segment: u64) -> PathBuf {
 
 /// The segments in `directory`, in order.
 fn segments(directory: &Path) -> std::io::Result<Vec<(u64, PathBuf)>> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir(directory)? {
-        let path = entry?.path();
-        let number = path
-            .file_name()
-            .and_then(|name| name.to_str())
-            .and_then(|name| name.strip_suffix(".wal"))
-            .and_then(|stem| stem.parse::<u64>().ok());
-        if let Some(number) = number {
-            found.push((number, path));
-        }
-    }
-    found.sort();
-    Ok(found)
-}
-
-fn sync_directory(directory: &Path) -> std::io::Result<()> {
-    File::open(directory)?.sync_all()
+    numbered_files(directory, ".wal")
 }
 
 fn create_segment(directory: &Path, segment: u64) -> std::io::Result<File> {

@@ -686,6 +686,7 @@ impl Store {
             None => None,
         };
         blocking(&self.inner, move |inner| {
+            let _whole_records = inner.wal.whole_records()?;
             let (items, last) = inner.query(&filter, order, page_size, cursor.as_deref())?;
             Ok(Page {
                 items,
@@ -722,6 +723,7 @@ impl Store {
         };
         blocking(&self.inner, move |inner| {
             inner.index_all_pending()?;
+            let _whole_records = inner.wal.whole_records()?;
             let (items, more) = inner.search(&query, &filter, offset, page_size)?;
             let next = offset + items.len();
             Ok(Page {
@@ -735,7 +737,11 @@ impl Store {
 
     /// Record counts per partner, year and kind (partners in `partners`, or all).
     pub async fn stats(&self, partners: Vec<String>) -> Result<Vec<StatsRow>, StoreError> {
-        blocking(&self.inner, move |inner| inner.stats_rows(&partners)).await
+        blocking(&self.inner, move |inner| {
+            let _whole_records = inner.wal.whole_records()?;
+            inner.stats_rows(&partners)
+        })
+        .await
     }
 
     /// Done articles after `after` (all when `None`), at most `limit`, as jobs

@@ -38,7 +38,7 @@ use super::{StoreError, Trees};
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard};
 
 /// The directory of the log, under the data directory.
 pub(super) const WAL_DIRECTORY: &str = "wal";
@@ -74,6 +74,11 @@ pub(super) struct WriteAheadLog {
     applying: RwLock<()>,
     /// One checkpoint at a time.
     checkpointing: Mutex<()>,
+    /// Held exclusively while a record's changes are applied to sled, and
+    /// shared by reads that span several keys ([`WriteAheadLog::whole_records`]),
+    /// so that they never see part of a record (sled's transactions gave
+    /// readers that too). Never held across an fsync.
+    visible: RwLock<()>,
 }
 
 struct LogState {
@@ -259,6 +264,7 @@ impl WriteAheadLog {
             }),
             applying: RwLock::new(()),
             checkpointing: Mutex::new(()),
+            visible: RwLock::new(()),
         };
         Ok((log, recovery))
     }
@@ -287,10 +293,17 @@ impl WriteAheadLog {
             (&*state.file).write_all(&record).map_err(io_error)?;
             state.segment_bytes += record.len() as u64;
         }
+        let _applying_now = self.visible.write().map_err(poisoned)?;
         for (tree, key, value) in changes {
             apply(trees, *tree, key, value.as_deref())?;
         }
         Ok(())
+    }
+
+    /// Held by a read that spans several keys: while it is, no record is
+    /// half applied. Do not write (or take the writer lock) while holding it.
+    pub(super) fn whole_records(&self) -> Result<RwLockReadGuard<'_, ()>, StoreError> {
+        self.visible.read().map_err(poisoned)
     }
 
     /// Makes every record appended so far durable.
@@ -380,6 +393,47 @@ mod tests {
         let (records, torn) = decode_segment(&flipped);
         assert_eq!(records.len(), 1);
         assert!(torn);
+    }
+
+    #[test]
+    fn a_read_holding_whole_records_never_sees_part_of_a_record() {
+        let directory = tempfile::tempdir().expect("temp dir");
+        let db = sled::Config::new().temporary(true).open().expect("sled");
+        let trees = Arc::new(Trees::open(&db).expect("trees"));
+        let (log, _) = WriteAheadLog::open(
+            &directory.path().join(WAL_DIRECTORY),
+            CHECKPOINT_BYTES,
+            &db,
+            &trees,
+        )
+        .expect("open");
+        let log = Arc::new(log);
+        let writer = {
+            let (log, trees) = (Arc::clone(&log), Arc::clone(&trees));
+            std::thread::spawn(move || {
+                for round in 0u32..3000 {
+                    let value = round.to_be_bytes().to_vec();
+                    // Two keys and, between them, enough to make a reader
+                    // land in the middle of a record.
+                    let mut changes: Vec<Change> =
+                        vec![(TreeId::Articles, b"a".to_vec(), Some(value.clone()))];
+                    changes.extend(
+                        (0u8..16).map(|index| (TreeId::Stats, vec![index], Some(value.clone()))),
+                    );
+                    changes.push((TreeId::Queue, b"b".to_vec(), Some(value)));
+                    log.write(&trees, &changes).expect("write");
+                }
+            })
+        };
+        let mut reads = 0u32;
+        while !writer.is_finished() {
+            let _whole = log.whole_records().expect("guard");
+            let first = trees.articles.get(b"a").expect("read a");
+            let second = trees.queue.get(b"b").expect("read b");
+            assert_eq!(first, second, "after {reads} reads");
+            reads += 1;
+        }
+        writer.join().expect("writer");
     }
 
     /// Bytes of the record holding `changes`.

@@ -78,6 +78,9 @@ pub struct StoreGauges {
     pub text_log_bytes: u64,
     /// Bytes of the write-ahead log (its segments since the last checkpoint).
     pub write_ahead_log_bytes: u64,
+    /// Bytes of the value log's segment files (records, reports and feed
+    /// events stored out of sled).
+    pub value_log_bytes: u64,
 }
 
 /// Every counter the server keeps; shared by handlers, workers and the feed.
@@ -250,6 +253,11 @@ impl Metrics {
             output,
             "dialogwatch_store_disk_bytes{{part=\"write_ahead_log\"}} {}",
             gauges.write_ahead_log_bytes
+        );
+        let _ = writeln!(
+            output,
+            "dialogwatch_store_disk_bytes{{part=\"value_log\"}} {}",
+            gauges.value_log_bytes
         );
         let (subscribers, max_lag, total_lag) = self.subscriber_lag(gauges.feed_head);
         gauge(

@@ -107,11 +107,13 @@ async fn metrics_health_and_readiness_are_served() {
         Some(1.0)
     );
     // The lone article's text stays in sled; its cleaned text is in the text
-    // log; the submission and the completion are records of the write-ahead log.
+    // log; the submission and the completion are records of the write-ahead
+    // log; the record and its feed event are in the value log.
     for (part, at_least) in [
         ("sled", 0.0),
         ("text_log", 100.0),
         ("write_ahead_log", 100.0),
+        ("value_log", 100.0),
     ] {
         let bytes = sample(
             &exposition,

@@ -22,6 +22,10 @@
 //!   API's wire form, when the server gave the store an encoder
 //!   ([`Store::encode_feed_with`]): a replay sends it as it is; `meta`: counters
 //!
+//! The large values of `dialogues`, `reports`, `feed` and `feed_wire` are in
+//! the value log, `<data>/values/`; those trees hold references to them,
+//! which reads resolve ([`wal::WriteAheadLog::resolve`]).
+//!
 //! Writes are serialised by one writer lock; each verb's writes are one
 //! record of the write-ahead log (`<data>/wal/`, see [`wal`]), appended before
 //! they are applied to the trees, so a crash leaves each verb done or not
@@ -366,9 +370,19 @@ impl Store {
             .map_err(|error| StoreError::Task(error.to_string()))??;
         let trees = Trees::open(&db)?;
         let wal_directory = config.path.join(wal::WAL_DIRECTORY);
+        let values_directory = config.path.join(wal::VALUES_DIRECTORY);
         let (db, trees, wal) = tokio::task::spawn_blocking(move || {
-            wal::WriteAheadLog::open(&wal_directory, wal::CHECKPOINT_BYTES, &db, &trees)
-                .map(|(wal, recovery)| (db, trees, wal, recovery))
+            let values = texts::TextLog::open(&values_directory, texts::SEGMENT_BYTES)
+                .map_err(|error| StoreError::Io(format!("value log: {error}")))?;
+            wal::WriteAheadLog::open(
+                &wal_directory,
+                wal::CHECKPOINT_BYTES,
+                Arc::new(values),
+                wal::SEPARATE_FROM_BYTES,
+                &db,
+                &trees,
+            )
+            .map(|(wal, recovery)| (db, trees, wal, recovery))
         })
         .await
         .map_err(|error| StoreError::Task(error.to_string()))?
@@ -657,7 +671,7 @@ impl Store {
         let id = id.to_string();
         blocking(&self.inner, move |inner| {
             match inner.trees.dialogues.get(id.as_bytes())? {
-                Some(bytes) => decode(&bytes),
+                Some(bytes) => decode(&inner.wal.resolve(bytes)?),
                 None => Err(StoreError::NotFound {
                     what: "dialogue",
                     id,
@@ -884,7 +898,7 @@ impl Store {
                 .range(be(after.saturating_add(1))..)
                 .values()
                 .take(limit)
-                .map(|value| decode(&value?))
+                .map(|value| decode(&inner.wal.resolve(value?)?))
                 .collect()
         })
         .await
@@ -918,13 +932,13 @@ impl Store {
                 }
                 let wire = match &next_wire {
                     Some((wire_key, wire)) if wire_key == &key => {
-                        Some(bytes::Bytes::from_owner(wire.clone()))
+                        Some(bytes::Bytes::from_owner(inner.wal.resolve(wire.clone())?))
                     }
                     _ => None,
                 };
                 events.push(Arc::new(SharedFeedEvent::stored(
                     read_u64(&key)?,
-                    stored,
+                    inner.wal.resolve(stored)?,
                     wire,
                 )));
             }
@@ -963,6 +977,7 @@ impl Store {
                 sled_disk_bytes: inner.db.size_on_disk()?,
                 text_log_bytes: inner.texts.total_bytes(),
                 write_ahead_log_bytes: inner.wal.total_bytes(),
+                value_log_bytes: inner.wal.value_log_bytes(),
             })
         })
         .await
@@ -971,7 +986,8 @@ impl Store {
     /// Copies every tree into a new sled database at `destination` while the
     /// writer lock is held, so the copy is one consistent state (writers wait
     /// for the copy). Texts in the text log are copied inline into
-    /// `article_bodies` and `cleaned`, so the copy is one sled database; it
+    /// `article_bodies` and `cleaned`, and values of the value log into their
+    /// trees, so the copy is one sled database; it
     /// opens as a data directory. Returns the number of entries copied.
     pub async fn snapshot(&self, destination: PathBuf) -> Result<u64, StoreError> {
         let refuse = |reason: &str| StoreError::SnapshotDestination {
@@ -1006,6 +1022,10 @@ impl Store {
                     let value = match tree_name {
                         b"article_bodies" => inner.inline_body_value(&key, value)?,
                         b"cleaned" => inner.inline_cleaned_value(&key, value)?,
+                        // Nor a value log: its values are inline too.
+                        b"dialogues" | b"reports" | b"feed" | b"feed_wire" => {
+                            inner.wal.resolve(value)?
+                        }
                         _ => value,
                     };
                     target.insert(key, value)?;

@@ -65,6 +65,16 @@ impl TreeId {
         TreeId::SearchDocs,
     ];
 
+    /// Trees whose values are records, reports or feed events (kilobytes,
+    /// written once or rarely): their large values go to the value log (see
+    /// [`super::wal`]), and their reads resolve references.
+    pub(super) fn separates_values(self) -> bool {
+        matches!(
+            self,
+            TreeId::Dialogues | TreeId::Reports | TreeId::Feed | TreeId::FeedWire
+        )
+    }
+
     /// The tree a log record names by `byte`.
     pub(super) fn from_byte(byte: u8) -> Option<TreeId> {
         TreeId::ALL.into_iter().find(|tree| *tree as u8 == byte)
@@ -597,7 +607,7 @@ impl Inner {
             return Ok(());
         }
         let before = match self.trees.dialogues.get(record_id.as_bytes())? {
-            Some(bytes) => Some(decode::<DialogueRecord>(&bytes)?),
+            Some(bytes) => Some(decode::<DialogueRecord>(&self.wal.resolve(bytes)?)?),
             None => None,
         };
         let mut reports = Vec::new();
@@ -607,7 +617,7 @@ impl Inner {
             .scan_prefix(report_prefix(record_id, None))
             .values()
         {
-            let report: Report = decode(&value?)?;
+            let report: Report = decode(&self.wal.resolve(value?)?)?;
             if report.source.article_id != except {
                 reports.push(report);
             }
@@ -680,7 +690,7 @@ impl Inner {
             let Some(bytes) = self.trees.dialogues.get(id.as_bytes())? else {
                 continue;
             };
-            let record: DialogueRecord = decode(&bytes)?;
+            let record: DialogueRecord = decode(&self.wal.resolve(bytes)?)?;
             if let Some(rank) = merge::fit(&record.event, event) {
                 consider(rank, &id, &mut best);
             }
@@ -873,7 +883,7 @@ impl Inner {
         self.trees
             .dialogues
             .get(id)?
-            .map(|bytes| decode(&bytes))
+            .map(|bytes| decode(&self.wal.resolve(bytes)?))
             .transpose()
     }
 

@@ -244,6 +244,56 @@ impl TextLog {
         Ok(())
     }
 
+    /// Writes `bytes` back where `text_ref` says they were appended: the
+    /// write-ahead log's replay after a crash that lost them with the page
+    /// cache (see [`super::wal`]). Writing them again is harmless when they
+    /// survived. The tail moves past them; durable after [`TextLog::sync`].
+    pub(super) fn restore(&self, text_ref: TextRef, bytes: &[u8]) -> std::io::Result<()> {
+        if u64::try_from(bytes.len()).ok() != Some(u64::from(text_ref.length))
+            || crc32fast::hash(bytes) != text_ref.crc
+        {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "bytes to restore do not match their reference",
+            ));
+        }
+        let end = text_ref.offset + u64::from(text_ref.length);
+        let mut tail = self.tail.lock().map_err(|_| poisoned())?;
+        if text_ref.segment < tail.segment {
+            // An earlier segment: rare (a replay across a rotation), so it is
+            // synced at once rather than tracked.
+            let file = open_segment(&self.directory, text_ref.segment)?;
+            file.write_all_at(bytes, text_ref.offset)?;
+            return file.sync_data();
+        }
+        if text_ref.segment > tail.segment {
+            if tail.dirty {
+                tail.file.sync_data()?;
+            }
+            let file = Arc::new(open_segment(&self.directory, text_ref.segment)?);
+            sync_directory(&self.directory)?;
+            let length = file.metadata()?.len();
+            self.readers
+                .lock()
+                .map_err(|_| poisoned())?
+                .insert(text_ref.segment, Arc::clone(&file));
+            *tail = Tail {
+                segment: text_ref.segment,
+                file,
+                length,
+                dirty: false,
+            };
+        }
+        tail.file.write_all_at(bytes, text_ref.offset)?;
+        if end > tail.length {
+            self.total_bytes
+                .fetch_add(end - tail.length, Ordering::Relaxed);
+            tail.length = end;
+        }
+        tail.dirty = true;
+        Ok(())
+    }
+
     /// Bytes in the log's segment files (counted at open, then as appended).
     pub(super) fn total_bytes(&self) -> u64 {
         self.total_bytes.load(Ordering::Relaxed)

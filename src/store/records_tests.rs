@@ -978,6 +978,31 @@ async fn search_follows_records_that_change_or_go_away_and_survives_a_reopen() {
             .any(|name| name.as_ref() == b"search_postings"),
         "the old postings are gone"
     );
+
+    // A data directory of the fixed-width postings layout (`segments-2`):
+    // its segments would not decode as varint gaps, so it is rebuilt too.
+    {
+        let meta = db.open_tree("meta").expect("meta");
+        meta.insert("search_layout", b"segments-2".as_slice())
+            .expect("old layout");
+        db.flush().expect("flush");
+    }
+    drop(db);
+    let store = Store::open(config(directory.path()))
+        .await
+        .expect("migrate fixed-width");
+    assert_eq!(search_partners(&store, "hoang xuan chien").await, ["SG"]);
+    store.close().await.expect("close");
+    drop(store);
+    let db =
+        crate::store::open_waiting_for_lock(directory.path(), StoreConfig::DEFAULT_CACHE_BYTES)
+            .expect("raw open");
+    let layout = db
+        .open_tree("meta")
+        .expect("meta")
+        .get("search_layout")
+        .expect("read layout");
+    assert_eq!(layout.as_deref(), Some(b"segments-3".as_slice()));
 }
 
 /// Every segment key's token part, with how many keys it has.

@@ -264,14 +264,19 @@ pub fn segment_entries(value: &[u8]) -> Option<Vec<SegmentEntry<'_>>> {
     Some(entries)
 }
 
-/// Compact binary form of postings: per section, section, count, positions (u32 BE).
+/// Compact binary form of postings: per section, as LEB128 varints, the
+/// section, the count of positions, then the positions as gaps (the first
+/// from 0; positions only grow within a section). Most tokens occur a few
+/// times per record, so an occurrence costs one byte or two, not four.
 pub fn encode_postings(postings: &Postings) -> Vec<u8> {
-    let mut bytes = Vec::new();
+    let mut bytes = Vec::with_capacity(postings.len() * 3 + 2);
     for (section, positions) in postings {
-        bytes.extend_from_slice(&section.to_be_bytes());
-        bytes.extend_from_slice(&u32::try_from(positions.len()).unwrap_or(0).to_be_bytes());
+        prost::encoding::encode_varint(u64::from(*section), &mut bytes);
+        prost::encoding::encode_varint(positions.len() as u64, &mut bytes);
+        let mut previous = 0u32;
         for position in positions {
-            bytes.extend_from_slice(&position.to_be_bytes());
+            prost::encoding::encode_varint(u64::from(position.wrapping_sub(previous)), &mut bytes);
+            previous = *position;
         }
     }
     bytes
@@ -282,16 +287,21 @@ pub fn decode_postings(bytes: &[u8]) -> Option<Postings> {
     let mut postings = Vec::new();
     let mut rest = bytes;
     let take = |rest: &mut &[u8]| -> Option<u32> {
-        let (head, tail) = rest.split_first_chunk::<4>()?;
-        *rest = tail;
-        Some(u32::from_be_bytes(*head))
+        u32::try_from(prost::encoding::decode_varint(rest).ok()?).ok()
     };
     while !rest.is_empty() {
         let section = take(&mut rest)?;
         let count = take(&mut rest)?;
-        let positions = (0..count)
-            .map(|_| take(&mut rest))
-            .collect::<Option<Vec<u32>>>()?;
+        // Each position takes at least a byte: a count past what is left is corrupt.
+        if usize::try_from(count).ok()? > rest.len() {
+            return None;
+        }
+        let mut positions = Vec::with_capacity(usize::try_from(count).ok()?);
+        let mut previous = 0u32;
+        for _ in 0..count {
+            previous = previous.checked_add(take(&mut rest)?)?;
+            positions.push(previous);
+        }
         postings.push((section, positions));
     }
     Some(postings)
@@ -525,6 +535,28 @@ mod tests {
     }
 
     proptest::proptest! {
+        #[test]
+        fn postings_round_trip_and_a_cut_encoding_never_reads_as_others(
+            sections in proptest::collection::btree_map(
+                0u32..6,
+                proptest::collection::btree_set(proptest::prelude::any::<u32>(), 1..20),
+                0..4,
+            )
+        ) {
+            let postings: Postings = sections
+                .into_iter()
+                .map(|(section, positions)| (section, positions.into_iter().collect()))
+                .collect();
+            let encoded = encode_postings(&postings);
+            proptest::prop_assert_eq!(decode_postings(&encoded), Some(postings.clone()));
+            for cut in 0..encoded.len() {
+                // A cut encoding fails, or (cut at a section boundary) reads as a prefix.
+                if let Some(decoded) = decode_postings(&encoded[..cut]) {
+                    proptest::prop_assert!(postings.starts_with(&decoded));
+                }
+            }
+        }
+
         #[test]
         fn folding_a_token_by_character_is_folding_it_whole(token in "\\PC{0,12}") {
             let mut folded = String::new();

@@ -45,7 +45,9 @@ pub(super) const META_SEARCH_DOCS: &[u8] = b"search_docs";
 /// The layout of the search trees (absent: the per-(token, record) layout
 /// of before segments, which [`Inner::migrate_search_index`] replaces).
 const META_SEARCH_LAYOUT: &[u8] = b"search_layout";
-const SEGMENT_LAYOUT: &[u8] = b"segments-2";
+/// `segments-3`: postings as varint gaps ([`search::encode_postings`]); an
+/// index of an earlier layout is rebuilt at open.
+const SEGMENT_LAYOUT: &[u8] = b"segments-3";
 
 /// Most records indexed in one segment.
 pub(super) const SEGMENT_RECORDS: usize = 1024;
@@ -525,8 +527,8 @@ impl Inner {
         Ok(live)
     }
 
-    /// Brings a data directory written before segments to the segment
-    /// layout: the old per-(token, record) postings go and every record is
+    /// Brings a data directory of an earlier layout (before segments, or
+    /// with fixed-width postings) to this one: the old postings go and every record is
     /// marked, so the indexer rebuilds the index in the background (a search
     /// meanwhile indexes what is left first). Returns how many records were marked.
     pub(super) fn migrate_search_index(&self) -> Result<u64, StoreError> {

@@ -85,6 +85,30 @@ async fn report(store: &Store, text: &str, outlet: &str, extraction: Extraction)
         .expect("complete")
 }
 
+/// The `dialogue_index` tree holds exactly the entries of the stored
+/// records, each mapping to its record: none left behind by an update.
+fn assert_index_holds_exactly(store: &Store, records: &[DialogueRecord]) {
+    let expected: BTreeMap<Vec<u8>, Vec<u8>> = records
+        .iter()
+        .flat_map(|record| {
+            crate::store::index::index_keys(record)
+                .into_iter()
+                .map(|key| (key, record.id.as_bytes().to_vec()))
+        })
+        .collect();
+    let found: BTreeMap<Vec<u8>, Vec<u8>> = store
+        .inner
+        .trees
+        .dialogue_index
+        .iter()
+        .map(|entry| {
+            let (key, value) = entry.expect("index entry");
+            (key.to_vec(), value.to_vec())
+        })
+        .collect();
+    assert_eq!(found, expected);
+}
+
 async fn all_records(
     store: &Store,
     filter: &DialogueFilter,
@@ -222,6 +246,7 @@ async fn reports_of_one_event_give_one_record_whatever_their_order() {
             .iter()
             .all(|event| event.event_type == FeedEventType::Updated));
         assert_eq!(record.revision, feed.len() as u64);
+        assert_index_holds_exactly(&store, &records);
         let this = content(record);
         match &expected {
             None => expected = Some(this),

@@ -938,7 +938,8 @@ impl Store {
                 };
                 events.push(Arc::new(SharedFeedEvent::stored(
                     read_u64(&key)?,
-                    inner.wal.resolve(stored)?,
+                    stored,
+                    Arc::clone(&inner.wal),
                     wire,
                 )));
             }

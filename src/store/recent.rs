@@ -21,7 +21,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 pub struct SharedFeedEvent {
     /// Its sequence.
     pub sequence: u64,
-    stored: Option<sled::IVec>,
+    /// The value sled holds, and the log that resolves it when it is a
+    /// reference to the value log (read only if the event is decoded).
+    stored: Option<(sled::IVec, Arc<super::wal::WriteAheadLog>)>,
     event: OnceLock<FeedEvent>,
     wire: OnceLock<Bytes>,
 }
@@ -37,11 +39,17 @@ impl SharedFeedEvent {
         }
     }
 
-    /// An event as stored (decoded on demand), with its stored wire form if any.
-    pub(super) fn stored(sequence: u64, stored: sled::IVec, wire: Option<Bytes>) -> Self {
+    /// An event as stored (read from the value log and decoded on demand),
+    /// with its stored wire form if any.
+    pub(super) fn stored(
+        sequence: u64,
+        stored: sled::IVec,
+        values: Arc<super::wal::WriteAheadLog>,
+        wire: Option<Bytes>,
+    ) -> Self {
         SharedFeedEvent {
             sequence,
-            stored: Some(stored),
+            stored: Some((stored, values)),
             event: OnceLock::new(),
             wire: wire.map_or_else(OnceLock::new, OnceLock::from),
         }
@@ -52,11 +60,11 @@ impl SharedFeedEvent {
         if let Some(event) = self.event.get() {
             return Ok(event);
         }
-        let stored = self
+        let (stored, values) = self
             .stored
             .as_ref()
             .ok_or_else(|| StoreError::Corrupt("feed event without content".to_string()))?;
-        let decoded: FeedEvent = super::decode(stored)?;
+        let decoded: FeedEvent = super::decode(&values.resolve(stored.clone())?)?;
         Ok(self.event.get_or_init(|| decoded))
     }
 

@@ -114,6 +114,15 @@ pub(super) struct WriteAheadLog {
     visible: RwLock<()>,
 }
 
+impl std::fmt::Debug for WriteAheadLog {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("WriteAheadLog")
+            .field("directory", &self.directory)
+            .finish_non_exhaustive()
+    }
+}
+
 struct LogState {
     segment: u64,
     file: Arc<File>,

@@ -1,6 +1,9 @@
 //! The text log: article texts appended to segment files beside the sled
 //! database (`<data>/texts/00000001.log`, …), with only a [`TextRef`]
-//! (segment, offset, length, CRC-32) stored in sled.
+//! (segment, offset, length, CRC-32) stored in sled. The same segment files
+//! hold the value log (`<data>/values/`: large records, reports and feed
+//! events), whose durability comes from the write-ahead log instead (see
+//! [`super::wal`] and [`TextLog::restore`]).
 //!
 //! A text is written once and never changed, so it needs none of what sled
 //! gives a value. In sled it costs far more: a leaf holds up to 16 values

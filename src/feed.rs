@@ -170,7 +170,7 @@ async fn produce(
         let head = *head_watch.borrow_and_update();
         while cursor < head {
             let batch = tokio::select! {
-                batch = store.read_feed_shared(cursor, READ_BATCH) => batch,
+                batch = store.read_feed_shared(cursor, READ_BATCH, filter.is_some()) => batch,
                 () = shutdown.cancelled() => return end_for_shutdown(&sender, cursor).await,
             };
             let events = match batch {

@@ -907,11 +907,15 @@ impl Store {
     /// [`Store::read_feed_from`] for subscribers: the newest events come
     /// from memory, shared (see [`recent`]); older ones from sled.
     /// Older events are decoded only if asked for, and come with their
-    /// stored wire form when they have one.
+    /// stored wire form when they have one. With `with_records` (a
+    /// subscriber that filters, so decodes every event), an older event's
+    /// record is read from the value log here, on the blocking pool; without
+    /// it, only an event that has no stored wire form is.
     pub async fn read_feed_shared(
         &self,
         after: u64,
         limit: usize,
+        with_records: bool,
     ) -> Result<Vec<Arc<SharedFeedEvent>>, StoreError> {
         if let Some(events) = self.inner.recent_feed.after(after, limit) {
             return Ok(events);
@@ -935,6 +939,13 @@ impl Store {
                         Some(bytes::Bytes::from_owner(inner.wal.resolve(wire.clone())?))
                     }
                     _ => None,
+                };
+                // Read now what will be decoded, so that the async thread
+                // sending it does not read the value log.
+                let stored = if with_records || wire.is_none() {
+                    inner.wal.resolve(stored)?
+                } else {
+                    stored
                 };
                 events.push(Arc::new(SharedFeedEvent::stored(
                     read_u64(&key)?,
@@ -1024,9 +1035,7 @@ impl Store {
                         b"article_bodies" => inner.inline_body_value(&key, value)?,
                         b"cleaned" => inner.inline_cleaned_value(&key, value)?,
                         // Nor a value log: its values are inline too.
-                        b"dialogues" | b"reports" | b"feed" | b"feed_wire" => {
-                            inner.wal.resolve(value)?
-                        }
+                        _ if inner.separates_values(&name) => inner.wal.resolve(value)?,
                         _ => value,
                     };
                     target.insert(key, value)?;
@@ -1071,6 +1080,13 @@ impl Inner {
             .sync()
             .map_err(|error| StoreError::Io(error.to_string()))?;
         self.wal.sync()
+    }
+
+    /// True for the name of a tree whose large values are in the value log.
+    fn separates_values(&self, name: &[u8]) -> bool {
+        records::TreeId::ALL
+            .into_iter()
+            .any(|id| id.separates_values() && self.trees.tree(id).name() == name)
     }
 
     /// The article stored under a deduplication key, unless the text log

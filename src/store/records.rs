@@ -43,7 +43,7 @@ pub(super) enum TreeId {
 }
 
 impl TreeId {
-    const ALL: [TreeId; 19] = [
+    pub(super) const ALL: [TreeId; 19] = [
         TreeId::Articles,
         TreeId::Leases,
         TreeId::LeaseDeadlines,

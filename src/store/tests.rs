@@ -243,7 +243,7 @@ async fn stored_wire_forms_are_replayed_as_they_are_and_older_events_are_encoded
         format!("wire:{}", event.record.event.partner.code).into_bytes()
     }));
     complete(store.clone(), "Đối thoại thứ hai", "JP").await;
-    let live = store.read_feed_shared(0, 10).await.expect("recent");
+    let live = store.read_feed_shared(0, 10, false).await.expect("recent");
     assert_eq!(
         live.iter()
             .map(|shared| shared.sequence)
@@ -255,7 +255,7 @@ async fn stored_wire_forms_are_replayed_as_they_are_and_older_events_are_encoded
 
     // Reopened: nothing in memory, everything from sled.
     let store = Store::open(config(directory.path())).await.expect("reopen");
-    let stored = store.read_feed_shared(0, 10).await.expect("stored");
+    let stored = store.read_feed_shared(0, 10, false).await.expect("stored");
     let mut encoded_here = Vec::new();
     let wires: Vec<bytes::Bytes> = stored
         .iter()
@@ -292,7 +292,11 @@ async fn stored_wire_forms_are_replayed_as_they_are_and_older_events_are_encoded
         "JP"
     );
     assert_eq!(
-        store.read_feed_shared(1, 10).await.expect("after 1").len(),
+        store
+            .read_feed_shared(1, 10, false)
+            .await
+            .expect("after 1")
+            .len(),
         1
     );
     store.close().await.expect("close");

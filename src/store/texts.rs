@@ -224,16 +224,23 @@ impl TextLog {
 
     /// Syncs the full segment and moves on to the next one.
     fn start_segment(&self, tail: &mut Tail) -> std::io::Result<()> {
-        if tail.dirty {
-            tail.file.sync_data()?;
-        }
         let segment = tail
             .segment
             .checked_add(1)
             .ok_or_else(|| std::io::Error::other("text log: segment numbers exhausted"))?;
+        self.move_tail_to(tail, segment)
+    }
+
+    /// Syncs the tail segment, then appends to `segment` (created if missing)
+    /// from its end.
+    fn move_tail_to(&self, tail: &mut Tail, segment: u32) -> std::io::Result<()> {
+        if tail.dirty {
+            tail.file.sync_data()?;
+        }
         let file = Arc::new(open_segment(&self.directory, segment)?);
         // The new file's directory entry must survive a power loss too.
         sync_directory(&self.directory)?;
+        let length = file.metadata()?.len();
         self.readers
             .lock()
             .map_err(|_| poisoned())?
@@ -241,7 +248,7 @@ impl TextLog {
         *tail = Tail {
             segment,
             file,
-            length: 0,
+            length,
             dirty: false,
         };
         Ok(())
@@ -270,22 +277,7 @@ impl TextLog {
             return file.sync_data();
         }
         if text_ref.segment > tail.segment {
-            if tail.dirty {
-                tail.file.sync_data()?;
-            }
-            let file = Arc::new(open_segment(&self.directory, text_ref.segment)?);
-            sync_directory(&self.directory)?;
-            let length = file.metadata()?.len();
-            self.readers
-                .lock()
-                .map_err(|_| poisoned())?
-                .insert(text_ref.segment, Arc::clone(&file));
-            *tail = Tail {
-                segment: text_ref.segment,
-                file,
-                length,
-                dirty: false,
-            };
+            self.move_tail_to(&mut tail, text_ref.segment)?;
         }
         tail.file.write_all_at(bytes, text_ref.offset)?;
         if end > tail.length {

@@ -47,7 +47,7 @@ mod search_index;
 mod submit;
 mod texts;
 mod wal;
-pub use submit::{BulkSubmission, BULK_CHUNK};
+pub use submit::{text_fingerprint, BulkSubmission, BULK_CHUNK};
 #[cfg(test)]
 mod tests;
 

@@ -23,19 +23,25 @@ const TONED_CAPITAL_U: [char; 5] = ['Ù', 'Ú', 'Ủ', 'Ũ', 'Ụ'];
 
 /// The tone (0–4) and plain letter of a toned a/e/y, when it is one.
 fn toned_second_vowel(character: char) -> Option<(usize, char)> {
-    for (forms, plain) in [
-        (&TONED_A, 'a'),
-        (&TONED_CAPITAL_A, 'A'),
-        (&TONED_E, 'e'),
-        (&TONED_CAPITAL_E, 'E'),
-        (&TONED_Y, 'y'),
-        (&TONED_CAPITAL_Y, 'Y'),
-    ] {
-        if let Some(tone) = forms.iter().position(|form| *form == character) {
-            return Some((tone, plain));
-        }
-    }
-    None
+    let plain = match character {
+        'à' | 'á' | 'ả' | 'ã' | 'ạ' => 'a',
+        'À' | 'Á' | 'Ả' | 'Ã' | 'Ạ' => 'A',
+        'è' | 'é' | 'ẻ' | 'ẽ' | 'ẹ' => 'e',
+        'È' | 'É' | 'Ẻ' | 'Ẽ' | 'Ẹ' => 'E',
+        'ỳ' | 'ý' | 'ỷ' | 'ỹ' | 'ỵ' => 'y',
+        'Ỳ' | 'Ý' | 'Ỷ' | 'Ỹ' | 'Ỵ' => 'Y',
+        _ => return None,
+    };
+    let forms = match plain {
+        'a' => &TONED_A,
+        'A' => &TONED_CAPITAL_A,
+        'e' => &TONED_E,
+        'E' => &TONED_CAPITAL_E,
+        'y' => &TONED_Y,
+        _ => &TONED_CAPITAL_Y,
+    };
+    let tone = forms.iter().position(|form| *form == character)?;
+    Some((tone, plain))
 }
 
 /// The tone move of an open -oa/-oe/-uy syllable whose first vowel is the
@@ -477,6 +483,329 @@ pub fn fold_for_search(text: &str) -> String {
         .collect()
 }
 
+/// Feeds `piece` the words of [`normalize`]`(text)` joined by single spaces
+/// (`normalize(text).split_whitespace()` joined by `" "`), in pieces, in one
+/// pass over `text` and without building the normal form: what the store's
+/// duplicate fingerprint hashes. Tone marks are moved and tokenised
+/// punctuation is joined as [`normalize`] does.
+///
+/// Returns `false` as soon as it meets a character only [`normalize`]
+/// handles (one it maps or drops, or one that may not be NFC, such as a
+/// combining mark): `piece` has then been fed a prefix, to be discarded, and
+/// the caller falls back to [`normalize`].
+pub fn feed_normalized_words(text: &str, piece: impl FnMut(&[u8])) -> bool {
+    let bytes = text.as_bytes();
+    let mut joiner = WordJoiner {
+        text,
+        piece,
+        fed_anything: false,
+        previous: None,
+        slash_waiting: false,
+    };
+    // The text is read in blocks of 64 bytes; in each, a bit per byte marks
+    // what needs a look (see [`BlockMarks`]). The bytes between marks are
+    // letters of a word: most of the text is never looked at one by one.
+    let mut word_start = 0;
+    let mut tone_candidate = false;
+    let mut starts_line = false;
+    let mut block_start = 0;
+    while block_start < bytes.len() {
+        let marks = BlockMarks::of(bytes, block_start);
+        let mut marked = marks.space | marks.special | marks.tone;
+        while marked != 0 {
+            let bit = 1u64 << marked.trailing_zeros();
+            let index = block_start + marked.trailing_zeros() as usize;
+            marked &= marked - 1;
+            let (class, length) = if marks.space & bit != 0 {
+                (CharacterClass::Space, 1)
+            } else if marks.special & bit != 0 {
+                character_class(bytes, index)
+            } else {
+                // An ASCII o/u before a non-ASCII letter may carry a moved tone mark.
+                tone_candidate = true;
+                continue;
+            };
+            match class {
+                CharacterClass::Word => continue,
+                CharacterClass::Unsupported => return false,
+                CharacterClass::Space | CharacterClass::Newline => {}
+            }
+            if index > word_start {
+                joiner.push(
+                    WordSpan {
+                        start: word_start,
+                        end: index,
+                        tone_candidate,
+                    },
+                    starts_line,
+                );
+                starts_line = false;
+            }
+            tone_candidate = false;
+            starts_line |= class == CharacterClass::Newline;
+            word_start = index + length;
+        }
+        block_start += 64;
+    }
+    if bytes.len() > word_start {
+        joiner.push(
+            WordSpan {
+                start: word_start,
+                end: bytes.len(),
+                tone_candidate,
+            },
+            starts_line,
+        );
+    }
+    joiner.finish();
+    true
+}
+
+/// The marks of a block of 64 bytes of a text, a bit per byte (bit 0 is the
+/// block's first byte). Every marked byte starts a character.
+struct BlockMarks {
+    /// An ASCII space.
+    space: u64,
+    /// A character [`character_class`] looks at: the ASCII controls from tab
+    /// to carriage return, the lead bytes of U+0080..U+00FF that may be
+    /// spaces or mapped, and every lead byte from U+0300 up other than the
+    /// Vietnamese letters' (U+1E00..U+1EFF).
+    special: u64,
+    /// An ASCII o/u before a non-ASCII byte.
+    tone: u64,
+}
+
+impl BlockMarks {
+    fn of(bytes: &[u8], block_start: usize) -> BlockMarks {
+        // The block and the byte after it; zeros past the end of the text.
+        let mut window = [0u8; 65];
+        let available = bytes.len().saturating_sub(block_start).min(65);
+        if let Some(source) = bytes.get(block_start..block_start + available) {
+            window[..available].copy_from_slice(source);
+        }
+        // A byte per byte (0 or 1), computed without branches (so the loop
+        // runs on vector registers), then packed into bits.
+        let mut space = [0u8; 64];
+        let mut special = [0u8; 64];
+        let mut tone = [0u8; 64];
+        for position in 0..64 {
+            let byte = window[position];
+            let next = window[position + 1];
+            space[position] = u8::from(byte == b' ');
+            special[position] = u8::from(byte.wrapping_sub(0x09) < 5)
+                | u8::from(byte == 0xC2)
+                | (u8::from(byte == 0xC3) & (u8::from(next == 0x90) | u8::from(next == 0xB0)))
+                | (u8::from(byte >= 0xCC)
+                    & (u8::from(byte != 0xE1) | u8::from(next.wrapping_sub(0xB8) > 3)));
+            // ASCII o, O, u, U (the case bit set).
+            tone[position] = (u8::from(byte | 0x20 == b'o') | u8::from(byte | 0x20 == b'u'))
+                & u8::from(next >= 0xC3);
+        }
+        BlockMarks {
+            space: pack_flags(&space),
+            special: pack_flags(&special),
+            tone: pack_flags(&tone),
+        }
+    }
+}
+
+/// Bit `i` set where `flags[i]` is 1 (every flag is 0 or 1).
+fn pack_flags(flags: &[u8; 64]) -> u64 {
+    let mut packed = 0;
+    for (chunk_index, chunk) in flags.chunks_exact(8).enumerate() {
+        let mut eight = [0u8; 8];
+        eight.copy_from_slice(chunk);
+        // Byte j (0 or 1) of the word lands on bit 56 + j of the product.
+        let bits = u64::from_le_bytes(eight).wrapping_mul(0x0102_0408_1020_4080) >> 56;
+        packed |= bits << (8 * chunk_index);
+    }
+    packed
+}
+
+/// What [`feed_normalized_words`] does with a character.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CharacterClass {
+    /// Part of a word, kept as it is.
+    Word,
+    /// A space, tab or Unicode space that [`normalize`] keeps within the line.
+    Space,
+    /// A line feed.
+    Newline,
+    /// What only [`normalize`] handles: a character it maps or drops, or one
+    /// outside the ranges [`survey`] knows to be NFC.
+    Unsupported,
+}
+
+/// The class and UTF-8 length of the character at `index`, by the same byte
+/// ranges as [`survey`] and [`first_untidy`].
+#[inline]
+fn character_class(bytes: &[u8], index: usize) -> (CharacterClass, usize) {
+    let at = |offset: usize| bytes.get(index + offset).copied().unwrap_or(0);
+    match at(0) {
+        b'\n' => (CharacterClass::Newline, 1),
+        b' ' | b'\t' | 0x0B | 0x0C => (CharacterClass::Space, 1),
+        b'\r' => (CharacterClass::Unsupported, 1),
+        0x00..=0x7F => (CharacterClass::Word, 1),
+        // U+0085, U+00A0 are spaces; U+00AD is dropped.
+        0xC2 => match at(1) {
+            0x85 | 0xA0 => (CharacterClass::Space, 2),
+            0xAD => (CharacterClass::Unsupported, 2),
+            _ => (CharacterClass::Word, 2),
+        },
+        // U+00D0, U+00F0 (eth) are mapped to Đ, đ.
+        0xC3 if matches!(at(1), 0x90 | 0xB0) => (CharacterClass::Unsupported, 2),
+        0xC3..=0xCB => (CharacterClass::Word, 2),
+        // The precomposed Vietnamese letters.
+        0xE1 if matches!(at(1), 0xB8..=0xBB) => (CharacterClass::Word, 3),
+        // U+2000..U+203F: U+2000, U+2001 decompose, U+200B..U+200D are
+        // dropped; U+2002..U+200A, U+2028, U+2029, U+202F are spaces.
+        0xE2 if at(1) == 0x80 => match at(2) {
+            0x80 | 0x81 | 0x8B..=0x8D => (CharacterClass::Unsupported, 3),
+            0x82..=0x8A | 0xA8 | 0xA9 | 0xAF => (CharacterClass::Space, 3),
+            _ => (CharacterClass::Word, 3),
+        },
+        _ => (CharacterClass::Unsupported, 1),
+    }
+}
+
+/// A word of the text, as byte offsets.
+#[derive(Debug, Clone, Copy)]
+struct WordSpan {
+    start: usize,
+    end: usize,
+    /// Holds an ASCII o/u before a non-ASCII byte (see [`tone_move_at`]).
+    tone_candidate: bool,
+}
+
+/// Joins the words of a text as [`tidy_line_into`] joins a line's, then
+/// lines with a space, feeding the result in pieces.
+struct WordJoiner<'t, Piece: FnMut(&[u8])> {
+    text: &'t str,
+    piece: Piece,
+    fed_anything: bool,
+    /// The word before, on the same line.
+    previous: Option<WordSpan>,
+    /// A "/" after a word ending in a digit, not fed yet: it joins both
+    /// sides when the next word on the line starts with a digit.
+    slash_waiting: bool,
+}
+
+impl<Piece: FnMut(&[u8])> WordJoiner<'_, Piece> {
+    fn push(&mut self, word: WordSpan, starts_line: bool) {
+        if starts_line {
+            self.feed_waiting_slash();
+            self.previous = None;
+        }
+        let bytes = self.text.as_bytes();
+        let text = &bytes[word.start..word.end];
+        if std::mem::take(&mut self.slash_waiting) {
+            // "11 / 2023" → "11/2023"; otherwise the slash stands apart.
+            let joined = starts_with_digit(text);
+            if !joined {
+                (self.piece)(b" ");
+            }
+            (self.piece)(b"/");
+            if joined || glues_left(text, b"/") {
+                self.feed_word(word);
+            } else {
+                self.feed_spaced(word);
+            }
+            self.previous = Some(word);
+            return;
+        }
+        let Some(previous) = self.previous else {
+            self.feed_spaced(word);
+            self.previous = Some(word);
+            return;
+        };
+        let previous_text = &bytes[previous.start..previous.end];
+        if text == b"/" && ends_with_digit(previous_text) {
+            self.slash_waiting = true;
+            self.previous = Some(word);
+            return;
+        }
+        // After a "/" that did not wait, the word before the slash does not
+        // end with a digit: only the punctuation rule applies.
+        if glues_left(text, previous_text) {
+            self.feed_word(word);
+        } else {
+            self.feed_spaced(word);
+        }
+        self.previous = Some(word);
+    }
+
+    fn finish(&mut self) {
+        self.feed_waiting_slash();
+    }
+
+    fn feed_waiting_slash(&mut self) {
+        if std::mem::take(&mut self.slash_waiting) {
+            (self.piece)(b" /");
+        }
+    }
+
+    /// A space (unless it is the first word), then the word.
+    fn feed_spaced(&mut self, word: WordSpan) {
+        if self.fed_anything {
+            (self.piece)(b" ");
+        }
+        self.feed_word(word);
+    }
+
+    /// The word, its tone marks moved as [`place_tone_marks`] moves them.
+    fn feed_word(&mut self, word: WordSpan) {
+        self.fed_anything = true;
+        let bytes = self.text.as_bytes();
+        if !word.tone_candidate {
+            (self.piece)(&bytes[word.start..word.end]);
+            return;
+        }
+        let mut copied_up_to = word.start;
+        let mut index = word.start;
+        while index < word.end {
+            let Some((toned, plain, after_pair)) = tone_move_at(self.text, index) else {
+                index += 1;
+                continue;
+            };
+            (self.piece)(&bytes[copied_up_to..index]);
+            let mut buffer = [0; 8];
+            let toned_length = toned.encode_utf8(&mut buffer).len();
+            let plain_length = plain.encode_utf8(&mut buffer[toned_length..]).len();
+            (self.piece)(&buffer[..toned_length + plain_length]);
+            copied_up_to = after_pair;
+            index = after_pair;
+        }
+        (self.piece)(&bytes[copied_up_to..word.end]);
+    }
+}
+
+/// [`tidy_line_into`]'s rule for a word that follows `previous` with no
+/// space: closing punctuation (not an ellipsis "..."), or after an opening
+/// one. On the words' bytes.
+#[inline]
+fn glues_left(word: &[u8], previous: &[u8]) -> bool {
+    let closes = match word.first() {
+        Some(b',' | b';' | b':' | b'!' | b'?' | b')' | b']' | b'%') => true,
+        Some(b'.') => !word.starts_with(b"..."),
+        Some(0xE2) => word.starts_with("…".as_bytes()) || word.starts_with("”".as_bytes()),
+        _ => false,
+    };
+    let opens = match previous.last() {
+        Some(b'(' | b'[') => true,
+        Some(0x9C) => previous.ends_with("“".as_bytes()),
+        _ => false,
+    };
+    closes || opens
+}
+
+fn starts_with_digit(word: &[u8]) -> bool {
+    word.first().is_some_and(u8::is_ascii_digit)
+}
+
+fn ends_with_digit(word: &[u8]) -> bool {
+    word.last().is_some_and(u8::is_ascii_digit)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -685,6 +1014,103 @@ mod tests {
             assert_survey_sees_every_tone_move(&text);
             let borrowed = normalize_cow(&text);
             proptest::prop_assert_eq!(borrowed.as_ref(), normalize(&text));
+        }
+    }
+
+    /// The words of the normal form joined by single spaces, by the full normaliser.
+    fn normalized_words(text: &str) -> String {
+        normalize(text)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// What [`feed_normalized_words`] feeds, when it takes the text.
+    fn fed_words(text: &str) -> Option<String> {
+        let mut fed = Vec::new();
+        let taken = feed_normalized_words(text, |piece| fed.extend_from_slice(piece));
+        taken.then(|| String::from_utf8(fed).expect("pieces of valid UTF-8"))
+    }
+
+    /// It takes exactly the texts the survey finds nothing to map or
+    /// compose in, and feeds what the full normaliser gives.
+    fn assert_feeds_the_normalized_words(text: &str) {
+        let surveyed = survey(text);
+        let fed = fed_words(text);
+        assert_eq!(
+            fed.is_some(),
+            !surveyed.mapped && !surveyed.maybe_not_nfc,
+            "{text:?}"
+        );
+        if let Some(fed) = fed {
+            assert_eq!(fed, normalized_words(text), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn the_words_are_fed_as_the_normaliser_joins_them() {
+        for text in [
+            "",
+            " \n\t ",
+            "hoà bình , thuỷ",
+            "tháng 11 / 2023 .",
+            "Đối thoại , Thượng tướng ( Ảnh : X )",
+            "a\u{a0}\u{a0} b\n\n c \u{2009}d\u{2028}e",
+            "“ bốn không ” và … ...",
+            "( 84 ) 24\n/ 5",
+            "27/4 / 30/4",
+            "1 / / 2 / 3 :",
+            "5 /\n6",
+            "5 / x",
+            "5 / ,",
+            "c0 / / :x",
+            "50 % [ a ]",
+            "Quà hoàn quý HOÀ khoẻ uỷ ban thuyền",
+        ] {
+            assert_feeds_the_normalized_words(text);
+        }
+        assert_eq!(
+            fed_words("tháng 11 / 2023 .").as_deref(),
+            Some("tháng 11/2023.")
+        );
+        for unsupported in [
+            "a\rb",
+            "Vie\u{302}t",
+            "a\u{200b}b",
+            "\u{d0}",
+            "\u{2000}",
+            "€",
+        ] {
+            assert_eq!(fed_words(unsupported), None, "{unsupported:?}");
+        }
+    }
+
+    #[test]
+    fn the_dev_articles_are_fed_without_the_full_normaliser() {
+        let directory =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus/dev");
+        let mut articles = 0;
+        for entry in std::fs::read_dir(&directory).expect("the dev corpus") {
+            let path = entry.expect("a corpus entry").path();
+            if path.extension().is_some_and(|extension| extension == "txt") {
+                let text = std::fs::read_to_string(&path).expect("an article");
+                assert_eq!(
+                    fed_words(&text).as_deref(),
+                    Some(normalized_words(&text).as_str()),
+                    "{path:?}"
+                );
+                articles += 1;
+            }
+        }
+        assert!(articles >= 5, "{articles} articles in {directory:?}");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_fed_words_are_the_normalized_words(
+            text in "[a-zOUỜờ0-9 ,.;:!?()\\[\\]%/\n\t\r\u{85}\u{a0}\u{ad}\u{2000}-\u{200b}\u{2013}\u{201c}\u{201d}\u{2026}\u{2028}\u{2029}\u{202f}àáảãạèéẻẽẹỳýỷỹỵ\u{301}]{0,24}"
+        ) {
+            assert_feeds_the_normalized_words(&text);
         }
     }
 

@@ -37,7 +37,39 @@ pub struct Token {
 }
 
 fn is_token_char(character: char) -> bool {
+    if character.is_ascii() {
+        return character.is_ascii_alphanumeric();
+    }
+    let code = u32::from(character);
+    if code < FOLD_TABLE_END {
+        // From a table: `char::is_alphanumeric` looks most letters up slowly.
+        let words = token_char_table();
+        return words
+            .get((code / 64) as usize)
+            .is_some_and(|word| word & (1 << (code % 64)) != 0);
+    }
+    is_token_char_by_rule(character)
+}
+
+/// Letters, digits and the combining marks U+0300–U+036F.
+fn is_token_char_by_rule(character: char) -> bool {
     character.is_alphanumeric() || ('\u{300}'..='\u{36f}').contains(&character)
+}
+
+/// [`is_token_char_by_rule`] of every character below [`FOLD_TABLE_END`], a bit each.
+fn token_char_table() -> &'static [u64] {
+    static TABLE: std::sync::OnceLock<Vec<u64>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        (0..FOLD_TABLE_END / 64)
+            .map(|word| {
+                (0..64).fold(0u64, |bits, bit| {
+                    let is_token =
+                        char::from_u32(word * 64 + bit).is_some_and(is_token_char_by_rule);
+                    bits | (u64::from(is_token) << bit)
+                })
+            })
+            .collect()
+    })
 }
 
 /// The tokens of `text` (already normalised), with byte spans into `text`.
@@ -134,32 +166,88 @@ pub fn fields_text(record: &DialogueRecord) -> String {
 /// U+0300–U+036F, đ → d, lower case. That is the same as folding the whole
 /// token (NFD decomposes each character on its own and only reorders
 /// combining marks, which are dropped); a token with any other combining
-/// mark, whose order NFD could change, is folded whole.
+/// mark, whose order NFD could change, is folded whole. Characters below
+/// [`FOLD_TABLE_END`] are folded from a table computed once.
 pub fn fold_token_into(token: &str, folded: &mut String) {
     folded.clear();
+    let table = fold_table();
     for character in token.chars() {
         if character.is_ascii() {
             folded.push(character.to_ascii_lowercase());
             continue;
         }
-        let mut reorderable = false;
-        unicode_normalization::char::decompose_canonical(character, |part| {
-            if ('\u{300}'..='\u{36f}').contains(&part) {
-                return;
+        let code = u32::from(character);
+        if code < FOLD_TABLE_END {
+            match table.get(code as usize).copied() {
+                Some(FOLDS_TO_NOTHING) => continue,
+                Some(FOLDED_BY_HAND) | None => {}
+                Some(single) => {
+                    if let Some(single) = char::from_u32(single) {
+                        folded.push(single);
+                        continue;
+                    }
+                }
             }
-            if unicode_normalization::char::canonical_combining_class(part) != 0 {
-                reorderable = true;
-            }
-            match part {
-                'đ' | 'Đ' => folded.push('d'),
-                other => folded.extend(other.to_lowercase()),
-            }
-        });
-        if reorderable {
+        }
+        if fold_character_into(character, folded) {
             *folded = fold_for_search(token);
             return;
         }
     }
+}
+
+/// First code point past the table of [`fold_table`] (Latin, Greek,
+/// Cyrillic and the Vietnamese letters of Latin Extended Additional).
+const FOLD_TABLE_END: u32 = 0x2000;
+/// A [`fold_table`] entry: the character folds to nothing (a combining mark).
+const FOLDS_TO_NOTHING: u32 = 0;
+/// A [`fold_table`] entry: the character folds to more than one character, or
+/// has a combining mark NFD could reorder: [`fold_character_into`] folds it.
+const FOLDED_BY_HAND: u32 = u32::MAX;
+
+/// The fold of every character below [`FOLD_TABLE_END`] on its own, as one
+/// code point (or [`FOLDS_TO_NOTHING`], [`FOLDED_BY_HAND`]).
+fn fold_table() -> &'static [u32] {
+    static TABLE: std::sync::OnceLock<Vec<u32>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut folded = String::new();
+        (0..FOLD_TABLE_END)
+            .map(|code| {
+                let Some(character) = char::from_u32(code) else {
+                    return FOLDED_BY_HAND;
+                };
+                folded.clear();
+                if fold_character_into(character, &mut folded) {
+                    return FOLDED_BY_HAND;
+                }
+                let mut characters = folded.chars();
+                match (characters.next(), characters.next()) {
+                    (None, _) => FOLDS_TO_NOTHING,
+                    (Some(single), None) => u32::from(single),
+                    _ => FOLDED_BY_HAND,
+                }
+            })
+            .collect()
+    })
+}
+
+/// Appends the fold of one non-ASCII character to `folded`; true when it
+/// holds a combining mark that NFD could reorder (the token is then folded whole).
+fn fold_character_into(character: char, folded: &mut String) -> bool {
+    let mut reorderable = false;
+    unicode_normalization::char::decompose_canonical(character, |part| {
+        if ('\u{300}'..='\u{36f}').contains(&part) {
+            return;
+        }
+        if unicode_normalization::char::canonical_combining_class(part) != 0 {
+            reorderable = true;
+        }
+        match part {
+            'đ' | 'Đ' => folded.push('d'),
+            other => folded.extend(other.to_lowercase()),
+        }
+    });
+    reorderable
 }
 
 /// The postings of a record whose sections are `sections` (section 0 first),
@@ -532,6 +620,27 @@ mod tests {
             decode_postings(&encode_postings(&postings["chien"])),
             Some(postings["chien"].clone())
         );
+    }
+
+    /// The tables give what the rules give, for every character they cover
+    /// (and a little past them).
+    #[test]
+    fn the_token_and_fold_tables_agree_with_the_rules() {
+        for code in 0..FOLD_TABLE_END + 0x100 {
+            let Some(character) = char::from_u32(code) else {
+                continue;
+            };
+            assert_eq!(
+                is_token_char(character),
+                is_token_char_by_rule(character),
+                "U+{code:04X}"
+            );
+            for token in [character.to_string(), format!("a{character}b")] {
+                let mut folded = String::new();
+                fold_token_into(&token, &mut folded);
+                assert_eq!(folded, fold_for_search(&token), "U+{code:04X} in {token:?}");
+            }
+        }
     }
 
     proptest::proptest! {

@@ -86,9 +86,7 @@ impl PreparedArticle {
 pub fn text_fingerprint(content: &str) -> u64 {
     let mut hash = merge::stable_hash(&[]);
     let fed = dialogwatch_worker::normalize::feed_normalized_words(content, |piece| {
-        hash = piece.iter().fold(hash, |hash, byte| {
-            (hash ^ u64::from(*byte)).wrapping_mul(FNV_PRIME)
-        });
+        hash = merge::stable_hash_extend(hash, piece);
     });
     if fed {
         return hash;
@@ -96,8 +94,6 @@ pub fn text_fingerprint(content: &str) -> u64 {
     let normalized = dialogwatch_worker::normalize::normalize_cow(content);
     words_hash(normalized.as_bytes())
 }
-
-const FNV_PRIME: u64 = 0x0100_0000_01b3;
 
 /// FNV-1a of the words of `text` (valid UTF-8) joined by single spaces, where
 /// a word is what `str::split_whitespace` yields.
@@ -118,10 +114,10 @@ fn words_hash(text: &[u8]) -> u64 {
             continue;
         }
         if space_pending {
-            hash = (hash ^ u64::from(b' ')).wrapping_mul(FNV_PRIME);
+            hash = merge::stable_hash_extend(hash, b" ");
             space_pending = false;
         }
-        hash = (hash ^ u64::from(byte)).wrapping_mul(FNV_PRIME);
+        hash = merge::stable_hash_extend(hash, &[byte]);
         started = true;
         index += 1;
     }

@@ -7,8 +7,10 @@
 //! bench/run.sh                                     # the peers (underthesea, JetStream), then this
 //! ```
 //!
-//! Sections: `extract`, `fsync`, `ingest`, `grpc`, `e2e`, `fanout`, `catchup`
-//! (catch-up replay, peak RSS under load and bytes on disk per article).
+//! Sections: `extract`, `fsync`, `sled` (sled's insert rate on the dialogue
+//! index's own keys: the ceiling of a completion's index upkeep), `ingest`,
+//! `grpc`, `e2e`, `fanout`, `catchup` (catch-up replay, peak RSS under load and
+//! bytes on disk per article).
 //! The servers run in this process (`dialogwatch::run` on 127.0.0.1:0) over
 //! temporary data directories under `BENCH_TMPDIR` (default: the system temp
 //! directory; it must be on the real disk, not tmpfs, for the durability figures
@@ -21,7 +23,8 @@
 //! `BENCH_FANOUT_SECONDS` (3), `BENCH_CATCHUP_EVENTS` (100000), `BENCH_CATCHUP_ARTICLE_BYTES`
 //! (0 = whole articles; cut stored catch-up articles to this many bytes), `BENCH_CATCHUP_DIR`
 //! (build the catch-up store there and keep it; a later run with the same settings reuses it),
-//! `BENCH_EXTRACT_REPEAT` (20).
+//! `BENCH_EXTRACT_REPEAT` (20), `BENCH_WORKERS` (in-process workers of the e2e server;
+//! default: the number of cores).
 //!
 //! Nothing here asserts on time: it measures and prints.
 
@@ -49,8 +52,8 @@ use tonic::transport::Channel;
 use tonic::{Request, Response, Status, Streaming};
 
 /// Every section, in the order they run.
-const ALL_SECTIONS: [&str; 7] = [
-    "extract", "fsync", "ingest", "grpc", "e2e", "fanout", "catchup",
+const ALL_SECTIONS: [&str; 8] = [
+    "extract", "fsync", "sled", "ingest", "grpc", "e2e", "fanout", "catchup",
 ];
 
 /// Partners of the generated dialogue articles: (Vietnamese name, ISO code).
@@ -972,6 +975,82 @@ fn section_fsync(settings: &Settings, rows: &mut Vec<Row>) -> anyhow::Result<f64
     Ok(rate)
 }
 
+/// Records whose index keys the `sled` section inserts.
+const SLED_RECORDS: u64 = 2000;
+
+/// sled's insert rate on the keys a completion adds to the `dialogue_index`
+/// tree (those of the e2e articles' records, in the order their records
+/// arrive), into one fresh tree from one thread with empty values, as the
+/// store writes them; and the entries per record, so the records per second
+/// this upkeep alone allows one writer.
+fn section_sled(
+    settings: &Settings,
+    template: &DialogueTemplate,
+    rows: &mut Vec<Row>,
+) -> anyhow::Result<()> {
+    let extractor = Extractor::new();
+    let mut records = Vec::new();
+    for number in 0..SLED_RECORDS {
+        let (text, _, _) = template.article(number);
+        let extraction = extractor.extract(&ArticleInput {
+            text: &text,
+            ..ArticleInput::default()
+        });
+        for (position, event) in extraction.events.into_iter().enumerate() {
+            let sequence = records.len() as u64 + 1;
+            records.push(dialogwatch::domain::DialogueRecord {
+                id: dialogwatch::store::merge::record_id(&format!("bench {number} {position}")),
+                revision: 1,
+                sequence,
+                event,
+                sources: Vec::new(),
+                created_at_ms: 0,
+                updated_at_ms: 0,
+            });
+        }
+    }
+    if records.is_empty() {
+        bail!("sled: the template articles gave no record");
+    }
+    let keys: Vec<Vec<u8>> = records
+        .iter()
+        .flat_map(dialogwatch::store::index::index_keys)
+        .collect();
+    let entries_per_record = keys.len() as f64 / records.len() as f64;
+    let mut rates = Vec::new();
+    for round in 0..settings.rounds {
+        let dir = temp_dir(settings, &format!("sled-{round}"))?;
+        let db = sled::Config::new()
+            .path(dir.path())
+            .cache_capacity(store_config(dir.path()).cache_bytes)
+            .flush_every_ms(Some(1000))
+            .open()?;
+        let tree = db.open_tree("dialogue_index")?;
+        let started = Instant::now();
+        for key in &keys {
+            tree.insert(key.as_slice(), &[][..])?;
+        }
+        rates.push(keys.len() as f64 / started.elapsed().as_secs_f64());
+    }
+    let rate = median(&rates);
+    progress(format!(
+        "sled: {rate:.0} inserts/s (rounds {}), {entries_per_record:.1} index entries per record",
+        rounds_text(&rates)
+    ));
+    rows.push(
+        Row::new(
+            "sled ceiling: inserts of the dialogue index's keys (the e2e records'), one tree, one thread",
+            format!("{} inserts", per_second(rate)),
+        )
+        .reference(format!(
+            "{entries_per_record:.1} entries per record: {} records",
+            per_second(rate / entries_per_record)
+        ))
+        .target("(reference)", None),
+    );
+    Ok(())
+}
+
 async fn section_ingest(
     settings: &Settings,
     articles: &Arc<Articles>,
@@ -1262,7 +1341,10 @@ async fn section_end_to_end(
         "e2e: template check: {good}/{checked} generated articles extract to the expected partner and edition"
     ));
     let dir = temp_dir(settings, "e2e")?;
-    let workers = std::thread::available_parallelism().map_or(2, usize::from);
+    let workers = env_number(
+        "BENCH_WORKERS",
+        std::thread::available_parallelism().map_or(2, usize::from),
+    )?;
     let server = RunningServer::start(dir.path(), workers, 16).await?;
     let url = server.url();
     let total = (rate as f64 * settings.e2e_seconds).round() as u64;
@@ -1690,6 +1772,10 @@ async fn run_sections(settings: &Settings) -> anyhow::Result<Vec<Row>> {
     } else {
         None
     };
+    if settings.wants("sled") {
+        let template = DialogueTemplate::from_corpus(&corpus)?;
+        section_sled(settings, &template, &mut rows)?;
+    }
     if settings.wants("ingest") {
         section_ingest(settings, &articles, fsync_rate, &mut rows).await?;
     }

@@ -1,8 +1,9 @@
 //! Secondary indexes of the dialogue records (pure key functions) and the
 //! query planner of ListDialogues over them.
 //!
-//! Tree `dialogue_index`: `order | field | value | 0x00 | sort key` → record id,
-//! where `order` is `D` (newest event date first) or `S` (feed sequence), `field`
+//! Tree `dialogue_index`: `order | field | value | 0x00 | sort key` → nothing
+//! (stores written before 2026-12-03 hold the record id as the value; it is
+//! never read, the id is the sort key's tail), where `order` is `D` (newest event date first) or `S` (feed sequence), `field`
 //! one byte (`*` every record, `p` partner, `k` kind, `e` edition, `n` folded
 //! participant name, `r` folded rank, `a` area, `t` topic, `d` document type,
 //! `l` relationship) and the sort key ends with the record id. Entries are
@@ -89,6 +90,19 @@ pub fn sort_key(record: &DialogueRecord, order: ListOrder) -> Vec<u8> {
         ListOrder::DateDesc => date_sort_key(record),
         ListOrder::SequenceAsc => sequence_sort_key(record),
     }
+}
+
+/// The record id at the end of a sort key of `order` (see [`date_sort_key`]
+/// and [`sequence_sort_key`]); `None` when `sort` is too short to hold one.
+pub fn record_id_in_sort_key(order: ListOrder, sort: &[u8]) -> Option<&[u8]> {
+    let id_from = match order {
+        ListOrder::DateDesc => match sort.first()? {
+            0 => 9,
+            _ => 1,
+        },
+        ListOrder::SequenceAsc => 8,
+    };
+    sort.get(id_from..).filter(|id| !id.is_empty())
 }
 
 /// `order | field | value | 0x00`: the prefix of one filter value's entries.
@@ -288,6 +302,50 @@ mod tests {
         assert_eq!(decode_token(&token, 43), None);
         for bad in ["", "zz", "00", "not-a-token!"] {
             assert_eq!(decode_token(bad, 42), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn every_index_key_ends_with_a_sort_key_that_names_its_record() {
+        for (date, sequence) in [(None, 1), (Some("2023"), 7), (Some("2023-06-10"), u64::MAX)] {
+            let record = DialogueRecord {
+                id: "dlg-00000000000000ab".into(),
+                revision: 1,
+                sequence,
+                event: dialogwatch_worker::record::DialogueEvent {
+                    date: date.map(|text| text.parse().expect("date")),
+                    ..sample_event()
+                },
+                sources: Vec::new(),
+                created_at_ms: 0,
+                updated_at_ms: 0,
+            };
+            for order in [ListOrder::DateDesc, ListOrder::SequenceAsc] {
+                let sort = sort_key(&record, order);
+                assert_eq!(
+                    record_id_in_sort_key(order, &sort),
+                    Some(record.id.as_bytes()),
+                    "{date:?} {order:?}"
+                );
+                assert_eq!(record_id_in_sort_key(order, &sort[..sort.len() - 20]), None);
+            }
+            let keys = index_keys(&record);
+            assert_eq!(keys.len(), 2 * indexed_values(&record).len());
+            for key in keys {
+                let order = if key[0] == b'D' {
+                    ListOrder::DateDesc
+                } else {
+                    ListOrder::SequenceAsc
+                };
+                let after_value = key
+                    .iter()
+                    .skip(2)
+                    .position(|byte| *byte == 0)
+                    .expect("0x00")
+                    + 3;
+                let id = record_id_in_sort_key(order, &key[after_value..]);
+                assert_eq!(id, Some(record.id.as_bytes()), "{key:?}");
+            }
         }
     }
 

@@ -210,6 +210,16 @@ pub(super) fn index_entries(record: &DialogueRecord) -> Vec<(TreeId, Vec<u8>)> {
     entries
 }
 
+/// The value of an index entry of `record`: the record id in
+/// `dialogue_keys` (read to find a key's owner), nothing in `dialogue_index`
+/// (its keys end with the id, see [`index::record_id_in_sort_key`]).
+fn index_entry_value(tree: TreeId, record: &DialogueRecord) -> Vec<u8> {
+    match tree {
+        TreeId::Index => Vec::new(),
+        _ => record.id.as_bytes().to_vec(),
+    }
+}
+
 fn loose_key(record: &DialogueRecord) -> Option<Vec<u8>> {
     let event = &record.event;
     if event.edition.is_some() || merge::day_of(event.date).is_some() {
@@ -836,7 +846,8 @@ impl Inner {
         stats: &mut BTreeMap<Vec<u8>, i64>,
     ) {
         for (tree, key) in index_entries(record) {
-            writes.insert(tree, key, record.id.as_bytes().to_vec());
+            let value = index_entry_value(tree, record);
+            writes.insert(tree, key, value);
         }
         *stats.entry(stats_key(record)).or_default() += 1;
     }
@@ -870,7 +881,7 @@ impl Inner {
             writes.remove(*tree, key.clone());
         }
         for (tree, key) in new_entries.difference(&old_entries) {
-            writes.insert(*tree, key.clone(), new.id.as_bytes().to_vec());
+            writes.insert(*tree, key.clone(), index_entry_value(*tree, new));
         }
         *stats.entry(stats_key(old)).or_default() -= 1;
         *stats.entry(stats_key(new)).or_default() += 1;
@@ -997,8 +1008,9 @@ impl Inner {
                 };
                 let length = *length;
                 tree.range::<Vec<u8>, _>((lower, std::ops::Bound::Excluded(end.clone())))
+                    .keys()
                     .map(move |entry| {
-                        entry.map(|(key, id)| (key.get(length..).unwrap_or_default().to_vec(), id))
+                        entry.map(|key| key.get(length..).unwrap_or_default().to_vec())
                     })
                     .peekable()
             })
@@ -1007,13 +1019,11 @@ impl Inner {
         let mut last: Option<Vec<u8>> = None;
         loop {
             // The smallest head among the ranges.
-            let mut smallest: Option<(usize, Vec<u8>)> = None;
-            for (position, iterator) in iterators.iter_mut().enumerate() {
+            let mut smallest: Option<Vec<u8>> = None;
+            for iterator in &mut iterators {
                 match iterator.peek() {
-                    Some(Ok((sort, _)))
-                        if smallest.as_ref().is_none_or(|(_, known)| sort < known) =>
-                    {
-                        smallest = Some((position, sort.clone()));
+                    Some(Ok(sort)) if smallest.as_ref().is_none_or(|known| sort < known) => {
+                        smallest = Some(sort.clone());
                     }
                     Some(Ok(_)) | None => {}
                     Some(Err(_)) => {
@@ -1023,22 +1033,22 @@ impl Inner {
                     }
                 }
             }
-            let Some((position, sort)) = smallest else {
+            let Some(sort) = smallest else {
                 return Ok((items, None));
             };
-            let Some(Ok((_, id))) = iterators[position].next() else {
-                continue;
-            };
-            // The same record under two values of the filter.
+            // This entry, and the same record under other values of the filter.
             for iterator in &mut iterators {
                 while iterator
                     .peek()
-                    .is_some_and(|entry| entry.as_ref().is_ok_and(|(other, _)| *other == sort))
+                    .is_some_and(|entry| entry.as_ref().is_ok_and(|other| *other == sort))
                 {
                     iterator.next();
                 }
             }
-            let Some(record) = self.record(&id)? else {
+            let Some(id) = index::record_id_in_sort_key(order, &sort) else {
+                continue;
+            };
+            let Some(record) = self.record(id)? else {
                 continue;
             };
             if !filter.matches(&record) {

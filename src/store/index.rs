@@ -3,10 +3,11 @@
 //!
 //! Tree `dialogue_index`: `order | field | value | 0x00 | sort key` → nothing
 //! (stores written before 2026-12-03 hold the record id as the value; it is
-//! never read, the id is the sort key's tail), where `order` is `D` (newest event date first) or `S` (feed sequence), `field`
-//! one byte (`*` every record, `p` partner, `k` kind, `e` edition, `n` folded
-//! participant name, `r` folded rank, `a` area, `t` topic, `d` document type,
-//! `l` relationship) and the sort key ends with the record id. Entries are
+//! never read: the id is the sort key's tail), where `order` is `D` (newest
+//! event date first) or `S` (feed sequence), `field` one byte (`*` every
+//! record, `p` partner, `k` kind, `e` edition, `n` folded participant name,
+//! `r` folded rank, `a` area, `t` topic, `d` document type, `l`
+//! relationship) and the sort key ends with the record id. Entries are
 //! written and removed in the same log record as the record.
 //!
 //! A query scans the most selective indexed filter (fewest entries, counted up

@@ -193,9 +193,9 @@ fn loose_key_prefix(event: &DialogueEvent) -> Vec<u8> {
     format!("{}|~{year}|", merge::stem(event)).into_bytes()
 }
 
-/// Every index entry of a record (each maps to its id, and each key holds
-/// the id, so no two records share one): its loose and day identity keys,
-/// and its ListDialogues index keys.
+/// Every index entry of a record (each key holds the id, so no two records
+/// share one): its loose and day identity keys, which map to its id, and its
+/// ListDialogues index keys, which map to nothing (see [`index_entry_value`]).
 pub(super) fn index_entries(record: &DialogueRecord) -> Vec<(TreeId, Vec<u8>)> {
     let mut entries: Vec<(TreeId, Vec<u8>)> = loose_key(record)
         .into_iter()

@@ -980,8 +980,9 @@ const SLED_RECORDS: u64 = 2000;
 
 /// sled's insert rate on the keys a completion adds to the `dialogue_index`
 /// tree (those of the e2e articles' records, in the order their records
-/// arrive), into one fresh tree from one thread with empty values, as the
-/// store writes them; and the entries per record, so the records per second
+/// arrive), into one fresh tree of a database configured as the store's
+/// (`store::sled_config`), from one thread, with empty values as the store
+/// writes them; and the entries per record, so the records per second
 /// this upkeep alone allows one writer.
 fn section_sled(
     settings: &Settings,
@@ -1020,10 +1021,7 @@ fn section_sled(
     let mut rates = Vec::new();
     for round in 0..settings.rounds {
         let dir = temp_dir(settings, &format!("sled-{round}"))?;
-        let db = sled::Config::new()
-            .path(dir.path())
-            .cache_capacity(store_config(dir.path()).cache_bytes)
-            .flush_every_ms(Some(1000))
+        let db = dialogwatch::store::sled_config(dir.path(), store_config(dir.path()).cache_bytes)
             .open()?;
         let tree = db.open_tree("dialogue_index")?;
         let started = Instant::now();
@@ -1789,9 +1787,17 @@ async fn run_sections(settings: &Settings) -> anyhow::Result<Vec<Row>> {
     } else {
         None
     };
-    if settings.wants("sled") {
-        let template = DialogueTemplate::from_corpus(&corpus)?;
-        section_sled(settings, &template, &mut rows)?;
+    // The generated dialogue articles of the sled, e2e and fan-out sections.
+    let template = if ["sled", "e2e", "fanout"]
+        .iter()
+        .any(|section| settings.wants(section))
+    {
+        Some(Arc::new(DialogueTemplate::from_corpus(&corpus)?))
+    } else {
+        None
+    };
+    if let (true, Some(template)) = (settings.wants("sled"), &template) {
+        section_sled(settings, template, &mut rows)?;
     }
     if settings.wants("ingest") {
         section_ingest(settings, &articles, fsync_rate, &mut rows).await?;
@@ -1799,16 +1805,15 @@ async fn run_sections(settings: &Settings) -> anyhow::Result<Vec<Row>> {
     if settings.wants("grpc") {
         section_grpc(settings, &articles, &mut rows).await?;
     }
-    if settings.wants("e2e") || settings.wants("fanout") {
-        let template = Arc::new(DialogueTemplate::from_corpus(&corpus)?);
+    if let Some(template) = &template {
         if settings.wants("e2e") {
             for &rate in &settings.e2e_rates {
-                section_end_to_end(settings, &template, rate, &mut rows).await?;
+                section_end_to_end(settings, template, rate, &mut rows).await?;
             }
         }
         if settings.wants("fanout") {
             for (index, &rate) in settings.fanout_rates.iter().enumerate() {
-                section_fanout(settings, &template, rate, index == 0, &mut rows).await?;
+                section_fanout(settings, template, rate, index == 0, &mut rows).await?;
             }
         }
     }

@@ -317,6 +317,17 @@ fn second_of_pair(key: &[u8]) -> Result<u64, StoreError> {
 /// How long [`Store::open`] waits for a data directory that is still locked.
 const LOCK_PATIENCE: std::time::Duration = std::time::Duration::from_secs(5);
 
+/// The sled settings of a store's database at `path`: its page cache and
+/// sled's own background flush (the write-ahead log makes writes durable;
+/// checkpoints flush sled too). Public for the benchmarks, which measure sled
+/// as the store configures it.
+pub fn sled_config(path: &std::path::Path, cache_bytes: u64) -> sled::Config {
+    sled::Config::new()
+        .path(path)
+        .cache_capacity(cache_bytes)
+        .flush_every_ms(Some(1000))
+}
+
 /// Opens the sled database, waiting a bounded time while the directory is
 /// locked by a handle that is going away: sled's background flusher thread
 /// lets go of the file lock shortly after the last `Db` handle is dropped,
@@ -327,11 +338,7 @@ fn open_waiting_for_lock(
 ) -> Result<sled::Db, sled::Error> {
     let give_up_at = std::time::Instant::now() + LOCK_PATIENCE;
     loop {
-        let opened = sled::Config::new()
-            .path(path)
-            .cache_capacity(cache_bytes)
-            .flush_every_ms(Some(1000))
-            .open();
+        let opened = sled_config(path, cache_bytes).open();
         match opened {
             Err(sled::Error::Io(error))
                 if error.kind() == std::io::ErrorKind::Other

@@ -24,7 +24,8 @@
 //! (0 = whole articles; cut stored catch-up articles to this many bytes), `BENCH_CATCHUP_DIR`
 //! (build the catch-up store there and keep it; a later run with the same settings reuses it),
 //! `BENCH_EXTRACT_REPEAT` (20), `BENCH_WORKERS` (in-process workers of the e2e server;
-//! default: the number of cores).
+//! default: the number of cores), `BENCH_SERVER_BINARY` (the `dialogwatch` that the
+//! catch-up and fan-out sections start; default: this build's).
 //!
 //! Nothing here asserts on time: it measures and prints.
 
@@ -593,7 +594,11 @@ impl ChildServer {
         max_subscribers: usize,
     ) -> anyhow::Result<ChildServer> {
         let address = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
-        let child = std::process::Command::new(env!("CARGO_BIN_EXE_dialogwatch"))
+        // BENCH_SERVER_BINARY: another build of the server, to compare two builds
+        // in alternating runs of one bench binary.
+        let binary = std::env::var_os("BENCH_SERVER_BINARY")
+            .unwrap_or_else(|| env!("CARGO_BIN_EXE_dialogwatch").into());
+        let child = std::process::Command::new(binary)
             .arg("serve")
             .arg("--data-dir")
             .arg(data_dir)
@@ -1326,6 +1331,47 @@ fn latencies(sent: &[(String, Instant)], arrivals: &[(String, Instant)]) -> Vec<
     latencies
 }
 
+/// The `count` slowest deliveries as "latency at send offset" (the offset
+/// from the first send), slowest first: whether the tail is spread over the
+/// run or clustered in a few stalls.
+fn slowest_deliveries(
+    sent: &[(String, Instant)],
+    arrivals: &[(String, Instant)],
+    count: usize,
+) -> String {
+    let Some(first_send) = sent.iter().map(|(_, at)| *at).min() else {
+        return String::new();
+    };
+    let sent_at: HashMap<&str, Instant> = sent
+        .iter()
+        .map(|(article_id, at)| (article_id.as_str(), *at))
+        .collect();
+    let mut timed: Vec<(Duration, Duration)> = arrivals
+        .iter()
+        .filter_map(|(article_id, arrived)| {
+            sent_at.get(article_id.as_str()).map(|sent| {
+                (
+                    arrived.saturating_duration_since(*sent),
+                    sent.saturating_duration_since(first_send),
+                )
+            })
+        })
+        .collect();
+    timed.sort_by_key(|(latency, _)| std::cmp::Reverse(*latency));
+    timed
+        .iter()
+        .take(count)
+        .map(|(latency, offset)| {
+            format!(
+                "{} at {:.2} s",
+                milliseconds(*latency),
+                offset.as_secs_f64()
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 async fn section_end_to_end(
     settings: &Settings,
     template: &Arc<DialogueTemplate>,
@@ -1375,6 +1421,10 @@ async fn section_end_to_end(
         "e2e: {} of {total} records arrived; p50 {p50:?}, p99 {p99:?}, max {:?}",
         latencies.len(),
         latencies.last().copied().unwrap_or_default()
+    ));
+    progress(format!(
+        "e2e: slowest deliveries (latency at send offset): {}",
+        slowest_deliveries(&sent, &arrivals, 8)
     ));
     let complete = latencies.len() as u64 == total;
     // What the whole pipeline (submit, lease, extract, complete, publish)

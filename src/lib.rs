@@ -13,6 +13,7 @@
 //!
 //! ## Map
 //! - [`server::run`]: binds services, health, reflection, workers; ordered shutdown.
+//!   [`coalesce`]: the connections' writes, one socket write per poll.
 //! - [`api`]: the gRPC handlers; [`convert`]: proto ⇄ domain at the edge;
 //!   [`error`]: the one `ApiError` → `tonic::Status` mapping.
 //! - [`domain`]: the types handlers and the store speak.
@@ -33,6 +34,7 @@ pub mod api;
 pub mod auth;
 pub mod cli;
 pub mod client;
+pub mod coalesce;
 pub mod convert;
 pub mod domain;
 pub mod error;

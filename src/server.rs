@@ -241,14 +241,15 @@ pub async fn run_with_metrics(
             AdminServiceServer::new(AdminApi::new(context)).max_decoding_message_size(max_message),
         );
     // Without TCP_NODELAY a small response waits for the client's delayed ACK
-    // (~40 ms per call when paging).
+    // (~40 ms per call when paging). The writes of a connection are
+    // coalesced: h2 writes each streamed message on its own otherwise.
     let incoming = tokio_stream::StreamExt::map(TcpListenerStream::new(listener), |stream| {
-        if let Ok(stream) = &stream {
+        stream.map(|stream| {
             if let Err(error) = stream.set_nodelay(true) {
                 tracing::debug!(%error, "TCP_NODELAY not set");
             }
-        }
-        stream
+            crate::coalesce::CoalescedWrites::new(stream)
+        })
     });
     let serving = router.serve_with_incoming_shutdown(incoming, graceful);
     tokio::pin!(serving);

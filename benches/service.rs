@@ -83,6 +83,9 @@ const PARTNERS: [(&str, &str); 20] = [
 
 /// How long to wait for records to arrive after the last submission.
 const DRAIN_PATIENCE: Duration = Duration::from_secs(20);
+/// How long a child server may take to open its store and listen: sled
+/// reads its whole log at open (38 s for the 1,000,000-event catch-up store).
+const OPEN_PATIENCE: Duration = Duration::from_secs(600);
 
 /// What to run and how long.
 struct Settings {
@@ -611,7 +614,8 @@ impl ChildServer {
             .spawn()
             .context("starting dialogwatch serve")?;
         let mut server = ChildServer { child, address };
-        let deadline = Instant::now() + DRAIN_PATIENCE;
+        let opening = Instant::now();
+        let deadline = opening + OPEN_PATIENCE;
         while connect(&server.url()).await.is_err() {
             if let Some(status) = server.child.try_wait()? {
                 bail!("dialogwatch serve exited: {status}");
@@ -621,6 +625,13 @@ impl ChildServer {
                 bail!("dialogwatch serve did not listen on {address}");
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let opened_in = opening.elapsed();
+        if opened_in > Duration::from_secs(1) {
+            progress(format!(
+                "dialogwatch serve listened after {:.1} s (store open)",
+                opened_in.as_secs_f64()
+            ));
         }
         Ok(server)
     }

@@ -104,7 +104,7 @@ pub struct ServeArgs {
     #[arg(long, env = "DIALOGWATCH_MAX_ATTEMPTS", default_value_t = 5)]
     pub max_attempts: u32,
     /// sled's page cache in MiB (a replay of a feed larger than it reads pages from the file).
-    #[arg(long, env = "DIALOGWATCH_CACHE_MB", default_value_t = 64)]
+    #[arg(long, env = "DIALOGWATCH_CACHE_MB", default_value_t = StoreConfig::DEFAULT_CACHE_MIB)]
     pub cache_mb: u64,
     /// First retry delay in milliseconds (doubles per attempt).
     #[arg(long, env = "DIALOGWATCH_RETRY_BACKOFF_MS", default_value_t = 1000)]

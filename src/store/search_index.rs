@@ -377,7 +377,8 @@ impl Inner {
             let bytes_at_step_start = outcome.bytes_after;
             let mut resume_at = None;
             for item in self.trees.search_segments.range(from.as_slice()..) {
-                let (key, value) = item?;
+                let (key, reference) = item?;
+                let value = self.wal.resolve(reference)?;
                 let same_token = group
                     .first()
                     .is_some_and(|(first, _)| token_part(first) == token_part(&key));
@@ -507,7 +508,8 @@ impl Inner {
             .search_segments
             .scan_prefix(search::segment_prefix(token))
         {
-            let (_, value) = entry?;
+            let (_, reference) = entry?;
+            let value = self.wal.resolve(reference)?;
             let entries = search::segment_entries(&value)
                 .ok_or_else(|| StoreError::Corrupt("search segment".to_string()))?;
             for (record_id, stamp, postings) in entries {

@@ -16,7 +16,9 @@
 //! each flight it sends). So whatever the streams of a connection queued
 //! meanwhile goes out in one write, at the cost of one trip through the
 //! scheduler. A flush also writes out once [`WRITE_OUT_AT`] bytes wait or a
-//! flush was put off for [`WRITE_OUT_AFTER`], and a shutdown always does.
+//! flush was put off for [`WRITE_OUT_AFTER`], and a shutdown always does. A
+//! write of [`PASS_THROUGH_FROM`] bytes or more (a replay's full frames) is
+//! not copied: it follows what waits straight to the socket.
 
 use std::io;
 use std::pin::Pin;
@@ -26,6 +28,11 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 /// Bytes buffered at which a write or flush writes out at once.
 pub const WRITE_OUT_AT: usize = 64 * 1024;
+
+/// A write of at least this many bytes is not copied: what waits is written
+/// out, then the write goes to the socket as it is (a replay's 16 KB frames
+/// gain nothing from the buffer, and the copy cost them about a tenth).
+pub const PASS_THROUGH_FROM: usize = 8 * 1024;
 
 /// A flush put off for this long writes out at the next flush.
 pub const WRITE_OUT_AFTER: Duration = Duration::from_micros(50);
@@ -133,6 +140,10 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for CoalescedWrites<S> {
         bytes: &[u8],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
+        if bytes.len() >= PASS_THROUGH_FROM {
+            ready!(this.poll_write_out(context))?;
+            return Pin::new(&mut this.inner).poll_write(context, bytes);
+        }
         if this.pending.len() >= WRITE_OUT_AT {
             ready!(this.poll_write_out(context))?;
         }
@@ -146,6 +157,11 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for CoalescedWrites<S> {
         slices: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
+        let length: usize = slices.iter().map(|slice| slice.len()).sum();
+        if length >= PASS_THROUGH_FROM {
+            ready!(this.poll_write_out(context))?;
+            return Pin::new(&mut this.inner).poll_write_vectored(context, slices);
+        }
         if this.pending.len() >= WRITE_OUT_AT {
             ready!(this.poll_write_out(context))?;
         }
@@ -300,14 +316,30 @@ mod tests {
     fn a_full_buffer_writes_out_at_once_and_shutdown_writes_the_rest() {
         let mut context = Context::from_waker(std::task::Waker::noop());
         let mut stream = CoalescedWrites::new(RecordingWriter::default());
-        let frame = vec![7u8; WRITE_OUT_AT / 4 + 1];
-        write_frames(&mut stream, &mut context, &[&frame, &frame, &frame, &frame]);
+        let frame = vec![7u8; PASS_THROUGH_FROM - 1];
+        let count = WRITE_OUT_AT / frame.len() + 1;
+        let frames: Vec<&[u8]> = (0..count).map(|_| frame.as_slice()).collect();
+        write_frames(&mut stream, &mut context, &frames);
         assert_eq!(stream.get_ref().writes.len(), 1, "written once full");
         write_frames(&mut stream, &mut context, &[b"tail"]);
         assert!(Pin::new(&mut stream).poll_shutdown(&mut context).is_ready());
         let written: Vec<u8> = stream.get_ref().writes.concat();
-        assert_eq!(written.len(), frame.len() * 4 + 4);
+        assert_eq!(written.len(), frame.len() * count + 4);
         assert!(written.ends_with(b"tail"));
+    }
+
+    #[test]
+    fn a_large_write_follows_what_waits_and_is_not_copied() {
+        let mut context = Context::from_waker(std::task::Waker::noop());
+        let mut stream = CoalescedWrites::new(RecordingWriter::default());
+        write_frames(&mut stream, &mut context, &[b"small"]);
+        let large = vec![1u8; PASS_THROUGH_FROM];
+        assert!(matches!(
+            Pin::new(&mut stream).poll_write(&mut context, &large),
+            Poll::Ready(Ok(length)) if length == large.len()
+        ));
+        assert_eq!(stream.get_ref().writes, vec![b"small".to_vec(), large]);
+        assert!(stream.pending.is_empty());
     }
 
     /// A write, a flush, then a wait for the peer's answer (a TLS handshake's
@@ -347,6 +379,17 @@ mod tests {
         answering.await.expect("peer");
     }
 
+    /// The `number`-th frame of the socket test: mostly small (buffered),
+    /// every 50th larger than [`PASS_THROUGH_FROM`] (written as it is).
+    fn test_frame(number: u32) -> Vec<u8> {
+        let length = if number % 50 == 0 {
+            PASS_THROUGH_FROM + number as usize
+        } else {
+            (number as usize * 37) % 700 + 1
+        };
+        vec![(number % 251) as u8; length]
+    }
+
     /// Over a real socket, with the writer's task never reading: every byte
     /// arrives, in order (the time bound writes out what waits).
     #[tokio::test]
@@ -359,8 +402,7 @@ mod tests {
             let (socket, _) = listener.accept().await.expect("accept");
             let mut stream = CoalescedWrites::new(socket);
             for number in 0u32..2000 {
-                let frame = vec![(number % 251) as u8; (number as usize * 37) % 700 + 1];
-                stream.write_all(&frame).await.expect("write");
+                stream.write_all(&test_frame(number)).await.expect("write");
                 stream.flush().await.expect("flush");
             }
             // Wait for the last flush to go out without a shutdown.
@@ -379,9 +421,7 @@ mod tests {
         let mut receiver = tokio::net::TcpStream::connect(address)
             .await
             .expect("connect");
-        let expected: Vec<u8> = (0u32..2000)
-            .flat_map(|number| vec![(number % 251) as u8; (number as usize * 37) % 700 + 1])
-            .collect();
+        let expected: Vec<u8> = (0u32..2000).flat_map(test_frame).collect();
         let mut received = vec![0u8; expected.len()];
         receiver.read_exact(&mut received).await.expect("read");
         assert!(received == expected, "bytes arrive whole and in order");

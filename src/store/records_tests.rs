@@ -1184,3 +1184,70 @@ async fn compaction_is_due_once_the_index_has_doubled_and_not_before_its_minimum
     assert!(u64::from_be_bytes(since.as_ref().try_into().expect("8 bytes")) > 0);
     store.close().await.expect("close");
 }
+
+#[tokio::test]
+async fn large_search_segments_live_in_the_value_log_and_search_the_same_after_a_snapshot_and_a_reopen(
+) {
+    let directory = tempfile::tempdir().expect("tempdir");
+    let backups = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(config(directory.path())).await.expect("open");
+    // Every text has "hội đàm quốc phòng": those tokens' merged segments
+    // hold 120 entries, more than the value log's threshold.
+    generated_store(&store, 120).await;
+    let queries = ["\"quoc phong\"", "hoang xuan chien", "bai so 7"];
+    let mut before = Vec::new();
+    for query in queries {
+        before.push(search_partners(&store, query).await);
+    }
+    assert_eq!(before[0].len(), 10, "a page of hits: {before:?}");
+    let inner = Arc::clone(&store.inner);
+    tokio::task::spawn_blocking(move || inner.compact_search_index())
+        .await
+        .expect("task")
+        .expect("compaction");
+    let separated = |tree: &sled::Tree| {
+        tree.iter()
+            .values()
+            .filter(|value| {
+                value
+                    .as_ref()
+                    .is_ok_and(|value| value.first() == Some(&crate::store::wal::SEPARATED_MARK))
+            })
+            .count()
+    };
+    assert!(
+        separated(&store.inner.trees.search_segments) > 0,
+        "the merged segments of frequent tokens are references into the value log"
+    );
+    let mut after = Vec::new();
+    for query in queries {
+        after.push(search_partners(&store, query).await);
+    }
+    assert_eq!(after, before, "compaction keeps the answers");
+    let destination = backups.path().join("copy");
+    store.snapshot(destination.clone()).await.expect("snapshot");
+    store.close().await.expect("close");
+    drop(store);
+
+    let copy = Store::open(config(&destination)).await.expect("open copy");
+    assert_eq!(
+        separated(&copy.inner.trees.search_segments),
+        0,
+        "a snapshot holds its segments inline"
+    );
+    let mut from_copy = Vec::new();
+    for query in queries {
+        from_copy.push(search_partners(&copy, query).await);
+    }
+    assert_eq!(from_copy, before, "the snapshot searches the same");
+    copy.close().await.expect("close copy");
+    drop(copy);
+
+    let reopened = Store::open(config(directory.path())).await.expect("reopen");
+    let mut after_reopen = Vec::new();
+    for query in queries {
+        after_reopen.push(search_partners(&reopened, query).await);
+    }
+    assert_eq!(after_reopen, before, "a reopened store searches the same");
+    reopened.close().await.expect("close");
+}

@@ -22,9 +22,9 @@
 //!   API's wire form, when the server gave the store an encoder
 //!   ([`Store::encode_feed_with`]): a replay sends it as it is; `meta`: counters
 //!
-//! The large values of `dialogues`, `reports`, `feed` and `feed_wire` are in
-//! the value log, `<data>/values/`; those trees hold references to them,
-//! which reads resolve ([`wal::WriteAheadLog::resolve`]).
+//! The large values of `dialogues`, `reports`, `feed`, `feed_wire` and
+//! `search_segments` are in the value log, `<data>/values/`; those trees hold
+//! references to them, which reads resolve ([`wal::WriteAheadLog::resolve`]).
 //!
 //! Writes are serialised by one writer lock; each verb's writes are one
 //! record of the write-ahead log (`<data>/wal/`, see [`wal`]), appended before

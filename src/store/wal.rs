@@ -34,9 +34,9 @@
 //! are deleted.
 //!
 //! **Separated values**: a large value of a tree that holds record-sized
-//! values (records, reports, feed events: [`TreeId::separates_values`]) is
-//! appended to the **value log** (`<data>/values/`, a [`TextLog`]) and sled
-//! holds only a 21-byte reference to it ([`SEPARATED_MARK`], then the
+//! values (records, reports, feed events, search segments:
+//! [`TreeId::separates_values`]) is appended to the **value log**
+//! (`<data>/values/`, a [`TextLog`]) and sled holds only a 21-byte reference to it ([`SEPARATED_MARK`], then the
 //! [`TextRef`]). sled copies a whole leaf (up to 16 values) on every insert
 //! into it and rewrites it every few inserts, so a 4 KB value cost several
 //! times its size in CPU and disk writes; a short reference does not. The

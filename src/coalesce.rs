@@ -139,16 +139,7 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for CoalescedWrites<S> {
         context: &mut Context<'_>,
         bytes: &[u8],
     ) -> Poll<io::Result<usize>> {
-        let this = self.get_mut();
-        if bytes.len() >= PASS_THROUGH_FROM {
-            ready!(this.poll_write_out(context))?;
-            return Pin::new(&mut this.inner).poll_write(context, bytes);
-        }
-        if this.pending.len() >= WRITE_OUT_AT {
-            ready!(this.poll_write_out(context))?;
-        }
-        this.accept(bytes);
-        Poll::Ready(Ok(bytes.len()))
+        self.poll_write_vectored(context, &[io::IoSlice::new(bytes)])
     }
 
     fn poll_write_vectored(
@@ -342,27 +333,31 @@ mod tests {
         assert!(stream.pending.is_empty());
     }
 
+    /// Two ends of a loopback TCP connection: (the accepted one, the connecting one).
+    async fn socket_pair() -> (tokio::net::TcpStream, tokio::net::TcpStream) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let address = listener.local_addr().expect("address");
+        let (accepted, connected) =
+            tokio::join!(listener.accept(), tokio::net::TcpStream::connect(address));
+        (accepted.expect("accept").0, connected.expect("connect"))
+    }
+
     /// A write, a flush, then a wait for the peer's answer (a TLS handshake's
     /// flight, or a request and its response): the read writes out what the
     /// flush put off, so the peer answers.
     #[tokio::test]
     async fn a_read_after_a_put_off_flush_sends_what_waits() {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let address = listener.local_addr().expect("address");
+        let (mut peer, socket) = socket_pair().await;
         let answering = tokio::spawn(async move {
-            let (mut socket, _) = listener.accept().await.expect("accept");
             for _ in 0..100 {
                 let mut question = [0u8; 4];
-                socket.read_exact(&mut question).await.expect("question");
+                peer.read_exact(&mut question).await.expect("question");
                 assert_eq!(&question, b"ping");
-                socket.write_all(b"pong").await.expect("answer");
+                peer.write_all(b"pong").await.expect("answer");
             }
         });
-        let socket = tokio::net::TcpStream::connect(address)
-            .await
-            .expect("connect");
         let mut stream = CoalescedWrites::new(socket);
         let exchanges = async {
             for _ in 0..100 {
@@ -394,12 +389,8 @@ mod tests {
     /// arrives, in order (the time bound writes out what waits).
     #[tokio::test]
     async fn bytes_arrive_in_order_over_a_socket_without_reads() {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let address = listener.local_addr().expect("address");
+        let (socket, mut receiver) = socket_pair().await;
         let sending = tokio::spawn(async move {
-            let (socket, _) = listener.accept().await.expect("accept");
             let mut stream = CoalescedWrites::new(socket);
             for number in 0u32..2000 {
                 stream.write_all(&test_frame(number)).await.expect("write");
@@ -418,9 +409,6 @@ mod tests {
             assert!(flushed, "the buffer was written out");
             stream
         });
-        let mut receiver = tokio::net::TcpStream::connect(address)
-            .await
-            .expect("connect");
         let expected: Vec<u8> = (0u32..2000).flat_map(test_frame).collect();
         let mut received = vec![0u8; expected.len()];
         receiver.read_exact(&mut received).await.expect("read");

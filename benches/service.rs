@@ -1326,20 +1326,31 @@ async fn submit_steadily(
 
 /// Latencies from each send to each arrival of the same article id, sorted.
 fn latencies(sent: &[(String, Instant)], arrivals: &[(String, Instant)]) -> Vec<Duration> {
+    let mut latencies: Vec<Duration> = deliveries(sent, arrivals)
+        .into_iter()
+        .map(|(latency, _)| latency)
+        .collect();
+    latencies.sort();
+    latencies
+}
+
+/// (latency, send time) of each arrival of a sent article id.
+fn deliveries(
+    sent: &[(String, Instant)],
+    arrivals: &[(String, Instant)],
+) -> Vec<(Duration, Instant)> {
     let sent_at: HashMap<&str, Instant> = sent
         .iter()
         .map(|(article_id, at)| (article_id.as_str(), *at))
         .collect();
-    let mut latencies: Vec<Duration> = arrivals
+    arrivals
         .iter()
         .filter_map(|(article_id, arrived)| {
             sent_at
                 .get(article_id.as_str())
-                .map(|sent| arrived.saturating_duration_since(*sent))
+                .map(|sent| (arrived.saturating_duration_since(*sent), *sent))
         })
-        .collect();
-    latencies.sort();
-    latencies
+        .collect()
 }
 
 /// The `count` slowest deliveries as "latency at send offset" (the offset
@@ -1353,30 +1364,16 @@ fn slowest_deliveries(
     let Some(first_send) = sent.iter().map(|(_, at)| *at).min() else {
         return String::new();
     };
-    let sent_at: HashMap<&str, Instant> = sent
-        .iter()
-        .map(|(article_id, at)| (article_id.as_str(), *at))
-        .collect();
-    let mut timed: Vec<(Duration, Duration)> = arrivals
-        .iter()
-        .filter_map(|(article_id, arrived)| {
-            sent_at.get(article_id.as_str()).map(|sent| {
-                (
-                    arrived.saturating_duration_since(*sent),
-                    sent.saturating_duration_since(first_send),
-                )
-            })
-        })
-        .collect();
+    let mut timed = deliveries(sent, arrivals);
     timed.sort_by_key(|(latency, _)| std::cmp::Reverse(*latency));
     timed
         .iter()
         .take(count)
-        .map(|(latency, offset)| {
+        .map(|(latency, sent)| {
             format!(
                 "{} at {:.2} s",
                 milliseconds(*latency),
-                offset.as_secs_f64()
+                sent.saturating_duration_since(first_send).as_secs_f64()
             )
         })
         .collect::<Vec<_>>()

@@ -18,7 +18,9 @@
 //! `DIALOGWATCH_BENCH_PEERS` (written by `bench/run.sh`).
 //!
 //! Settings (environment): `BENCH_ROUNDS` (3), `BENCH_SECONDS` per round (3),
-//! `BENCH_BULK_BATCH` (1000), `BENCH_E2E_RATES` (1000,100 per s), `BENCH_E2E_SECONDS` (5),
+//! `BENCH_BULK_BATCH` (1000), `BENCH_INGEST_CLIENTS` (1,16,64: the unary ingest phases;
+//! empty for none), `BENCH_BULK_STREAMS` (1,4: the bulk phases' concurrent streams),
+//! `BENCH_E2E_RATES` (1000,100 per s), `BENCH_E2E_SECONDS` (5),
 //! `BENCH_FANOUT_SUBSCRIBERS` (1000), `BENCH_FANOUT_RATES` (100,10 per s),
 //! `BENCH_FANOUT_SECONDS` (3), `BENCH_CATCHUP_EVENTS` (100000), `BENCH_CATCHUP_ARTICLE_BYTES`
 //! (0 = whole articles; cut stored catch-up articles to this many bytes), `BENCH_CATCHUP_DIR`
@@ -94,6 +96,8 @@ struct Settings {
     seconds: f64,
     bulk_batch: usize,
     e2e_rates: Vec<u64>,
+    ingest_clients: Vec<u64>,
+    bulk_streams: Vec<u64>,
     e2e_seconds: f64,
     fanout_subscribers: usize,
     fanout_rates: Vec<u64>,
@@ -125,6 +129,9 @@ fn env_rates(name: &str, default: &[u64]) -> anyhow::Result<Vec<u64>> {
     let Ok(text) = std::env::var(name) else {
         return Ok(default.to_vec());
     };
+    if text.trim().is_empty() {
+        return Ok(Vec::new());
+    }
     text.split(',')
         .map(|rate| {
             rate.trim()
@@ -173,6 +180,8 @@ impl Settings {
             seconds: env_number("BENCH_SECONDS", 3.0f64)?.max(0.1),
             bulk_batch: env_number("BENCH_BULK_BATCH", 1000usize)?.clamp(1, 10_000),
             e2e_rates: env_rates("BENCH_E2E_RATES", &[1000, 100])?,
+            ingest_clients: env_rates("BENCH_INGEST_CLIENTS", &[1, 16, 64])?,
+            bulk_streams: env_rates("BENCH_BULK_STREAMS", &[1, 4])?,
             e2e_seconds: env_number("BENCH_E2E_SECONDS", 5.0f64)?.max(0.1),
             fanout_subscribers: env_number("BENCH_FANOUT_SUBSCRIBERS", 1000usize)?.max(1),
             fanout_rates: env_rates("BENCH_FANOUT_RATES", &[100, 10])?,
@@ -781,11 +790,6 @@ async fn unary_rate(
     Ok(total as f64 / started.elapsed().as_secs_f64())
 }
 
-/// Concurrent bulk clients measured: one (a stream's own latency bounds it:
-/// it is received, prepared, written and flushed before the next starts) and
-/// four (what the server sustains when streams overlap).
-const BULK_STREAMS: [usize; 2] = [1, 4];
-
 /// Articles/s acknowledged through SubmitArticles streams of `batch` articles,
 /// for `seconds`, from `streams` clients (each its own connection, one
 /// stream after another).
@@ -1075,7 +1079,8 @@ async fn section_ingest(
     let server = RunningServer::start(dir.path(), 0, 16).await?;
     let url = server.url();
     let jetstream = settings.peer_number("jetstream_acked_per_s");
-    for clients in [1usize, 16, 64] {
+    for &clients in &settings.ingest_clients {
+        let clients = usize::try_from(clients).unwrap_or(usize::MAX);
         let mut rates = Vec::new();
         for _ in 0..settings.rounds {
             rates.push(unary_rate(&url, clients, settings.seconds, articles).await?);
@@ -1114,7 +1119,11 @@ async fn section_ingest(
         };
         rows.push(row);
     }
-    for streams in BULK_STREAMS {
+    // One stream (its own latency bounds it: it is received, prepared,
+    // written and flushed before the next starts) and four (what the server
+    // sustains when streams overlap), unless `BENCH_BULK_STREAMS` says.
+    for &streams in &settings.bulk_streams {
+        let streams = usize::try_from(streams).unwrap_or(usize::MAX);
         let mut rates = Vec::new();
         for _ in 0..settings.rounds {
             rates.push(

@@ -715,6 +715,7 @@ impl Store {
         };
         blocking(&self.inner, move |inner| {
             let _whole_records = inner.wal.whole_records()?;
+            inner.wal.wait_for_deferred()?;
             let (items, last) = inner.query(&filter, order, page_size, cursor.as_deref())?;
             Ok(Page {
                 items,
@@ -1036,6 +1037,8 @@ impl Store {
                 .writer
                 .lock()
                 .map_err(|_| StoreError::Task("writer lock poisoned".into()))?;
+            // The last completion's index entries may still be going in.
+            inner.wal.wait_for_deferred()?;
             let copy = sled::Config::new().path(&destination).open()?;
             let mut entries = 0u64;
             for name in inner.db.tree_names() {

@@ -8,6 +8,7 @@ use super::index;
 use super::merge::{self, Report};
 use super::search::{self, Clause, SearchDoc};
 use super::search_index;
+use super::wal::DeferredChanges;
 use super::{be, decode, encode, pair_key, read_u64, Inner, StoreError};
 use crate::domain::{
     now_millis, ArticleId, ArticleState, ArticleStatus, DialogueFilter, DialogueRecord, FeedEvent,
@@ -82,6 +83,14 @@ impl TreeId {
                 | TreeId::FeedWire
                 | TreeId::SearchSegments
         )
+    }
+
+    /// Trees no verb reads under the writer lock (the ListDialogues index:
+    /// read by queries only, written from the records' old and new
+    /// values): a completion's changes to them are applied after it lets
+    /// go of the lock (see [`super::wal`]'s deferred changes).
+    pub(super) fn applies_after_the_lock(self) -> bool {
+        self == TreeId::Index
     }
 
     /// The tree a log record names by `byte`.
@@ -300,6 +309,22 @@ impl Inner {
         Ok(())
     }
 
+    /// [`Inner::apply`], but the changes to the ListDialogues index are
+    /// left for the caller to apply once it lets go of the writer lock (see
+    /// [`super::wal`]'s deferred changes).
+    fn apply_deferring(&self, writes: &Writes) -> Result<Option<DeferredChanges<'_>>, StoreError> {
+        let marks_records = writes
+            .ops
+            .iter()
+            .any(|(tree, _, _)| *tree == TreeId::SearchPending);
+        let deferred = self.wal.write_deferring(&self.trees, &writes.ops)?;
+        if marks_records {
+            self.indexer.wake();
+        }
+        self.recent_feed.remember(&writes.feed_events);
+        Ok(deferred)
+    }
+
     /// The cleaned text of a stored article (computed, not read).
     pub(super) fn cleaned_for(&self, article_id: ArticleId) -> Result<String, StoreError> {
         Ok(self.read_for_completion(article_id)?.cleaned)
@@ -344,7 +369,7 @@ impl Inner {
         extraction: &Extraction,
         read: ReadArticle,
     ) -> Result<(Vec<String>, Option<u64>), StoreError> {
-        let _writer = self.lock_writer()?;
+        let writer = self.lock_writer()?;
         // The status as read before the lock, unless it changed meanwhile:
         // then decoded again (the text never changes).
         let current = self.trees.articles.get(be(article_id.0))?;
@@ -366,7 +391,13 @@ impl Inner {
         );
         status.state = ArticleState::Done;
         let (_, new_head) = self.apply_reports(&mut status, extraction, cleaned, &mut writes)?;
-        self.apply(&writes)?;
+        // The index entries (most of a new record's inserts) go into sled
+        // while the next completion is worked out under the lock.
+        let deferred = self.apply_deferring(&writes)?;
+        drop(writer);
+        if let Some(deferred) = deferred {
+            deferred.apply(&self.trees, &writes.ops)?;
+        }
         Ok((status.dialogue_ids, new_head))
     }
 

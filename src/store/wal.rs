@@ -28,6 +28,17 @@
 //! because writes to the same key are made under one lock (the store's writer
 //! lock, or the indexing lock for search segments).
 //!
+//! **Deferred changes**: the changes of a record to a tree that no verb
+//! reads under the writer lock ([`TreeId::applies_after_the_lock`]: the
+//! ListDialogues index) can be applied after the writer lets go of the lock
+//! ([`WriteAheadLog::write_deferring`]), so the next completion is worked
+//! out while they go into sled. They are applied in the order their records
+//! were written (the `in_order` lock is taken before the writer lock is let
+//! go, and every later write to such a tree takes it too), a checkpoint waits
+//! for them (they hold `applying`), and a read of such a tree waits, holding
+//! [`WriteAheadLog::whole_records`], until none is outstanding
+//! ([`WriteAheadLog::wait_for_deferred`]): it then sees whole records, as before.
+//!
 //! **Checkpoint**: once a segment holds [`CHECKPOINT_BYTES`], the log moves on
 //! to a new segment (after every change appended to the old one has been
 //! applied), sled is flushed, the value log is synced, and the old segments
@@ -53,7 +64,7 @@ use super::{StoreError, Trees};
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock, RwLockReadGuard};
 
 /// The directory of the log, under the data directory.
 pub(super) const WAL_DIRECTORY: &str = "wal";
@@ -112,6 +123,68 @@ pub(super) struct WriteAheadLog {
     /// so that they never see part of a record (sled's transactions gave
     /// readers that too). Never held across an fsync.
     visible: RwLock<()>,
+    /// Held while the changes of a record to a tree that
+    /// [`TreeId::applies_after_the_lock`] are applied, so that they go into
+    /// sled in the order of their records (see the module documentation).
+    in_order: Mutex<()>,
+    /// Deferred parts not yet in sled (counted under `visible`), and whether
+    /// one failed to apply; readers wait on `deferred_done`.
+    deferred: Mutex<DeferredState>,
+    deferred_done: Condvar,
+}
+
+/// The deferred parts outstanding (see [`WriteAheadLog::write_deferring`]).
+#[derive(Debug, Default)]
+struct DeferredState {
+    outstanding: u64,
+    /// Set when a deferred part could not be applied: sled lacks changes its
+    /// log holds, which the next open applies again.
+    failed: bool,
+}
+
+/// The part of a record that [`WriteAheadLog::write_deferring`] left for its
+/// caller to apply, with [`DeferredChanges::apply`], once it let go of its
+/// lock. Until then (or until it is dropped) the next deferred part, a
+/// checkpoint and the readers of its trees wait for it.
+#[must_use = "the deferred changes must be applied"]
+pub(super) struct DeferredChanges<'log> {
+    log: &'log WriteAheadLog,
+    /// The positions, in the record's changes, of those deferred.
+    positions: Vec<usize>,
+    /// Held until applied: a checkpoint flushes sled only after.
+    _applying: RwLockReadGuard<'log, ()>,
+    _in_order: MutexGuard<'log, ()>,
+    applied: bool,
+}
+
+impl DeferredChanges<'_> {
+    /// Applies the deferred changes of `changes` (the record given to
+    /// [`WriteAheadLog::write_deferring`]) to `trees`.
+    pub(super) fn apply(mut self, trees: &Trees, changes: &[Change]) -> Result<(), StoreError> {
+        for position in &self.positions {
+            let Some((tree, key, value)) = changes.get(*position) else {
+                continue;
+            };
+            apply(trees, *tree, key, value.as_deref())?;
+        }
+        self.applied = true;
+        Ok(())
+    }
+}
+
+impl Drop for DeferredChanges<'_> {
+    fn drop(&mut self) {
+        // Counted off even when not applied (an error, a panic): readers then
+        // fail rather than wait for ever.
+        let mut state = match self.log.deferred.lock() {
+            Ok(state) => state,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        state.outstanding = state.outstanding.saturating_sub(1);
+        state.failed |= !self.applied;
+        drop(state);
+        self.log.deferred_done.notify_all();
+    }
 }
 
 impl std::fmt::Debug for WriteAheadLog {
@@ -359,6 +432,9 @@ impl WriteAheadLog {
             applying: RwLock::new(()),
             checkpointing: Mutex::new(()),
             visible: RwLock::new(()),
+            in_order: Mutex::new(()),
+            deferred: Mutex::new(DeferredState::default()),
+            deferred_done: Condvar::new(),
         };
         Ok((log, recovery))
     }
@@ -373,10 +449,36 @@ impl WriteAheadLog {
     /// fails part-way through applying them (an I/O error), the record is
     /// whole in the log and the next open applies it in full.
     pub(super) fn write(&self, trees: &Trees, changes: &[Change]) -> Result<(), StoreError> {
-        if changes.is_empty() {
-            return Ok(());
+        match self.write_record(trees, changes, false)? {
+            Some(deferred) => deferred.apply(trees, changes),
+            None => Ok(()),
         }
-        let _applying = self.applying.read().map_err(poisoned)?;
+    }
+
+    /// [`WriteAheadLog::write`], but the changes to trees that
+    /// [`TreeId::applies_after_the_lock`] are left to the caller: it applies
+    /// them with the returned [`DeferredChanges`] once it let go of its lock
+    /// (see the module documentation). `None` when there are none.
+    pub(super) fn write_deferring(
+        &self,
+        trees: &Trees,
+        changes: &[Change],
+    ) -> Result<Option<DeferredChanges<'_>>, StoreError> {
+        self.write_record(trees, changes, true)
+    }
+
+    /// Appends the record and applies its changes, but, when `defer`, those
+    /// that may wait; those are returned, holding their turn.
+    fn write_record(
+        &self,
+        trees: &Trees,
+        changes: &[Change],
+        defer: bool,
+    ) -> Result<Option<DeferredChanges<'_>>, StoreError> {
+        if changes.is_empty() {
+            return Ok(None);
+        }
+        let applying = self.applying.read().map_err(poisoned)?;
         // Under `applying`, so a checkpoint's sync of the value log covers
         // every value of the records it retires.
         let separated = self.separate(changes)?;
@@ -391,11 +493,53 @@ impl WriteAheadLog {
             state.segment_bytes += record.len() as u64;
         }
         let _applying_now = self.visible.write().map_err(poisoned)?;
-        for ((tree, key, value), reference) in changes.iter().zip(&separated) {
+        let mut positions = Vec::new();
+        for (position, ((tree, key, value), reference)) in
+            changes.iter().zip(&separated).enumerate()
+        {
+            if tree.applies_after_the_lock() && reference.is_none() {
+                positions.push(position);
+                continue;
+            }
             match reference {
                 Some(reference) => apply(trees, *tree, key, Some(&separated_value(*reference)))?,
                 None => apply(trees, *tree, key, value.as_deref())?,
             }
+        }
+        if positions.is_empty() {
+            return Ok(None);
+        }
+        // After every deferred part of an earlier record; counted while
+        // `visible` is held, so a reader holding it sees a stable count.
+        let in_order = self.in_order.lock().map_err(poisoned)?;
+        self.deferred.lock().map_err(poisoned)?.outstanding += 1;
+        let deferred = DeferredChanges {
+            log: self,
+            positions,
+            _applying: applying,
+            _in_order: in_order,
+            applied: false,
+        };
+        if defer {
+            return Ok(Some(deferred));
+        }
+        deferred.apply(trees, changes)?;
+        Ok(None)
+    }
+
+    /// Waits until every deferred part written so far is in sled. Call it
+    /// holding [`WriteAheadLog::whole_records`] (no part is added meanwhile)
+    /// before reading a tree that [`TreeId::applies_after_the_lock`]; fails
+    /// when one could not be applied.
+    pub(super) fn wait_for_deferred(&self) -> Result<(), StoreError> {
+        let mut state = self.deferred.lock().map_err(poisoned)?;
+        while state.outstanding > 0 {
+            state = self.deferred_done.wait(state).map_err(poisoned)?;
+        }
+        if state.failed {
+            return Err(StoreError::Io(
+                "write-ahead log: a deferred change could not be applied; reopen the store".into(),
+            ));
         }
         Ok(())
     }
@@ -603,6 +747,106 @@ mod tests {
             reads += 1;
         }
         writer.join().expect("writer");
+    }
+
+    /// A log over a temporary sled under `directory`.
+    fn open_log(directory: &Path, db: &sled::Db, trees: &Trees) -> WriteAheadLog {
+        WriteAheadLog::open(
+            &directory.join(WAL_DIRECTORY),
+            CHECKPOINT_BYTES,
+            value_log(directory),
+            SEPARATE_FROM_BYTES,
+            db,
+            trees,
+        )
+        .expect("open")
+        .0
+    }
+
+    #[test]
+    fn a_deferred_part_goes_in_after_the_rest_and_readers_wait_for_it() {
+        let directory = tempfile::tempdir().expect("temp dir");
+        let db = sled::Config::new().temporary(true).open().expect("sled");
+        let trees = Trees::open(&db).expect("trees");
+        let log = open_log(directory.path(), &db, &trees);
+        let changes: Vec<Change> = vec![
+            (TreeId::Dialogues, b"r".to_vec(), Some(b"record".to_vec())),
+            (TreeId::Index, b"entry".to_vec(), Some(Vec::new())),
+        ];
+        let deferred = log
+            .write_deferring(&trees, &changes)
+            .expect("write")
+            .expect("the index entry is deferred");
+        assert!(trees.dialogues.contains_key(b"r").expect("read"));
+        assert!(!trees.dialogue_index.contains_key(b"entry").expect("read"));
+        let (log, trees) = (&log, &trees);
+        std::thread::scope(|scope| {
+            let (holding, held) = std::sync::mpsc::channel();
+            let reader = scope.spawn(move || {
+                let _whole = log.whole_records().expect("guard");
+                holding.send(()).expect("signal");
+                log.wait_for_deferred().expect("applied");
+                trees.dialogue_index.contains_key(b"entry").expect("read")
+            });
+            held.recv().expect("the reader holds whole records");
+            // A later record's change to the same key, written in full,
+            // waits for the deferred part: the entry ends removed.
+            let remover = scope.spawn(|| {
+                let removal: Vec<Change> = vec![(TreeId::Index, b"entry".to_vec(), None)];
+                log.write(trees, &removal).expect("write");
+            });
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            assert!(
+                !reader.is_finished(),
+                "a reader waits for the deferred part"
+            );
+            assert!(!remover.is_finished(), "a later write waits for its turn");
+            deferred.apply(trees, &changes).expect("apply");
+            assert!(reader.join().expect("reader"), "the reader sees the entry");
+            remover.join().expect("remover");
+        });
+        assert!(!trees.dialogue_index.contains_key(b"entry").expect("read"));
+        log.wait_for_deferred().expect("nothing outstanding");
+        // Changes with nothing to defer are applied in full.
+        let plain: Vec<Change> = vec![(TreeId::Articles, b"a".to_vec(), Some(b"1".to_vec()))];
+        assert!(log.write_deferring(trees, &plain).expect("write").is_none());
+        assert!(trees.articles.contains_key(b"a").expect("read"));
+    }
+
+    #[test]
+    fn a_deferred_part_never_applied_fails_readers_and_the_next_open_applies_it() {
+        let directory = tempfile::tempdir().expect("temp dir");
+        let sled_directory = directory.path().join("sled");
+        let changes: Vec<Change> = vec![
+            (TreeId::Dialogues, b"r".to_vec(), Some(b"record".to_vec())),
+            (TreeId::Index, b"entry".to_vec(), Some(Vec::new())),
+        ];
+        {
+            let db = sled::Config::new()
+                .path(&sled_directory)
+                .open()
+                .expect("sled");
+            let trees = Trees::open(&db).expect("trees");
+            let log = open_log(directory.path(), &db, &trees);
+            let deferred = log.write_deferring(&trees, &changes).expect("write");
+            drop(deferred); // as when the completing thread failed or panicked
+            let _whole = log.whole_records().expect("guard");
+            let error = log
+                .wait_for_deferred()
+                .expect_err("an unapplied part fails readers");
+            assert!(error.to_string().contains("reopen"), "{error}");
+            assert!(!trees.dialogue_index.contains_key(b"entry").expect("read"));
+        }
+        let db = sled::Config::new()
+            .path(&sled_directory)
+            .open()
+            .expect("sled");
+        let trees = Trees::open(&db).expect("trees");
+        let log = open_log(directory.path(), &db, &trees);
+        assert!(trees.dialogue_index.contains_key(b"entry").expect("read"));
+        assert!(trees.dialogues.contains_key(b"r").expect("read"));
+        log.wait_for_deferred()
+            .expect("a new log has nothing outstanding");
     }
 
     /// Bytes of the record holding `changes`.

@@ -1251,3 +1251,40 @@ async fn large_search_segments_live_in_the_value_log_and_search_the_same_after_a
     assert_eq!(after_reopen, before, "a reopened store searches the same");
     reopened.close().await.expect("close");
 }
+
+#[tokio::test]
+async fn a_batch_of_many_records_is_switched_in_chunks_and_indexed_whole() {
+    let directory = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(config(directory.path())).await.expect("open");
+    // The background indexer stopped: the batch below is indexed in one call.
+    store.inner.indexer.stop().await;
+    let count = 150u32; // more than two chunks of documents
+    generated_store(&store, count).await;
+    let inner = Arc::clone(&store.inner);
+    let indexed = tokio::task::spawn_blocking(move || {
+        inner.index_pending(crate::store::search_index::SEGMENT_RECORDS)
+    })
+    .await
+    .expect("task")
+    .expect("index");
+    assert_eq!(indexed, count as usize);
+    assert!(
+        store.inner.trees.search_pending.is_empty(),
+        "every mark taken off"
+    );
+    assert_eq!(store.inner.trees.search_docs.len(), count as usize);
+    let documents = store
+        .inner
+        .meta_counter(crate::store::search_index::META_SEARCH_DOCS)
+        .expect("counter");
+    assert_eq!(
+        documents,
+        u64::from(count),
+        "the document count of every chunk"
+    );
+    for index in [0, 63, 64, 127, 128, 149] {
+        let hits = search_partners(&store, &format!("\"bai so {index}\"")).await;
+        assert_eq!(hits.len(), 1, "record {index}: {hits:?}");
+    }
+    store.close().await.expect("close");
+}

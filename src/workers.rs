@@ -104,13 +104,12 @@ impl JobSource for InProcessSource {
 
     fn complete(&mut self, job: &Job, extraction: Extraction) -> Result<(), WorkerError> {
         let article_id = Self::article_id(job)?;
-        match self
-            .runtime
-            .block_on(self.store.complete_without_waiting_for_disk(
-                article_id,
-                &job.lease_id,
-                extraction,
-            )) {
+        match self.store.complete_without_waiting_for_disk(
+            &self.runtime,
+            article_id,
+            &job.lease_id,
+            extraction,
+        ) {
             Ok(dialogue_ids) => {
                 tracing::info!(article_id = %job.article_id, ?dialogue_ids, "article processed");
                 Ok(())

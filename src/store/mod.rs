@@ -570,21 +570,32 @@ impl Store {
     /// completion is written, without waiting for the disk, so a worker goes
     /// on to its next article while the flush runs. Its feed events are
     /// still published only after a flush that made them durable (a
-    /// background wait on the shared group commit). A crash before that
-    /// flush loses the completion and nothing else: no one was told of it,
-    /// and the article's lease, still on disk, expires so it is processed again.
-    pub async fn complete_without_waiting_for_disk(
+    /// background wait on the shared group commit, spawned on `runtime`). A
+    /// crash before that flush loses the completion and nothing else: no
+    /// one was told of it, and the article's lease, still on disk, expires
+    /// so it is processed again.
+    ///
+    /// It blocks: call it from a blocking thread (a worker's), never from
+    /// an async task. The completion is written on the calling thread, not
+    /// handed to the blocking pool and back (two thread switches per
+    /// article on the drain's critical path).
+    pub fn complete_without_waiting_for_disk(
         &self,
+        runtime: &tokio::runtime::Handle,
         article_id: ArticleId,
         lease_id: &str,
         extraction: Extraction,
     ) -> Result<Vec<String>, StoreError> {
-        let (record_ids, new_head) = self
-            .write_completion(article_id, lease_id, extraction)
-            .await?;
+        if self.inner.closed.load(Ordering::Acquire) {
+            return Err(StoreError::Closed);
+        }
+        let read = self.inner.read_for_completion(article_id)?;
+        let (record_ids, new_head) =
+            self.inner
+                .complete_now(article_id, lease_id, &extraction, read)?;
         if new_head.is_some() {
             let store = self.clone();
-            tokio::spawn(async move {
+            runtime.spawn(async move {
                 if store.flush().await.is_ok() {
                     store.publish_head(new_head);
                 }

@@ -94,21 +94,25 @@ pub(super) struct RecentFeed {
 impl RecentFeed {
     /// Adds events just written (in sequence order), with their wire forms
     /// when known; a gap empties the run first.
-    pub(super) fn remember(&self, written: &[(FeedEvent, Option<Bytes>)]) {
+    pub(super) fn remember(&self, written: Vec<(FeedEvent, Option<Bytes>)>) {
         if written.is_empty() {
             return;
         }
+        let shared: Vec<Arc<SharedFeedEvent>> = written
+            .into_iter()
+            .map(|(event, wire)| Arc::new(SharedFeedEvent::new(event, wire)))
+            .collect();
         let Ok(mut events) = self.events.lock() else {
             return;
         };
-        for (event, wire) in written {
+        for event in shared {
             if events
                 .back()
                 .is_some_and(|last| last.sequence + 1 != event.sequence)
             {
                 events.clear();
             }
-            events.push_back(Arc::new(SharedFeedEvent::new(event.clone(), wire.clone())));
+            events.push_back(event);
             if events.len() > CAPACITY {
                 events.pop_front();
             }
@@ -167,8 +171,8 @@ mod tests {
     fn serves_a_contiguous_run_and_sends_older_readers_to_storage() {
         let recent = RecentFeed::default();
         assert!(recent.after(0, 10).is_none(), "empty: read storage");
-        recent.remember(&written([5, 6]));
-        recent.remember(&written([7]));
+        recent.remember(written([5, 6]));
+        recent.remember(written([7]));
         assert_eq!(sequences(&recent.after(4, 10).expect("covered")), [5, 6, 7]);
         // The wire form is computed once and shared.
         let first_read = recent.after(4, 1).expect("covered");
@@ -191,11 +195,11 @@ mod tests {
             "before the run: read storage"
         );
         // A gap starts a new run.
-        recent.remember(&written([9]));
+        recent.remember(written([9]));
         assert!(recent.after(7, 10).is_none());
         assert_eq!(sequences(&recent.after(8, 10).expect("covered")), [9]);
         // Bounded: the oldest go.
-        recent.remember(&written(10..10 + CAPACITY as u64));
+        recent.remember(written(10..10 + CAPACITY as u64));
         assert!(recent.after(8, 1).is_none());
         assert_eq!(
             sequences(&recent.after(9, 1).expect("covered")),

@@ -150,8 +150,13 @@ struct Pending {
     reports: Vec<Report>,
     /// The identity key to file it under, when it is new.
     new_key: Option<String>,
-    /// Its merged event as of the reports so far (for placing further reports).
+    /// Its merged event as of the reports so far (for placing further
+    /// reports); worked out by [`Inner::place`], when `stale`.
     current: Option<DialogueEvent>,
+    /// True when `reports` changed since `current` was worked out (merging
+    /// is most of a completion's CPU: a report placed last is merged only by
+    /// [`Inner::finish`]).
+    stale: bool,
 }
 
 impl Pending {
@@ -294,9 +299,15 @@ impl Inner {
         self.wal.write(&self.trees, &writes.ops)
     }
 
+    /// [`Inner::commit`] of writes no reader needs to see whole (see
+    /// [`super::wal::WriteAheadLog::write_unseen`]).
+    pub(super) fn commit_unseen(&self, writes: &Writes) -> Result<(), StoreError> {
+        self.wal.write_unseen(&self.trees, &writes.ops)
+    }
+
     /// Commits `writes` (and wakes the search indexer when they marked
     /// records, and tells live subscribers of their feed events).
-    pub(super) fn apply(&self, writes: &Writes) -> Result<(), StoreError> {
+    pub(super) fn apply(&self, writes: &mut Writes) -> Result<(), StoreError> {
         let marks_records = writes
             .ops
             .iter()
@@ -305,14 +316,18 @@ impl Inner {
         if marks_records {
             self.indexer.wake();
         }
-        self.recent_feed.remember(&writes.feed_events);
+        self.recent_feed
+            .remember(std::mem::take(&mut writes.feed_events));
         Ok(())
     }
 
     /// [`Inner::apply`], but the changes to the ListDialogues index are
     /// left for the caller to apply once it lets go of the writer lock (see
     /// [`super::wal`]'s deferred changes).
-    fn apply_deferring(&self, writes: &Writes) -> Result<Option<DeferredChanges<'_>>, StoreError> {
+    fn apply_deferring(
+        &self,
+        writes: &mut Writes,
+    ) -> Result<Option<DeferredChanges<'_>>, StoreError> {
         let marks_records = writes
             .ops
             .iter()
@@ -321,7 +336,8 @@ impl Inner {
         if marks_records {
             self.indexer.wake();
         }
-        self.recent_feed.remember(&writes.feed_events);
+        self.recent_feed
+            .remember(std::mem::take(&mut writes.feed_events));
         Ok(deferred)
     }
 
@@ -393,7 +409,7 @@ impl Inner {
         let (_, new_head) = self.apply_reports(&mut status, extraction, cleaned, &mut writes)?;
         // The index entries (most of a new record's inserts) go into sled
         // while the next completion is worked out under the lock.
-        let deferred = self.apply_deferring(&writes)?;
+        let deferred = self.apply_deferring(&mut writes)?;
         drop(writer);
         if let Some(deferred) = deferred {
             deferred.apply(&self.trees, &writes.ops)?;
@@ -446,7 +462,7 @@ impl Inner {
             staged += 1;
         }
         let (mut outcome, head) = self.finish(batch, &mut writes)?;
-        self.apply(&writes)?;
+        self.apply(&mut writes)?;
         outcome.articles = staged;
         Ok((outcome, head))
     }
@@ -489,7 +505,7 @@ impl Inner {
                     entry
                         .reports
                         .retain(|report| report.source.article_id != article_id);
-                    entry.current = merge::combine(&entry.reports).map(|(event, _)| event);
+                    entry.stale = true;
                 }
                 None => self.load_pending(pending, record_id, article_id)?,
             }
@@ -516,7 +532,7 @@ impl Inner {
             );
             if let Some(entry) = pending.get_mut(&record_id) {
                 entry.reports.push(report);
-                entry.current = merge::combine(&entry.reports).map(|(event, _)| event);
+                entry.stale = true;
             }
             record_ids.insert(record_id);
         }
@@ -689,14 +705,14 @@ impl Inner {
                 reports.push(report);
             }
         }
-        let current = merge::combine(&reports).map(|(event, _)| event);
         pending.insert(
             record_id.to_string(),
             Pending {
                 before,
                 reports,
                 new_key: None,
-                current,
+                current: None,
+                stale: true,
             },
         );
         Ok(())
@@ -723,6 +739,10 @@ impl Inner {
                 *best = Some((rank, id.to_string()));
             }
         };
+        for entry in pending.values_mut().filter(|entry| entry.stale) {
+            entry.current = merge::combine(&entry.reports).map(|(event, _)| event);
+            entry.stale = false;
+        }
         for (id, entry) in pending.iter() {
             if let Some(rank) = entry.event().and_then(|current| merge::fit(current, event)) {
                 consider(rank, id, &mut best);
@@ -797,6 +817,7 @@ impl Inner {
                         reports: Vec::new(),
                         new_key: Some(key),
                         current: None,
+                        stale: false,
                     },
                 );
                 return Ok(id);

@@ -259,7 +259,9 @@ impl Inner {
                 value,
             );
         }
-        self.commit(&segment_writes)?;
+        // Nothing points to the new segment's keys yet: written without
+        // holding up readers (and the verbs that wait for them).
+        self.commit_unseen(&segment_writes)?;
 
         // The documents are switched a chunk at a time, each chunk its own
         // log record under the writer lock, so completions wait for one

@@ -193,14 +193,19 @@ async fn a_completion_that_does_not_wait_for_the_disk_is_published_after_a_flush
         .expect("enqueue");
     let leased = lease_one(&store).await;
     let article_id: ArticleId = leased.job.article_id.parse().expect("id");
-    let record_ids = store
-        .complete_without_waiting_for_disk(
+    let worker = store.clone();
+    let runtime = tokio::runtime::Handle::current();
+    let record_ids = tokio::task::spawn_blocking(move || {
+        worker.complete_without_waiting_for_disk(
+            &runtime,
             article_id,
             &leased.job.lease_id,
             dialogue("SG", Some(3), Some("2024-06-12")),
         )
-        .await
-        .expect("complete");
+    })
+    .await
+    .expect("task")
+    .expect("complete");
     assert_eq!(record_ids.len(), 1);
     // The head moves once the background flush has made the event durable.
     tokio::time::timeout(Duration::from_secs(20), head.wait_for(|head| *head == 1))

@@ -449,7 +449,7 @@ impl WriteAheadLog {
     /// fails part-way through applying them (an I/O error), the record is
     /// whole in the log and the next open applies it in full.
     pub(super) fn write(&self, trees: &Trees, changes: &[Change]) -> Result<(), StoreError> {
-        match self.write_record(trees, changes, false)? {
+        match self.write_record(trees, changes, false, true)? {
             Some(deferred) => deferred.apply(trees, changes),
             None => Ok(()),
         }
@@ -464,16 +464,31 @@ impl WriteAheadLog {
         trees: &Trees,
         changes: &[Change],
     ) -> Result<Option<DeferredChanges<'_>>, StoreError> {
-        self.write_record(trees, changes, true)
+        self.write_record(trees, changes, true, true)
     }
 
-    /// Appends the record and applies its changes, but, when `defer`, those
-    /// that may wait; those are returned, holding their turn.
+    /// [`WriteAheadLog::write`] of changes no reader needs to see whole:
+    /// keys nothing points to until a later record does (a new search
+    /// segment, whose entries count once the documents name their stamps).
+    /// They are applied without excluding [`WriteAheadLog::whole_records`]
+    /// readers, so a segment of thousands of keys does not hold up every
+    /// other verb's apply meanwhile.
+    pub(super) fn write_unseen(&self, trees: &Trees, changes: &[Change]) -> Result<(), StoreError> {
+        match self.write_record(trees, changes, false, false)? {
+            Some(deferred) => deferred.apply(trees, changes),
+            None => Ok(()),
+        }
+    }
+
+    /// Appends the record and applies its changes (excluding readers of
+    /// whole records when `seen`), but, when `defer`, those that may wait;
+    /// those are returned, holding their turn.
     fn write_record(
         &self,
         trees: &Trees,
         changes: &[Change],
         defer: bool,
+        seen: bool,
     ) -> Result<Option<DeferredChanges<'_>>, StoreError> {
         if changes.is_empty() {
             return Ok(None);
@@ -492,7 +507,11 @@ impl WriteAheadLog {
             (&*state.file).write_all(&record).map_err(io_error)?;
             state.segment_bytes += record.len() as u64;
         }
-        let _applying_now = self.visible.write().map_err(poisoned)?;
+        let _applying_now = if seen {
+            Some(self.visible.write().map_err(poisoned)?)
+        } else {
+            None
+        };
         let mut positions = Vec::new();
         for (position, ((tree, key, value), reference)) in
             changes.iter().zip(&separated).enumerate()

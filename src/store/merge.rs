@@ -335,14 +335,23 @@ pub fn combine(reports: &[Report]) -> Option<(DialogueEvent, Vec<Source>)> {
             .filter_map(|(rank, report)| report.event.previous.clone().map(|value| (rank, value))),
     );
 
-    // People, in the order the best-ranked reports name them.
-    let mut names: Vec<String> = Vec::new();
-    for report in &ranked {
-        for person in &report.event.participants {
-            let key = folded_name(&person.name);
-            if !names.contains(&key) {
-                names.push(key);
-            }
+    // People, in the order the best-ranked reports name them. Each name is
+    // folded once (folding is a normalisation: most of a merge's CPU).
+    let folded_names: Vec<Vec<String>> = ranked
+        .iter()
+        .map(|report| {
+            report
+                .event
+                .participants
+                .iter()
+                .map(|person| folded_name(&person.name))
+                .collect()
+        })
+        .collect();
+    let mut names: Vec<&str> = Vec::new();
+    for key in folded_names.iter().flatten() {
+        if !names.contains(&key.as_str()) {
+            names.push(key);
         }
     }
     let participants =
@@ -351,14 +360,16 @@ pub fn combine(reports: &[Report]) -> Option<(DialogueEvent, Vec<Source>)> {
             .filter_map(|key| {
                 let mentions: Vec<(usize, &Participant)> = ranked
                     .iter()
+                    .zip(&folded_names)
                     .enumerate()
-                    .flat_map(|(rank, report)| {
+                    .flat_map(|(rank, (report, folded))| {
                         report
                             .event
                             .participants
                             .iter()
-                            .filter(|person| folded_name(&person.name) == *key)
-                            .map(move |person| (rank, person))
+                            .zip(folded)
+                            .filter(|(_, folded)| folded.as_str() == *key)
+                            .map(move |(person, _)| (rank, person))
                     })
                     .collect();
                 let name = vote(
@@ -384,14 +395,22 @@ pub fn combine(reports: &[Report]) -> Option<(DialogueEvent, Vec<Source>)> {
             })
             .collect();
 
-    // Documents: one per (type, folded title).
+    // Documents: one per (type, folded title), each title folded once.
+    let folded_titles: Vec<Vec<String>> = ranked
+        .iter()
+        .map(|report| {
+            report
+                .event
+                .documents
+                .iter()
+                .map(|document| folded_name(document.title.as_deref().unwrap_or_default()))
+                .collect()
+        })
+        .collect();
     let mut document_keys: Vec<(DocumentType, String)> = Vec::new();
-    for report in &ranked {
-        for document in &report.event.documents {
-            let key = (
-                document.document_type,
-                folded_name(document.title.as_deref().unwrap_or_default()),
-            );
+    for (report, folded) in ranked.iter().zip(&folded_titles) {
+        for (document, title) in report.event.documents.iter().zip(folded) {
+            let key = (document.document_type, title.clone());
             if !document_keys.contains(&key) {
                 document_keys.push(key);
             }
@@ -403,18 +422,18 @@ pub fn combine(reports: &[Report]) -> Option<(DialogueEvent, Vec<Source>)> {
         .filter_map(|(document_type, title_key)| {
             let mentions: Vec<(usize, &Document)> = ranked
                 .iter()
+                .zip(&folded_titles)
                 .enumerate()
-                .flat_map(|(rank, report)| {
+                .flat_map(|(rank, (report, folded))| {
                     report
                         .event
                         .documents
                         .iter()
-                        .filter(|document| {
-                            document.document_type == *document_type
-                                && folded_name(document.title.as_deref().unwrap_or_default())
-                                    == *title_key
+                        .zip(folded)
+                        .filter(|(document, title)| {
+                            document.document_type == *document_type && *title == title_key
                         })
-                        .map(move |document| (rank, document))
+                        .map(move |(document, _)| (rank, document))
                 })
                 .collect();
             Some(Document {

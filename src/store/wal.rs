@@ -833,6 +833,38 @@ mod tests {
     }
 
     #[test]
+    fn an_unseen_write_does_not_wait_for_readers_of_whole_records() {
+        let directory = tempfile::tempdir().expect("temp dir");
+        let db = sled::Config::new().temporary(true).open().expect("sled");
+        let trees = Trees::open(&db).expect("trees");
+        let log = open_log(directory.path(), &db, &trees);
+        let (log, trees) = (&log, &trees);
+        let whole = log.whole_records().expect("guard");
+        let written_meanwhile = std::thread::scope(|scope| {
+            let (done, finished) = std::sync::mpsc::channel();
+            scope.spawn(move || {
+                let segment: Vec<Change> = vec![(
+                    TreeId::SearchSegments,
+                    b"token".to_vec(),
+                    Some(b"entries".to_vec()),
+                )];
+                log.write_unseen(trees, &segment).expect("write");
+                done.send(()).expect("signal");
+            });
+            let written = finished
+                .recv_timeout(std::time::Duration::from_secs(60))
+                .is_ok();
+            drop(whole); // lets a blocked write finish, so the test fails rather than hangs
+            written
+        });
+        assert!(
+            written_meanwhile,
+            "written while a reader holds whole records"
+        );
+        assert!(trees.search_segments.contains_key(b"token").expect("read"));
+    }
+
+    #[test]
     fn a_deferred_part_never_applied_fails_readers_and_the_next_open_applies_it() {
         let directory = tempfile::tempdir().expect("temp dir");
         let sled_directory = directory.path().join("sled");

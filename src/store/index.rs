@@ -8,7 +8,10 @@
 //! record, `p` partner, `k` kind, `e` edition, `n` folded participant name,
 //! `r` folded rank, `a` area, `t` topic, `d` document type, `l`
 //! relationship) and the sort key ends with the record id. Entries are
-//! written and removed in the same log record as the record.
+//! written and removed in the same log record as the record; a completion
+//! applies them to sled after it lets go of the writer lock, in log order,
+//! and a query first waits for them (see the write-ahead log's deferred
+//! changes), so it sees the records and their entries as one.
 //!
 //! A query scans the most selective indexed filter (fewest entries, counted up
 //! to a cap) in sort order, merging the ranges of its values, and verifies the

@@ -153,9 +153,9 @@ struct Pending {
     /// Its merged event as of the reports so far (for placing further
     /// reports); worked out by [`Inner::place`], when `stale`.
     current: Option<DialogueEvent>,
-    /// True when `reports` changed since `current` was worked out (merging
-    /// is most of a completion's CPU: a report placed last is merged only by
-    /// [`Inner::finish`]).
+    /// True when `reports` changed since `current` was worked out (so a
+    /// report placed last is merged once, by [`Inner::finish`], not also
+    /// when it is placed).
     stale: bool,
 }
 
@@ -308,17 +308,10 @@ impl Inner {
     /// Commits `writes` (and wakes the search indexer when they marked
     /// records, and tells live subscribers of their feed events).
     pub(super) fn apply(&self, writes: &mut Writes) -> Result<(), StoreError> {
-        let marks_records = writes
-            .ops
-            .iter()
-            .any(|(tree, _, _)| *tree == TreeId::SearchPending);
-        self.commit(writes)?;
-        if marks_records {
-            self.indexer.wake();
+        match self.apply_deferring(writes)? {
+            Some(deferred) => deferred.apply(&self.trees, &writes.ops),
+            None => Ok(()),
         }
-        self.recent_feed
-            .remember(std::mem::take(&mut writes.feed_events));
-        Ok(())
     }
 
     /// [`Inner::apply`], but the changes to the ListDialogues index are

@@ -472,7 +472,9 @@ impl WriteAheadLog {
     /// segment, whose entries count once the documents name their stamps).
     /// They are applied without excluding [`WriteAheadLog::whole_records`]
     /// readers, so a segment of thousands of keys does not hold up every
-    /// other verb's apply meanwhile.
+    /// other verb's apply meanwhile; and all at once, none deferred (only
+    /// search segments are written so, and no tree that
+    /// [`TreeId::applies_after_the_lock`]).
     pub(super) fn write_unseen(&self, trees: &Trees, changes: &[Change]) -> Result<(), StoreError> {
         match self.write_record(trees, changes, false, false)? {
             Some(deferred) => deferred.apply(trees, changes),
@@ -516,7 +518,7 @@ impl WriteAheadLog {
         for (position, ((tree, key, value), reference)) in
             changes.iter().zip(&separated).enumerate()
         {
-            if tree.applies_after_the_lock() && reference.is_none() {
+            if seen && tree.applies_after_the_lock() && reference.is_none() {
                 positions.push(position);
                 continue;
             }
@@ -782,16 +784,27 @@ mod tests {
         .0
     }
 
-    #[test]
-    fn a_deferred_part_goes_in_after_the_rest_and_readers_wait_for_it() {
+    /// A log over a temporary sled, with what it needs kept alive.
+    fn temporary_log() -> (tempfile::TempDir, sled::Db, Trees, WriteAheadLog) {
         let directory = tempfile::tempdir().expect("temp dir");
         let db = sled::Config::new().temporary(true).open().expect("sled");
         let trees = Trees::open(&db).expect("trees");
         let log = open_log(directory.path(), &db, &trees);
-        let changes: Vec<Change> = vec![
+        (directory, db, trees, log)
+    }
+
+    /// A record and its index entry.
+    fn record_and_entry() -> Vec<Change> {
+        vec![
             (TreeId::Dialogues, b"r".to_vec(), Some(b"record".to_vec())),
             (TreeId::Index, b"entry".to_vec(), Some(Vec::new())),
-        ];
+        ]
+    }
+
+    #[test]
+    fn a_deferred_part_goes_in_after_the_rest_and_readers_wait_for_it() {
+        let (_directory, _db, trees, log) = temporary_log();
+        let changes = record_and_entry();
         let deferred = log
             .write_deferring(&trees, &changes)
             .expect("write")
@@ -808,23 +821,14 @@ mod tests {
                 trees.dialogue_index.contains_key(b"entry").expect("read")
             });
             held.recv().expect("the reader holds whole records");
-            // A later record's change to the same key, written in full,
-            // waits for the deferred part: the entry ends removed.
-            let remover = scope.spawn(|| {
-                let removal: Vec<Change> = vec![(TreeId::Index, b"entry".to_vec(), None)];
-                log.write(trees, &removal).expect("write");
-            });
             std::thread::sleep(std::time::Duration::from_millis(50));
             assert!(
                 !reader.is_finished(),
                 "a reader waits for the deferred part"
             );
-            assert!(!remover.is_finished(), "a later write waits for its turn");
             deferred.apply(trees, &changes).expect("apply");
             assert!(reader.join().expect("reader"), "the reader sees the entry");
-            remover.join().expect("remover");
         });
-        assert!(!trees.dialogue_index.contains_key(b"entry").expect("read"));
         log.wait_for_deferred().expect("nothing outstanding");
         // Changes with nothing to defer are applied in full.
         let plain: Vec<Change> = vec![(TreeId::Articles, b"a".to_vec(), Some(b"1".to_vec()))];
@@ -833,11 +837,33 @@ mod tests {
     }
 
     #[test]
+    fn a_later_write_to_a_deferred_tree_goes_in_after_the_deferred_part() {
+        let (_directory, _db, trees, log) = temporary_log();
+        let changes = record_and_entry();
+        let deferred = log
+            .write_deferring(&trees, &changes)
+            .expect("write")
+            .expect("the index entry is deferred");
+        let (log, trees) = (&log, &trees);
+        std::thread::scope(|scope| {
+            // The next record removes the entry; it waits for its turn
+            // (no reader holds anything), so the entry ends removed.
+            let remover = scope.spawn(|| {
+                let removal: Vec<Change> = vec![(TreeId::Index, b"entry".to_vec(), None)];
+                log.write(trees, &removal).expect("write");
+            });
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            assert!(!remover.is_finished(), "a later write waits for its turn");
+            deferred.apply(trees, &changes).expect("apply");
+            remover.join().expect("remover");
+        });
+        assert!(!trees.dialogue_index.contains_key(b"entry").expect("read"));
+        log.wait_for_deferred().expect("nothing outstanding");
+    }
+
+    #[test]
     fn an_unseen_write_does_not_wait_for_readers_of_whole_records() {
-        let directory = tempfile::tempdir().expect("temp dir");
-        let db = sled::Config::new().temporary(true).open().expect("sled");
-        let trees = Trees::open(&db).expect("trees");
-        let log = open_log(directory.path(), &db, &trees);
+        let (_directory, _db, trees, log) = temporary_log();
         let (log, trees) = (&log, &trees);
         let whole = log.whole_records().expect("guard");
         let written_meanwhile = std::thread::scope(|scope| {
@@ -868,10 +894,7 @@ mod tests {
     fn a_deferred_part_never_applied_fails_readers_and_the_next_open_applies_it() {
         let directory = tempfile::tempdir().expect("temp dir");
         let sled_directory = directory.path().join("sled");
-        let changes: Vec<Change> = vec![
-            (TreeId::Dialogues, b"r".to_vec(), Some(b"record".to_vec())),
-            (TreeId::Index, b"entry".to_vec(), Some(Vec::new())),
-        ];
+        let changes = record_and_entry();
         {
             let db = sled::Config::new()
                 .path(&sled_directory)

@@ -449,10 +449,8 @@ impl WriteAheadLog {
     /// fails part-way through applying them (an I/O error), the record is
     /// whole in the log and the next open applies it in full.
     pub(super) fn write(&self, trees: &Trees, changes: &[Change]) -> Result<(), StoreError> {
-        match self.write_record(trees, changes, false, true)? {
-            Some(deferred) => deferred.apply(trees, changes),
-            None => Ok(()),
-        }
+        // Not deferring: every change is in sled when it returns.
+        self.write_record(trees, changes, false, true).map(drop)
     }
 
     /// [`WriteAheadLog::write`], but the changes to trees that
@@ -476,15 +474,13 @@ impl WriteAheadLog {
     /// search segments are written so, and no tree that
     /// [`TreeId::applies_after_the_lock`]).
     pub(super) fn write_unseen(&self, trees: &Trees, changes: &[Change]) -> Result<(), StoreError> {
-        match self.write_record(trees, changes, false, false)? {
-            Some(deferred) => deferred.apply(trees, changes),
-            None => Ok(()),
-        }
+        self.write_record(trees, changes, false, false).map(drop)
     }
 
     /// Appends the record and applies its changes (excluding readers of
     /// whole records when `seen`), but, when `defer`, those that may wait;
-    /// those are returned, holding their turn.
+    /// those are returned, holding their turn. Without `defer` it returns
+    /// `None`, every change applied.
     fn write_record(
         &self,
         trees: &Trees,
@@ -793,6 +789,17 @@ mod tests {
         (directory, db, trees, log)
     }
 
+    /// A log over a sled kept under `directory`, opened (again).
+    fn log_on_disk(directory: &Path) -> (sled::Db, Trees, WriteAheadLog) {
+        let db = sled::Config::new()
+            .path(directory.join("sled"))
+            .open()
+            .expect("sled");
+        let trees = Trees::open(&db).expect("trees");
+        let log = open_log(directory, &db, &trees);
+        (db, trees, log)
+    }
+
     /// A record and its index entry.
     fn record_and_entry() -> Vec<Change> {
         vec![
@@ -801,14 +808,22 @@ mod tests {
         ]
     }
 
+    /// Writes `changes`, whose index entry is deferred.
+    fn write_deferring_the_entry<'log>(
+        log: &'log WriteAheadLog,
+        trees: &Trees,
+        changes: &[Change],
+    ) -> DeferredChanges<'log> {
+        log.write_deferring(trees, changes)
+            .expect("write")
+            .expect("the index entry is deferred")
+    }
+
     #[test]
     fn a_deferred_part_goes_in_after_the_rest_and_readers_wait_for_it() {
         let (_directory, _db, trees, log) = temporary_log();
         let changes = record_and_entry();
-        let deferred = log
-            .write_deferring(&trees, &changes)
-            .expect("write")
-            .expect("the index entry is deferred");
+        let deferred = write_deferring_the_entry(&log, &trees, &changes);
         assert!(trees.dialogues.contains_key(b"r").expect("read"));
         assert!(!trees.dialogue_index.contains_key(b"entry").expect("read"));
         let (log, trees) = (&log, &trees);
@@ -840,10 +855,7 @@ mod tests {
     fn a_later_write_to_a_deferred_tree_goes_in_after_the_deferred_part() {
         let (_directory, _db, trees, log) = temporary_log();
         let changes = record_and_entry();
-        let deferred = log
-            .write_deferring(&trees, &changes)
-            .expect("write")
-            .expect("the index entry is deferred");
+        let deferred = write_deferring_the_entry(&log, &trees, &changes);
         let (log, trees) = (&log, &trees);
         std::thread::scope(|scope| {
             // The next record removes the entry; it waits for its turn
@@ -893,16 +905,10 @@ mod tests {
     #[test]
     fn a_deferred_part_never_applied_fails_readers_and_the_next_open_applies_it() {
         let directory = tempfile::tempdir().expect("temp dir");
-        let sled_directory = directory.path().join("sled");
         let changes = record_and_entry();
         {
-            let db = sled::Config::new()
-                .path(&sled_directory)
-                .open()
-                .expect("sled");
-            let trees = Trees::open(&db).expect("trees");
-            let log = open_log(directory.path(), &db, &trees);
-            let deferred = log.write_deferring(&trees, &changes).expect("write");
+            let (_db, trees, log) = log_on_disk(directory.path());
+            let deferred = write_deferring_the_entry(&log, &trees, &changes);
             drop(deferred); // as when the completing thread failed or panicked
             let _whole = log.whole_records().expect("guard");
             let error = log
@@ -911,12 +917,7 @@ mod tests {
             assert!(error.to_string().contains("reopen"), "{error}");
             assert!(!trees.dialogue_index.contains_key(b"entry").expect("read"));
         }
-        let db = sled::Config::new()
-            .path(&sled_directory)
-            .open()
-            .expect("sled");
-        let trees = Trees::open(&db).expect("trees");
-        let log = open_log(directory.path(), &db, &trees);
+        let (_db, trees, log) = log_on_disk(directory.path());
         assert!(trees.dialogue_index.contains_key(b"entry").expect("read"));
         assert!(trees.dialogues.contains_key(b"r").expect("read"));
         log.wait_for_deferred()

@@ -3,14 +3,17 @@
 //! everyone who asked before it started, so concurrent submitters share
 //! fsyncs instead of paying one each. After a sync, when the write-ahead log
 //! has grown past its checkpoint size, the flusher starts a checkpoint
-//! beside it (one at a time; awaited on stop).
+//! beside it (one at a time; awaited on stop). A second task, the zeroer,
+//! keeps the write-ahead log's segment zeroed ahead of its last record when
+//! a write asks for it ([`WriteAheadLog::preallocate`]), so that the syncs
+//! write no file-system metadata.
 
 use super::texts::TextLog;
 use super::wal::WriteAheadLog;
 use super::StoreError;
 use std::sync::Arc;
 use std::sync::Mutex;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
 type Waiter = oneshot::Sender<Result<(), String>>;
@@ -19,12 +22,40 @@ type Waiter = oneshot::Sender<Result<(), String>>;
 pub(super) struct GroupCommit {
     requests: Mutex<Option<mpsc::UnboundedSender<Waiter>>>,
     task: Mutex<Option<JoinHandle<()>>>,
+    /// Dropped to stop the zeroer.
+    stop_zeroing: Mutex<Option<watch::Sender<()>>>,
+    zeroer: Mutex<Option<JoinHandle<()>>>,
+}
+
+/// The zeroer: preallocates the write-ahead log each time a write asks,
+/// until `stop` is dropped (a step under way is finished first).
+fn start_zeroer(wal: Arc<WriteAheadLog>, mut stop: watch::Receiver<()>) -> JoinHandle<()> {
+    let wanted = wal.preallocation_wanted();
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                biased;
+                _ = stop.changed() => break,
+                () = wanted.notified() => {}
+            }
+            let zeroing = Arc::clone(&wal);
+            match tokio::task::spawn_blocking(move || zeroing.preallocate()).await {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => {
+                    tracing::warn!(%error, "write-ahead log preallocation failed; appending instead until the next segment");
+                }
+                Err(error) => tracing::warn!(%error, "write-ahead log preallocation task failed"),
+            }
+        }
+    })
 }
 
 impl GroupCommit {
     /// Starts the flusher for `wal` and `texts` (checkpoints flush `db`).
     pub(super) fn start(db: sled::Db, texts: Arc<TextLog>, wal: Arc<WriteAheadLog>) -> Self {
         let (requests, mut incoming) = mpsc::unbounded_channel::<Waiter>();
+        let (stop_zeroing, stopped) = watch::channel(());
+        let zeroer = start_zeroer(Arc::clone(&wal), stopped);
         let task = tokio::spawn(async move {
             let mut checkpoint: Option<JoinHandle<()>> = None;
             while let Some(first) = incoming.recv().await {
@@ -68,6 +99,8 @@ impl GroupCommit {
         GroupCommit {
             requests: Mutex::new(Some(requests)),
             task: Mutex::new(Some(task)),
+            stop_zeroing: Mutex::new(Some(stop_zeroing)),
+            zeroer: Mutex::new(Some(zeroer)),
         }
     }
 
@@ -88,8 +121,19 @@ impl GroupCommit {
             .map_err(|message| StoreError::Task(format!("flush failed: {message}")))
     }
 
-    /// Answers the pending flushes, then stops the flusher (releasing its database handle).
+    /// Stops the zeroer, answers the pending flushes, then stops the flusher
+    /// (releasing its database handle).
     pub(super) async fn stop(&self) {
+        let stop_zeroing = self
+            .stop_zeroing
+            .lock()
+            .ok()
+            .and_then(|mut stop| stop.take());
+        drop(stop_zeroing);
+        let zeroer = self.zeroer.lock().ok().and_then(|mut zeroer| zeroer.take());
+        if let Some(zeroer) = zeroer {
+            let _ = zeroer.await;
+        }
         let sender = self
             .requests
             .lock()

@@ -992,7 +992,72 @@ fn section_fsync(settings: &Settings, rows: &mut Vec<Row>) -> anyhow::Result<f64
         )
         .target("(reference)", None),
     );
+    // The two ways a log file is synced: grown by each write, or written
+    // over zeros preallocated (and synced) beforehand, as the write-ahead log is.
+    let appending = log_sync_rates(settings, &dir, false)?;
+    let overwriting = log_sync_rates(settings, &dir, true)?;
+    progress(format!(
+        "fsync: one log file, appending {:.0}/s (rounds {}), over preallocated zeros {:.0}/s (rounds {})",
+        median(&appending),
+        rounds_text(&appending),
+        median(&overwriting),
+        rounds_text(&overwriting)
+    ));
+    rows.push(
+        Row::new(
+            "Log sync: append 4 KiB to one file + fdatasync, one at a time",
+            per_second(median(&appending)),
+        )
+        .target("(diagnostic)", None),
+    );
+    rows.push(
+        Row::new(
+            "Log sync: write 4 KiB over preallocated zeros + fdatasync (the write-ahead log's way)",
+            per_second(median(&overwriting)),
+        )
+        .reference(format!("appending {}", per_second(median(&appending))))
+        .ratio(Some(median(&overwriting) / median(&appending)))
+        .target("(diagnostic)", None),
+    );
     Ok(rate)
+}
+
+/// Writes-and-syncs per second of 4 KiB records to one file, one at a time,
+/// appended or (`preallocated`) written over zeros synced beforehand.
+fn log_sync_rates(
+    settings: &Settings,
+    dir: &tempfile::TempDir,
+    preallocated: bool,
+) -> anyhow::Result<Vec<f64>> {
+    use std::os::unix::fs::FileExt;
+    const LOG_BYTES: u64 = 64 << 20;
+    let body = [b'x'; 4096];
+    let mut rates = Vec::new();
+    for round in 0..settings.rounds {
+        let path = dir.path().join(format!("log-{preallocated}-{round}"));
+        let file = std::fs::File::create(&path)?;
+        if preallocated {
+            let zeros = vec![0u8; 1 << 20];
+            for step in 0..LOG_BYTES >> 20 {
+                file.write_all_at(&zeros, step << 20)?;
+            }
+            file.sync_all()?;
+        }
+        let started = Instant::now();
+        let deadline = started + Duration::from_secs_f64(settings.seconds.min(2.0));
+        let mut offset = 0u64;
+        let mut written = 0u64;
+        while Instant::now() < deadline && offset + body.len() as u64 <= LOG_BYTES {
+            file.write_all_at(&body, offset)?;
+            file.sync_data()?;
+            offset += body.len() as u64;
+            written += 1;
+        }
+        rates.push(written as f64 / started.elapsed().as_secs_f64());
+        drop(file);
+        std::fs::remove_file(&path)?;
+    }
+    Ok(rates)
 }
 
 /// Records whose index keys the `sled` section inserts.

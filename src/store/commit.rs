@@ -124,25 +124,21 @@ impl GroupCommit {
     /// Stops the zeroer, answers the pending flushes, then stops the flusher
     /// (releasing its database handle).
     pub(super) async fn stop(&self) {
-        let stop_zeroing = self
-            .stop_zeroing
-            .lock()
-            .ok()
-            .and_then(|mut stop| stop.take());
-        drop(stop_zeroing);
-        let zeroer = self.zeroer.lock().ok().and_then(|mut zeroer| zeroer.take());
-        if let Some(zeroer) = zeroer {
-            let _ = zeroer.await;
-        }
-        let sender = self
-            .requests
-            .lock()
-            .ok()
-            .and_then(|mut requests| requests.take());
-        drop(sender);
-        let task = self.task.lock().ok().and_then(|mut task| task.take());
-        if let Some(task) = task {
-            let _ = task.await;
-        }
+        drop_then_await(&self.stop_zeroing, &self.zeroer).await;
+        drop_then_await(&self.requests, &self.task).await;
+    }
+}
+
+/// Drops the sender in `sender` (what tells `task` to stop), then waits for
+/// `task`; once only, whoever calls it first.
+async fn drop_then_await<Sender>(
+    sender: &Mutex<Option<Sender>>,
+    task: &Mutex<Option<JoinHandle<()>>>,
+) {
+    let sender = sender.lock().ok().and_then(|mut sender| sender.take());
+    drop(sender);
+    let task = task.lock().ok().and_then(|mut task| task.take());
+    if let Some(task) = task {
+        let _ = task.await;
     }
 }

@@ -935,15 +935,7 @@ mod tests {
             .open()
             .expect("sled");
         let trees = Trees::open(&db).expect("trees");
-        let (_, recovery) = WriteAheadLog::open(
-            &directory.path().join(WAL_DIRECTORY),
-            CHECKPOINT_BYTES,
-            value_log(directory.path()),
-            SEPARATE_FROM_BYTES,
-            &db,
-            &trees,
-        )
-        .expect("recover");
+        let (_, recovery) = open_log_recovering(directory.path(), &db, &trees);
         assert_eq!(
             recovery,
             Recovery {
@@ -959,16 +951,7 @@ mod tests {
         let directory = tempfile::tempdir().expect("temp dir");
         let db = sled::Config::new().temporary(true).open().expect("sled");
         let trees = Arc::new(Trees::open(&db).expect("trees"));
-        let (log, _) = WriteAheadLog::open(
-            &directory.path().join(WAL_DIRECTORY),
-            CHECKPOINT_BYTES,
-            value_log(directory.path()),
-            SEPARATE_FROM_BYTES,
-            &db,
-            &trees,
-        )
-        .expect("open");
-        let log = Arc::new(log);
+        let log = Arc::new(open_log(directory.path(), &db, &trees));
         let writer = {
             let (log, trees) = (Arc::clone(&log), Arc::clone(&trees));
             std::thread::spawn(move || {
@@ -999,6 +982,15 @@ mod tests {
 
     /// A log over a temporary sled under `directory`.
     fn open_log(directory: &Path, db: &sled::Db, trees: &Trees) -> WriteAheadLog {
+        open_log_recovering(directory, db, trees).0
+    }
+
+    /// [`open_log`], with what its recovery found.
+    fn open_log_recovering(
+        directory: &Path,
+        db: &sled::Db,
+        trees: &Trees,
+    ) -> (WriteAheadLog, Recovery) {
         WriteAheadLog::open(
             &directory.join(WAL_DIRECTORY),
             CHECKPOINT_BYTES,
@@ -1008,7 +1000,6 @@ mod tests {
             trees,
         )
         .expect("open")
-        .0
     }
 
     /// A log over a temporary sled, with what it needs kept alive.

@@ -29,9 +29,9 @@
 
 use super::records::Fresh;
 use super::records::{TreeId, Writes};
-use super::search::{self, Postings, SearchDoc};
+use super::search::{self, EncodedPostings, SearchDoc};
 use super::{be, decode, encode, read_u64, Inner, StoreError};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 use tokio::sync::Notify;
@@ -187,7 +187,7 @@ struct Built {
     record_id: Vec<u8>,
     stamp: sled::IVec,
     /// Its length and postings; `None` when the record is gone.
-    postings: Option<(u64, BTreeMap<String, Postings>)>,
+    postings: Option<EncodedPostings>,
 }
 
 impl Inner {
@@ -220,7 +220,7 @@ impl Inner {
         let mut built = Vec::with_capacity(marks.len());
         for (record_id, stamp) in &marks {
             let postings = match self.record(record_id)? {
-                Some(record) => Some(search::build_postings(
+                Some(record) => Some(search::build_encoded_postings(
                     &self.sections(&record, &Fresh::new())?,
                 )),
                 None => None,
@@ -234,21 +234,24 @@ impl Inner {
         // The segment goes in first, outside the writer lock: nothing points
         // to its entries until the documents below name their stamps.
         let segment = self.db.generate_id()?;
-        let mut values: BTreeMap<&str, Vec<u8>> = BTreeMap::new();
+        let mut values: HashMap<&str, Vec<u8>> = HashMap::new();
         for entry in &built {
-            let Some((_, postings)) = &entry.postings else {
+            let Some(postings) = &entry.postings else {
                 continue;
             };
             let stamp = read_u64(&entry.stamp)?;
-            for (token, positions) in postings {
-                search::push_segment_entry(
-                    values.entry(token.as_str()).or_default(),
+            for (token, encoded) in postings.iter() {
+                search::push_raw_segment_entry(
+                    values.entry(token).or_default(),
                     &entry.record_id,
                     stamp,
-                    positions,
+                    encoded,
                 );
             }
         }
+        // In key order, as sled takes them best.
+        let mut values: Vec<(&str, Vec<u8>)> = values.into_iter().collect();
+        values.sort_unstable_by(|first, second| first.0.cmp(second.0));
         let mut segment_writes = Writes::default();
         let mut written_bytes = 0u64;
         for (token, value) in values {
@@ -296,7 +299,7 @@ impl Inner {
                 .as_ref()
                 .map_or(0, |doc| i64::try_from(doc.length).unwrap_or(0));
             match entry.postings {
-                Some((length, _)) => {
+                Some(EncodedPostings { length, .. }) => {
                     let stamp = read_u64(&entry.stamp)?;
                     docs.push((
                         entry.record_id.clone(),

@@ -251,7 +251,8 @@ fn fold_character_into(character: char, folded: &mut String) -> bool {
 }
 
 /// A record's postings, encoded: each token's [`encode_postings`] bytes,
-/// all in one buffer (two allocations per record, not three per token).
+/// all in one buffer (a string per token and a buffer per record, where a
+/// map of postings took a string and two vectors per token).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EncodedPostings {
     /// Tokens over every section.
@@ -273,14 +274,50 @@ impl EncodedPostings {
     }
 }
 
+/// One occurrence of a token: (token number, section, position).
+type Occurrence = (u32, u32, u32);
+
 /// The postings of a record whose sections are `sections` (section 0 first),
-/// encoded, and its length in tokens. Each occurrence is noted once, as
-/// (token number, section, position), in text order; they are then placed
-/// token by token (a counting sort, which keeps each token's in text order)
-/// and encoded.
+/// encoded, and its length in tokens: its occurrences, in text order, placed
+/// token by token and encoded.
 pub fn build_encoded_postings(sections: &[String]) -> EncodedPostings {
+    let (numbers, occurrences) = occurrences_of(sections);
+    let (starts, placed) = place_by_token(&occurrences, numbers.len());
+    let mut bytes = Vec::with_capacity(occurrences.len() * 2);
+    let mut ranges = Vec::with_capacity(numbers.len());
+    for bounds in starts.windows(2) {
+        let begin = bytes.len();
+        let token_occurrences = placed.get(bounds[0]..bounds[1]).unwrap_or_default();
+        for run in token_occurrences.chunk_by(|first, second| first.0 == second.0) {
+            let section = run.first().map_or(0, |(section, _)| *section);
+            encode_section(
+                section,
+                run.iter().map(|(_, position)| *position),
+                &mut bytes,
+            );
+        }
+        ranges.push(begin..bytes.len());
+    }
+    let mut tokens: Vec<(String, std::ops::Range<usize>)> = numbers
+        .into_iter()
+        .map(|(token, number)| {
+            let range = ranges.get(number as usize).cloned().unwrap_or(0..0);
+            (token, range)
+        })
+        .collect();
+    tokens.sort_unstable_by(|first, second| first.0.cmp(&second.0));
+    EncodedPostings {
+        length: occurrences.len() as u64,
+        tokens,
+        bytes,
+    }
+}
+
+/// The folded tokens of `sections`, numbered in order of first occurrence,
+/// and every occurrence in text order.
+fn occurrences_of(sections: &[String]) -> (HashMap<String, u32>, Vec<Occurrence>) {
     let mut numbers: HashMap<String, u32> = HashMap::new();
-    let mut occurrences: Vec<(u32, u32, u32)> = Vec::new();
+    let mut occurrences: Vec<Occurrence> = Vec::new();
     let mut folded = String::new();
     for (section, text) in sections.iter().enumerate() {
         let section = u32::try_from(section).unwrap_or(u32::MAX);
@@ -313,9 +350,15 @@ pub fn build_encoded_postings(sections: &[String]) -> EncodedPostings {
             }
         }
     }
-    // Where each token's occurrences start once placed token by token.
-    let mut starts = vec![0usize; numbers.len() + 1];
-    for (number, _, _) in &occurrences {
+    (numbers, occurrences)
+}
+
+/// `occurrences` (of `token_count` tokens) as (section, position), token by
+/// token, each token's in the order given (a counting sort), and where each
+/// token's start (`token_count + 1` bounds).
+fn place_by_token(occurrences: &[Occurrence], token_count: usize) -> (Vec<usize>, Vec<(u32, u32)>) {
+    let mut starts = vec![0usize; token_count + 1];
+    for (number, _, _) in occurrences {
         if let Some(count) = starts.get_mut(*number as usize + 1) {
             *count += 1;
         }
@@ -325,7 +368,7 @@ pub fn build_encoded_postings(sections: &[String]) -> EncodedPostings {
     }
     let mut placed = vec![(0u32, 0u32); occurrences.len()];
     let mut next = starts.clone();
-    for (number, section, position) in &occurrences {
+    for (number, section, position) in occurrences {
         if let Some(slot) = next.get_mut(*number as usize) {
             if let Some(place) = placed.get_mut(*slot) {
                 *place = (*section, *position);
@@ -333,34 +376,7 @@ pub fn build_encoded_postings(sections: &[String]) -> EncodedPostings {
             *slot += 1;
         }
     }
-    let mut bytes = Vec::with_capacity(occurrences.len() * 2);
-    let mut ranges = Vec::with_capacity(numbers.len());
-    for bounds in starts.windows(2) {
-        let begin = bytes.len();
-        let token_occurrences = placed.get(bounds[0]..bounds[1]).unwrap_or_default();
-        for run in token_occurrences.chunk_by(|first, second| first.0 == second.0) {
-            let section = run.first().map_or(0, |(section, _)| *section);
-            encode_section(
-                section,
-                run.iter().map(|(_, position)| *position),
-                &mut bytes,
-            );
-        }
-        ranges.push(begin..bytes.len());
-    }
-    let mut tokens: Vec<(String, std::ops::Range<usize>)> = numbers
-        .into_iter()
-        .map(|(token, number)| {
-            let range = ranges.get(number as usize).cloned().unwrap_or(0..0);
-            (token, range)
-        })
-        .collect();
-    tokens.sort_unstable_by(|first, second| first.0.cmp(&second.0));
-    EncodedPostings {
-        length: occurrences.len() as u64,
-        tokens,
-        bytes,
-    }
+    (starts, placed)
 }
 
 /// The postings of a record whose sections are `sections` (section 0 first),

@@ -75,6 +75,18 @@ fn token_char_table() -> &'static [u64] {
 /// The tokens of `text` (already normalised), with byte spans into `text`.
 pub fn tokenize(text: &str) -> Vec<Token> {
     let mut tokens = Vec::new();
+    for_each_token_span(text, |start, end| {
+        let folded = fold_for_search(&text[start..end]);
+        if !folded.is_empty() {
+            tokens.push(Token { folded, start, end });
+        }
+    });
+    tokens
+}
+
+/// Calls `found(start, end)` with the byte span of every run of token
+/// characters of `text`, in order (before folding: a run may fold to nothing).
+fn for_each_token_span(text: &str, mut found: impl FnMut(usize, usize)) {
     let mut start = None;
     for (offset, character) in text
         .char_indices()
@@ -83,20 +95,12 @@ pub fn tokenize(text: &str) -> Vec<Token> {
         match (is_token_char(character), start) {
             (true, None) => start = Some(offset),
             (false, Some(begin)) => {
-                let folded = fold_for_search(&text[begin..offset]);
-                if !folded.is_empty() {
-                    tokens.push(Token {
-                        folded,
-                        start: begin,
-                        end: offset,
-                    });
-                }
+                found(begin, offset);
                 start = None;
             }
             _ => {}
         }
     }
-    tokens
 }
 
 /// What the index keeps per record.
@@ -322,33 +326,22 @@ fn occurrences_of(sections: &[String]) -> (HashMap<String, u32>, Vec<Occurrence>
     for (section, text) in sections.iter().enumerate() {
         let section = u32::try_from(section).unwrap_or(u32::MAX);
         let mut position = 0u32;
-        let mut start = None;
-        for (offset, character) in text
-            .char_indices()
-            .chain(std::iter::once((text.len(), ' ')))
-        {
-            match (is_token_char(character), start) {
-                (true, None) => start = Some(offset),
-                (false, Some(begin)) => {
-                    start = None;
-                    fold_token_into(&text[begin..offset], &mut folded);
-                    if folded.is_empty() {
-                        continue;
-                    }
-                    let number = match numbers.get(folded.as_str()) {
-                        Some(number) => *number,
-                        None => {
-                            let number = u32::try_from(numbers.len()).unwrap_or(u32::MAX);
-                            numbers.insert(folded.clone(), number);
-                            number
-                        }
-                    };
-                    occurrences.push((number, section, position));
-                    position = position.saturating_add(1);
-                }
-                _ => {}
+        for_each_token_span(text, |start, end| {
+            fold_token_into(&text[start..end], &mut folded);
+            if folded.is_empty() {
+                return;
             }
-        }
+            let number = match numbers.get(folded.as_str()) {
+                Some(number) => *number,
+                None => {
+                    let number = u32::try_from(numbers.len()).unwrap_or(u32::MAX);
+                    numbers.insert(folded.clone(), number);
+                    number
+                }
+            };
+            occurrences.push((number, section, position));
+            position = position.saturating_add(1);
+        });
     }
     (numbers, occurrences)
 }

@@ -9,8 +9,8 @@ use crate::feed::{FeedSubscriptions, SubscriptionStream};
 use crate::metrics::Metrics;
 use crate::proto;
 use crate::proto::admin_service_server::AdminService;
-use crate::proto::article_service_server::ArticleService;
 use crate::proto::encoded_feed::dialogue_service_server::DialogueService;
+use crate::proto::unvalidated::article_service_server::ArticleService;
 use crate::proto::worker_service_server::WorkerService;
 use crate::store::{Store, BULK_CHUNK};
 use dialogwatch_worker::record::Extraction;
@@ -162,7 +162,9 @@ fn required_id<'a>(field: &str, text: &'a str) -> Result<&'a str, ApiError> {
     Ok(trimmed)
 }
 
-/// `ArticleService`: submissions and article state.
+/// `ArticleService`: submissions and article state. Implements the server
+/// side of [`proto::unvalidated`], whose article bodies arrive as bytes and are
+/// checked on conversion.
 #[derive(Clone)]
 pub struct ArticleApi {
     context: ApiContext,
@@ -174,7 +176,10 @@ impl ArticleApi {
         ArticleApi { context }
     }
 
-    fn validate(&self, request: proto::SubmitArticleRequest) -> Result<NewArticle, ApiError> {
+    fn validate(
+        &self,
+        request: proto::unvalidated::SubmitArticleRequest,
+    ) -> Result<NewArticle, ApiError> {
         let validated = NewArticle::try_from(request).and_then(|article| {
             self.context
                 .limits
@@ -201,7 +206,7 @@ impl ArticleApi {
 impl ArticleService for ArticleApi {
     async fn submit_article(
         &self,
-        request: Request<proto::SubmitArticleRequest>,
+        request: Request<proto::unvalidated::SubmitArticleRequest>,
     ) -> Result<Response<proto::SubmitArticleResponse>, Status> {
         self.context.authorizer.check(&request, Scope::Submit)?;
         let article = self.validate(request.into_inner())?;
@@ -221,7 +226,7 @@ impl ArticleService for ArticleApi {
 
     async fn submit_articles(
         &self,
-        request: Request<Streaming<proto::SubmitArticleRequest>>,
+        request: Request<Streaming<proto::unvalidated::SubmitArticleRequest>>,
     ) -> Result<Response<proto::SubmitArticlesResponse>, Status> {
         self.context.authorizer.check(&request, Scope::Submit)?;
         let mut stream = request.into_inner();

@@ -58,6 +58,15 @@ pub mod proto {
         //! [`crate::feed::EncodedFeedEvent`]s: messages encoded once per event.
         include!(concat!(env!("OUT_DIR"), "/encoded_feed/dialogwatch.v1.rs"));
     }
+
+    pub mod unvalidated {
+        //! The server side of `ArticleService` whose requests carry the
+        //! article body as bytes: `ArticleContent.text` and `.html` are
+        //! proto `string`s on the wire, decoded here without prost's UTF-8
+        //! check, which [`crate::convert`] makes (SIMD) and reports as
+        //! `INVALID_ARGUMENT` on the field.
+        include!(concat!(env!("OUT_DIR"), "/unvalidated/dialogwatch.v1.rs"));
+    }
 }
 
 pub use server::{run, run_with_metrics, ServerConfig};

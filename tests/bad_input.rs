@@ -354,3 +354,79 @@ async fn a_message_over_the_transport_limit_is_refused_and_deep_html_is_harmless
     assert_eq!(processed.is_dialogue, Some(false));
     server.stop().await;
 }
+
+/// A client that skips its own UTF-8 check: the `string` body `text`
+/// carrying bytes that are not UTF-8 (the server decodes bodies as bytes and
+/// checks them itself, see `proto::unvalidated`). Unary: `INVALID_ARGUMENT`
+/// on `article.text`, nothing stored. In a bulk stream: that item refused
+/// on its field, the others stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_string_body_that_is_not_utf8_is_refused_on_its_field() {
+    use proto::unvalidated::article_content::Body;
+    use proto::unvalidated::{ArticleContent, SubmitArticleRequest};
+    let data_dir = tempfile::tempdir().expect("tempdir");
+    let server = small_limit_server(data_dir.path()).await;
+    let raw = |body: Vec<u8>| SubmitArticleRequest {
+        request_id: String::new(),
+        article: Some(ArticleContent {
+            body: Some(Body::Text(body)),
+            ..Default::default()
+        }),
+    };
+    let mut grpc = tonic::client::Grpc::new(server.channel().await);
+    grpc.ready().await.expect("ready");
+    let status = grpc
+        .unary::<_, proto::SubmitArticleResponse, _>(
+            tonic::Request::new(raw(b"Qu\xc3\x28c ph\xc3\xb2ng".to_vec())),
+            "/dialogwatch.v1.ArticleService/SubmitArticle"
+                .parse()
+                .expect("path"),
+            tonic_prost::ProstCodec::default(),
+        )
+        .await
+        .expect_err("refused");
+    assert_eq!(status.code(), Code::InvalidArgument, "{}", status.message());
+    assert_eq!(violated_field(&status), "article.text");
+    assert!(
+        status.message().contains("invalid UTF-8 at byte 2"),
+        "{}",
+        status.message()
+    );
+
+    grpc.ready().await.expect("ready");
+    let requests = vec![
+        raw("Bài một về đối thoại quốc phòng.".as_bytes().to_vec()),
+        raw(vec![0xff, 0xfe, b'a']),
+        raw("Bài hai về hội đàm.".as_bytes().to_vec()),
+    ];
+    let results = grpc
+        .client_streaming::<_, _, proto::SubmitArticlesResponse, _>(
+            tonic::Request::new(tokio_stream::iter(requests)),
+            "/dialogwatch.v1.ArticleService/SubmitArticles"
+                .parse()
+                .expect("path"),
+            tonic_prost::ProstCodec::default(),
+        )
+        .await
+        .expect("bulk")
+        .into_inner()
+        .results;
+    use proto::submit_article_result::Outcome;
+    let outcomes: Vec<Outcome> = results
+        .into_iter()
+        .map(|result| result.outcome.expect("outcome"))
+        .collect();
+    let [Outcome::Accepted(first), Outcome::Error(error), Outcome::Accepted(second)] =
+        outcomes.as_slice()
+    else {
+        panic!("accepted, refused, accepted: {outcomes:?}")
+    };
+    assert_eq!(error.code, Code::InvalidArgument as i32);
+    assert_eq!(error.field, "article.text");
+    assert_eq!((first.article_id.as_str(), first.created), ("art-1", true));
+    assert_eq!(
+        (second.article_id.as_str(), second.created),
+        ("art-2", true)
+    );
+    server.stop().await;
+}

@@ -16,7 +16,25 @@ use std::sync::Mutex;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
-type Waiter = oneshot::Sender<Result<(), String>>;
+/// Someone waiting for the flush that covers their writes.
+enum Waiter {
+    /// An async caller of [`GroupCommit::flush`].
+    Task(oneshot::Sender<Result<(), String>>),
+    /// A thread's continuation ([`GroupCommit::flush_then`]), run on the
+    /// flusher task: it must only hand the outcome on, never block.
+    Then(Box<dyn FnOnce(Result<(), StoreError>) + Send>),
+}
+
+impl Waiter {
+    fn tell(self, outcome: Result<(), String>) {
+        match self {
+            Waiter::Task(sender) => {
+                let _ = sender.send(outcome);
+            }
+            Waiter::Then(then) => then(outcome.map_err(flush_failed)),
+        }
+    }
+}
 
 /// Handle to the flusher task.
 pub(super) struct GroupCommit {
@@ -79,7 +97,7 @@ impl GroupCommit {
                             .and_then(|synced| synced.map_err(|error| format!("text log: {error}")))
                     });
                 for waiter in waiters {
-                    let _ = waiter.send(outcome.clone());
+                    waiter.tell(outcome.clone());
                 }
                 let idle = checkpoint.as_ref().is_none_or(JoinHandle::is_finished);
                 if idle && wal.checkpoint_due() {
@@ -107,18 +125,33 @@ impl GroupCommit {
     /// Returns once a flush that started after this call has finished.
     pub(super) async fn flush(&self) -> Result<(), StoreError> {
         let (done, finished) = oneshot::channel();
-        let sent = self
-            .requests
-            .lock()
-            .ok()
-            .and_then(|requests| requests.as_ref().map(|sender| sender.send(done).is_ok()));
-        if sent != Some(true) {
+        if self.request(Waiter::Task(done)).is_err() {
             return Err(StoreError::Closed);
         }
         finished
             .await
             .map_err(|_| StoreError::Closed)?
-            .map_err(|message| StoreError::Task(format!("flush failed: {message}")))
+            .map_err(flush_failed)
+    }
+
+    /// Calls `then` with the outcome of a flush that starts after this call,
+    /// from the flusher task (at once with [`StoreError::Closed`] when the
+    /// flusher has stopped). For a thread that must not wait for the flush.
+    pub(super) fn flush_then(&self, then: impl FnOnce(Result<(), StoreError>) + Send + 'static) {
+        if let Err(Waiter::Then(then)) = self.request(Waiter::Then(Box::new(then))) {
+            then(Err(StoreError::Closed));
+        }
+    }
+
+    /// Queues `waiter` for the next flush, or hands it back once stopped.
+    fn request(&self, waiter: Waiter) -> Result<(), Waiter> {
+        let Ok(requests) = self.requests.lock() else {
+            return Err(waiter);
+        };
+        match requests.as_ref() {
+            Some(sender) => sender.send(waiter).map_err(|refused| refused.0),
+            None => Err(waiter),
+        }
     }
 
     /// Stops the zeroer, answers the pending flushes, then stops the flusher
@@ -127,6 +160,10 @@ impl GroupCommit {
         drop_then_await(&self.stop_zeroing, &self.zeroer).await;
         drop_then_await(&self.requests, &self.task).await;
     }
+}
+
+fn flush_failed(message: String) -> StoreError {
+    StoreError::Task(format!("flush failed: {message}"))
 }
 
 /// Drops the sender in `sender` (what tells `task` to stop), then waits for

@@ -251,7 +251,7 @@ struct Inner {
     wal: Arc<wal::WriteAheadLog>,
     config: StoreConfig,
     writer: Mutex<()>,
-    work_available: Notify,
+    work_available: Arc<Notify>,
     head: watch::Sender<u64>,
     closed: AtomicBool,
     committer: commit::GroupCommit,
@@ -274,6 +274,7 @@ pub type FeedWireEncoder = Arc<dyn Fn(&FeedEvent) -> Vec<u8> + Send + Sync>;
 impl Drop for Inner {
     fn drop(&mut self) {
         self.indexer.cancel();
+        self.pending.cancel();
     }
 }
 
@@ -433,11 +434,11 @@ impl Store {
             wal,
             config,
             writer: Mutex::new(()),
-            work_available: Notify::new(),
+            work_available: Arc::new(Notify::new()),
             head: head_sender,
             closed: AtomicBool::new(false),
             texts,
-            pending: submit::PendingSubmissions::default(),
+            pending: submit::PendingSubmissions::new(),
             indexing: Mutex::new(()),
             indexer: search_index::Indexer::new(),
             recent_feed: recent::RecentFeed::default(),
@@ -461,6 +462,7 @@ impl Store {
             tracing::info!(records = marked, "search index: rebuilding in segments");
         }
         inner.indexer.start(Arc::downgrade(&inner));
+        inner.pending.start(Arc::downgrade(&inner))?;
         if !inner.trees.search_pending.is_empty() {
             inner.indexer.wake();
         }
@@ -1082,6 +1084,12 @@ impl Store {
             return Ok(());
         }
         self.inner.work_available.notify_waiters();
+        // The submissions already handed to the writer are written, and
+        // their flushes requested, before the group commit stops.
+        let stopping = Arc::clone(&self.inner);
+        tokio::task::spawn_blocking(move || stopping.pending.stop())
+            .await
+            .map_err(|error| StoreError::Task(error.to_string()))?;
         self.inner.indexer.stop().await;
         self.inner.committer.stop().await;
         let inner = Arc::clone(&self.inner);

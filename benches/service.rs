@@ -36,6 +36,10 @@ use dialogwatch::domain::{ArticleId, NewArticle};
 use dialogwatch::proto;
 use dialogwatch::proto::article_service_client::ArticleServiceClient;
 use dialogwatch::proto::article_service_server::{ArticleService, ArticleServiceServer};
+use dialogwatch::proto::unvalidated::article_service_server::{
+    ArticleService as UnvalidatedArticleService,
+    ArticleServiceServer as UnvalidatedArticleServiceServer,
+};
 use dialogwatch::server::ServerError;
 use dialogwatch::{ServerConfig, Store, StoreConfig};
 use dialogwatch_worker::record::{DialogueEvent, DialogueKind, Extraction, Location, Partner};
@@ -727,16 +731,78 @@ impl ArticleService for EchoArticles {
     }
 }
 
-/// Starts the echo service on 127.0.0.1:0.
-async fn start_echo() -> anyhow::Result<(String, oneshot::Sender<()>, JoinHandle<()>)> {
+/// The same echo over the server side that dialogwatch serves
+/// (`proto::unvalidated`: article bodies decoded as bytes, their UTF-8
+/// checked as dialogwatch checks it): a diagnostic beside the ceiling, the
+/// stock tonic service, whose prost decoding checks UTF-8 itself.
+#[tonic::async_trait]
+impl UnvalidatedArticleService for EchoArticles {
+    async fn submit_article(
+        &self,
+        request: Request<proto::unvalidated::SubmitArticleRequest>,
+    ) -> Result<Response<proto::SubmitArticleResponse>, Status> {
+        use proto::unvalidated::article_content::Body;
+        let request = request.into_inner();
+        let body = match request.article.and_then(|article| article.body) {
+            Some(
+                Body::Text(bytes)
+                | Body::Html(bytes)
+                | Body::TextBytes(bytes)
+                | Body::HtmlBytes(bytes),
+            ) => bytes,
+            None => return Err(Status::invalid_argument("article body is required")),
+        };
+        if simdutf8::basic::from_utf8(&body).is_err() {
+            return Err(Status::invalid_argument("article body is not UTF-8"));
+        }
+        let number = self.next.fetch_add(1, Ordering::Relaxed);
+        Ok(Response::new(proto::SubmitArticleResponse {
+            article_id: format!("art-{number}"),
+            created: true,
+        }))
+    }
+
+    async fn submit_articles(
+        &self,
+        _request: Request<Streaming<proto::unvalidated::SubmitArticleRequest>>,
+    ) -> Result<Response<proto::SubmitArticlesResponse>, Status> {
+        Err(Status::unimplemented("echo only answers SubmitArticle"))
+    }
+
+    async fn get_article(
+        &self,
+        _request: Request<proto::GetArticleRequest>,
+    ) -> Result<Response<proto::Article>, Status> {
+        Err(Status::unimplemented("echo only answers SubmitArticle"))
+    }
+}
+
+/// Which echo [`start_echo`] serves.
+#[derive(Clone, Copy)]
+enum Echo {
+    /// The stock generated tonic service: the ceiling.
+    Stock,
+    /// The server side dialogwatch serves (bodies as bytes, SIMD UTF-8 check).
+    BodiesAsBytes,
+}
+
+/// Starts an echo service on 127.0.0.1:0.
+async fn start_echo(echo: Echo) -> anyhow::Result<(String, oneshot::Sender<()>, JoinHandle<()>)> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let address = listener.local_addr()?;
     let (shutdown, signal) = oneshot::channel::<()>();
     let handle = tokio::spawn(async move {
-        let served = tonic::transport::Server::builder()
-            .add_service(ArticleServiceServer::new(EchoArticles {
-                next: AtomicU64::new(1),
-            }))
+        let articles = EchoArticles {
+            next: AtomicU64::new(1),
+        };
+        let router = match echo {
+            Echo::Stock => {
+                tonic::transport::Server::builder().add_service(ArticleServiceServer::new(articles))
+            }
+            Echo::BodiesAsBytes => tonic::transport::Server::builder()
+                .add_service(UnvalidatedArticleServiceServer::new(articles)),
+        };
+        let served = router
             .serve_with_incoming_shutdown(
                 tokio_stream::wrappers::TcpListenerStream::new(listener),
                 async move {
@@ -1237,22 +1303,34 @@ async fn section_grpc(
     const CLIENTS: usize = 64;
     let dir = temp_dir(settings, "grpc")?;
     let server = RunningServer::start(dir.path(), 0, 16).await?;
-    let (echo_url, echo_shutdown, echo_handle) = start_echo().await?;
+    let (echo_url, echo_shutdown, echo_handle) = start_echo(Echo::Stock).await?;
+    let (bytes_echo_url, bytes_echo_shutdown, bytes_echo_handle) =
+        start_echo(Echo::BodiesAsBytes).await?;
     let mut echo_rates = Vec::new();
+    let mut bytes_echo_rates = Vec::new();
     let mut submit_rates = Vec::new();
-    // Interleaved rounds, so load changes on the machine hit both alike.
+    // Interleaved rounds, so load changes on the machine hit all alike.
     for _ in 0..settings.rounds {
         echo_rates.push(unary_rate(&echo_url, CLIENTS, settings.seconds, articles).await?);
+        bytes_echo_rates
+            .push(unary_rate(&bytes_echo_url, CLIENTS, settings.seconds, articles).await?);
         submit_rates.push(unary_rate(&server.url(), CLIENTS, settings.seconds, articles).await?);
     }
-    let _ = echo_shutdown.send(());
-    let _ = echo_handle.await;
+    for (shutdown, handle) in [
+        (echo_shutdown, echo_handle),
+        (bytes_echo_shutdown, bytes_echo_handle),
+    ] {
+        let _ = shutdown.send(());
+        let _ = handle.await;
+    }
     server.stop().await?;
     let echo = median(&echo_rates);
+    let bytes_echo = median(&bytes_echo_rates);
     let submit = median(&submit_rates);
     progress(format!(
-        "grpc: echo {echo:.0}/s (rounds {}), SubmitArticle {submit:.0}/s (rounds {})",
+        "grpc: echo {echo:.0}/s (rounds {}), echo with bodies as bytes {bytes_echo:.0}/s (rounds {}), SubmitArticle {submit:.0}/s (rounds {})",
         rounds_text(&echo_rates),
+        rounds_text(&bytes_echo_rates),
         rounds_text(&submit_rates)
     ));
     let ratio = (echo > 0.0).then(|| submit / echo);
@@ -1264,6 +1342,15 @@ async fn section_grpc(
         .reference(format!("echo ArticleService: {}", per_second(echo)))
         .ratio(ratio)
         .target("≥ 0.7 of echo", ratio.map(|ratio| ratio >= 0.7)),
+    );
+    rows.push(
+        Row::new(
+            format!("gRPC overhead, diagnostic: the same against an echo of the server side dialogwatch serves (bodies as bytes, SIMD UTF-8 check), {CLIENTS} clients"),
+            per_second(submit),
+        )
+        .reference(format!("echo, bodies as bytes: {}", per_second(bytes_echo)))
+        .ratio((bytes_echo > 0.0).then(|| submit / bytes_echo))
+        .target("(diagnostic)", None),
     );
     Ok(())
 }

@@ -10,12 +10,22 @@ use libfuzzer_sys::fuzz_target;
 use prost::Message;
 
 fuzz_target!(|data: &[u8]| {
-    if let Ok(request) = proto::SubmitArticleRequest::decode(data) {
-        if let Ok(article) = NewArticle::try_from(request) {
+    // As the server decodes it: the body as bytes, its UTF-8 checked on conversion.
+    if let Ok(request) = proto::unvalidated::SubmitArticleRequest::decode(data) {
+        let converted = NewArticle::try_from(request);
+        if let Ok(article) = &converted {
             assert!(!article.content.trim().is_empty());
             if let Some(url) = &article.url {
                 assert!(url.starts_with("http://") || url.starts_with("https://"));
             }
+        }
+        // What a client's own types decode converts alike.
+        if let Ok(client) = proto::SubmitArticleRequest::decode(data) {
+            let from_client = NewArticle::try_from(proto::unvalidated::SubmitArticleRequest::from(client));
+            assert_eq!(
+                from_client.map(|article| article.content).ok(),
+                converted.map(|article| article.content).ok()
+            );
         }
     }
     if let Ok(filter) = proto::DialogueFilter::decode(data) {

@@ -31,8 +31,10 @@
 //! they are applied to the trees, so a crash leaves each verb done or not
 //! done. Durability: submissions, completions and failures wait for a flush
 //! (the write-ahead log's and the text log's fsyncs); flushes are shared
-//! between concurrent callers (group commit, see [`commit`]). The feed head is
-//! published only after the flush that made it durable.
+//! between concurrent callers (group commit, see [`commit`]). Unary
+//! submissions are written in batches by a thread of their own, which hands
+//! each batch to the group commit and goes on (see [`submit`]). The feed head
+//! is published only after the flush that made it durable.
 
 mod articles;
 mod commit;

@@ -699,6 +699,17 @@ struct EchoArticles {
     next: AtomicU64,
 }
 
+impl EchoArticles {
+    /// The echo's answer: the next id, created.
+    fn answer(&self) -> Response<proto::SubmitArticleResponse> {
+        let number = self.next.fetch_add(1, Ordering::Relaxed);
+        Response::new(proto::SubmitArticleResponse {
+            article_id: format!("art-{number}"),
+            created: true,
+        })
+    }
+}
+
 #[tonic::async_trait]
 impl ArticleService for EchoArticles {
     async fn submit_article(
@@ -709,11 +720,7 @@ impl ArticleService for EchoArticles {
         if request.article.is_none() {
             return Err(Status::invalid_argument("article is required"));
         }
-        let number = self.next.fetch_add(1, Ordering::Relaxed);
-        Ok(Response::new(proto::SubmitArticleResponse {
-            article_id: format!("art-{number}"),
-            created: true,
-        }))
+        Ok(self.answer())
     }
 
     async fn submit_articles(
@@ -755,11 +762,7 @@ impl UnvalidatedArticleService for EchoArticles {
         if simdutf8::basic::from_utf8(&body).is_err() {
             return Err(Status::invalid_argument("article body is not UTF-8"));
         }
-        let number = self.next.fetch_add(1, Ordering::Relaxed);
-        Ok(Response::new(proto::SubmitArticleResponse {
-            article_id: format!("art-{number}"),
-            created: true,
-        }))
+        Ok(self.answer())
     }
 
     async fn submit_articles(

@@ -198,6 +198,9 @@ impl PendingSubmissions {
                         None => send_answers(answers, Err(StoreError::Closed)),
                     }
                 }
+                // Whatever ended the loop, no submission waits for a writer
+                // that is gone: the rest are refused as closed.
+                shared.refuse_the_rest();
             })
             .map_err(|error| StoreError::Io(format!("submission writer thread: {error}")))?;
         *self.thread.lock().map_err(|_| poisoned())? = Some(thread);
@@ -263,6 +266,19 @@ impl PendingShared {
         let taken = state.waiting.len().min(MAX_COALESCED_BATCH);
         Some(state.waiting.drain(..taken).collect())
     }
+
+    /// Takes no more submissions and answers those waiting as closed.
+    fn refuse_the_rest(&self) {
+        let mut state = self
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        state.stopping = true;
+        let waiting = std::mem::take(&mut state.waiting);
+        drop(state);
+        let answers = waiting.into_iter().map(|(_, answer)| answer).collect();
+        send_answers(answers, Err(StoreError::Closed));
+    }
 }
 
 fn poisoned() -> StoreError {
@@ -281,9 +297,15 @@ fn poisoned() -> StoreError {
 /// after its submission returned can reopen it.
 fn write_batch(store: Arc<Inner>, articles: Vec<PreparedArticle>, answers: Vec<Answer>) {
     let small = articles.len() < SMALL_WRITE_BELOW;
-    let written = store
-        .lock_writer()
-        .and_then(|_writer| store.insert_articles(articles));
+    // A panic in the write (a bug, or sled's on a corrupt page) fails this
+    // batch, not the thread: later submissions are still taken (and fail
+    // too, on the writer lock it poisoned).
+    let written = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        store
+            .lock_writer()
+            .and_then(|_writer| store.insert_articles(articles))
+    }))
+    .unwrap_or_else(|_| Err(StoreError::Task("writing submissions panicked".into())));
     let outcomes = match written {
         Ok(outcomes) => outcomes,
         Err(error) => {
@@ -776,6 +798,25 @@ mod tests {
         expected.sort();
         assert_eq!(read_back, expected);
         store.close().await.expect("close");
+    }
+
+    /// A writer that ends with submissions still waiting (its list
+    /// poisoned) answers them as closed and takes no more, so no submitter
+    /// waits for it forever.
+    #[test]
+    fn a_writer_that_ends_refuses_what_waits_and_what_comes() {
+        let pending = PendingSubmissions::new();
+        let (answer, mut answered) = oneshot::channel();
+        pending
+            .push(PreparedArticle::new(article("Bài chờ ghi.", None)), answer)
+            .expect("taken");
+        pending.shared.refuse_the_rest();
+        assert!(matches!(answered.try_recv(), Ok(Err(StoreError::Closed))));
+        let (answer, _answered) = oneshot::channel();
+        assert!(matches!(
+            pending.push(PreparedArticle::new(article("Bài sau.", None)), answer),
+            Err(StoreError::Closed)
+        ));
     }
 
     /// Unary submissions racing a close: each is either acknowledged, and

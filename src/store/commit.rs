@@ -16,25 +16,10 @@ use std::sync::Mutex;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
-/// Someone waiting for the flush that covers their writes.
-enum Waiter {
-    /// An async caller of [`GroupCommit::flush`].
-    Task(oneshot::Sender<Result<(), String>>),
-    /// A thread's continuation ([`GroupCommit::flush_then`]), run on the
-    /// flusher task: it must only hand the outcome on, never block.
-    Then(Box<dyn FnOnce(Result<(), StoreError>) + Send>),
-}
-
-impl Waiter {
-    fn tell(self, outcome: Result<(), String>) {
-        match self {
-            Waiter::Task(sender) => {
-                let _ = sender.send(outcome);
-            }
-            Waiter::Then(then) => then(outcome.map_err(flush_failed)),
-        }
-    }
-}
+/// Someone waiting for the flush that covers their writes: told its
+/// outcome on the flusher task, so it must only hand the outcome on, never
+/// block (see [`GroupCommit::flush_then`]).
+type Waiter = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
 
 /// Handle to the flusher task.
 pub(super) struct GroupCommit {
@@ -97,7 +82,7 @@ impl GroupCommit {
                             .and_then(|synced| synced.map_err(|error| format!("text log: {error}")))
                     });
                 for waiter in waiters {
-                    waiter.tell(outcome.clone());
+                    waiter(outcome.clone().map_err(flush_failed));
                 }
                 let idle = checkpoint.as_ref().is_none_or(JoinHandle::is_finished);
                 if idle && wal.checkpoint_due() {
@@ -125,20 +110,17 @@ impl GroupCommit {
     /// Returns once a flush that started after this call has finished.
     pub(super) async fn flush(&self) -> Result<(), StoreError> {
         let (done, finished) = oneshot::channel();
-        if self.request(Waiter::Task(done)).is_err() {
-            return Err(StoreError::Closed);
-        }
-        finished
-            .await
-            .map_err(|_| StoreError::Closed)?
-            .map_err(flush_failed)
+        self.flush_then(move |flushed| {
+            let _ = done.send(flushed);
+        });
+        finished.await.map_err(|_| StoreError::Closed)?
     }
 
     /// Calls `then` with the outcome of a flush that starts after this call,
     /// from the flusher task (at once with [`StoreError::Closed`] when the
     /// flusher has stopped). For a thread that must not wait for the flush.
     pub(super) fn flush_then(&self, then: impl FnOnce(Result<(), StoreError>) + Send + 'static) {
-        if let Err(Waiter::Then(then)) = self.request(Waiter::Then(Box::new(then))) {
+        if let Err(then) = self.request(Box::new(then)) {
             then(Err(StoreError::Closed));
         }
     }

@@ -2,6 +2,9 @@
 # dialogwatch: build with the Rust toolchain, run on a slim base as a non-root user.
 
 FROM rust:1-slim-bookworm AS build
+# make: tikv-jemalloc-sys builds jemalloc (the allocator, src/allocator.rs).
+RUN apt-get update && apt-get install -y --no-install-recommends make \
+ && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Dependencies first, so that source edits do not rebuild them.
 COPY Cargo.toml Cargo.lock build.rs ./

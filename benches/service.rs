@@ -1975,12 +1975,13 @@ fn print_table(settings: &Settings, rows: &[Row], started: Instant) {
         sections.join(" ")
     );
     println!(
-        "peers: {}; temp dir: {}; {} rounds, medians; took {:.0} s",
+        "peers: {}; temp dir: {}; allocator: {}; {} rounds, medians; took {:.0} s",
         settings
             .peers_source
             .as_ref()
             .map_or_else(|| "not run".to_string(), |path| path.display().to_string()),
         settings.temp_root.display(),
+        dialogwatch::allocator::describe(),
         settings.rounds,
         started.elapsed().as_secs_f64()
     );

@@ -475,7 +475,12 @@ async fn serve(
         tls,
         ..defaults
     };
-    tracing::info!(data_dir = %args.data_dir.display(), listen = %args.listen, "starting");
+    tracing::info!(
+        data_dir = %args.data_dir.display(),
+        listen = %args.listen,
+        allocator = %crate::allocator::describe(),
+        "starting"
+    );
     crate::server::run_with_metrics(listener, metrics_listener, store, config, shutdown).await?;
     Ok(())
 }

@@ -27,6 +27,8 @@
 //!   the newest events are shared in memory and encoded once for everyone.
 //! - [`workers`]: the in-process and gRPC job sources of the worker loop.
 //! - [`cli`]: the `dialogwatch` command line.
+//! - [`allocator`]: jemalloc as every binary's allocator (feature `jemalloc`,
+//!   on by default), and its options.
 //! - The extraction engine is the `dialogwatch-worker` crate.
 
 pub mod allocator;

@@ -32,15 +32,17 @@
 /// An operator overrides any of them with the environment variable
 /// `_RJEM_MALLOC_CONF` (jemalloc's `MALLOC_CONF`, under the prefix this
 /// build's symbols carry), e.g. `_RJEM_MALLOC_CONF=narenas:8`.
-pub const JEMALLOC_CONFIG: &str = "narenas:4,dirty_decay_ms:500,muzzy_decay_ms:0";
+pub const JEMALLOC_CONFIG: &str = match std::str::from_utf8(JEMALLOC_CONFIG_C.to_bytes()) {
+    Ok(config) => config,
+    Err(_) => panic!("jemalloc's options are ASCII"),
+};
+
+/// [`JEMALLOC_CONFIG`] as the C string jemalloc reads (written once, here).
+const JEMALLOC_CONFIG_C: &std::ffi::CStr = c"narenas:4,dirty_decay_ms:500,muzzy_decay_ms:0";
 
 #[cfg(feature = "jemalloc")]
 #[global_allocator]
 static GLOBAL_ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
-
-/// [`JEMALLOC_CONFIG`] as the C string jemalloc looks for.
-#[cfg(feature = "jemalloc")]
-const JEMALLOC_CONFIG_C: &std::ffi::CStr = c"narenas:4,dirty_decay_ms:500,muzzy_decay_ms:0";
 
 /// The options jemalloc reads at start: its `malloc_conf` symbol, under the
 /// `_rjem_` prefix of tikv-jemalloc-sys.

@@ -6,7 +6,9 @@
 //! beside it (one at a time; awaited on stop). A second task, the zeroer,
 //! keeps the write-ahead log's segment zeroed ahead of its last record when
 //! a write asks for it ([`WriteAheadLog::preallocate`]), so that the syncs
-//! write no file-system metadata.
+//! write no file-system metadata; and syncs the value log when enough of it
+//! is unsynced ([`WriteAheadLog::sync_values`]), so that a checkpoint's sync
+//! of it does not write tens of megabytes at once.
 
 use super::texts::TextLog;
 use super::wal::WriteAheadLog;
@@ -30,24 +32,39 @@ pub(super) struct GroupCommit {
     zeroer: Mutex<Option<JoinHandle<()>>>,
 }
 
-/// The zeroer: preallocates the write-ahead log each time a write asks,
-/// until `stop` is dropped (a step under way is finished first).
+/// The zeroer: preallocates the write-ahead log each time a write asks, and
+/// syncs the value log each time one asks, until `stop` is dropped (a step
+/// under way is finished first).
 fn start_zeroer(wal: Arc<WriteAheadLog>, mut stop: watch::Receiver<()>) -> JoinHandle<()> {
-    let wanted = wal.preallocation_wanted();
+    let preallocation_wanted = wal.preallocation_wanted();
+    let values_sync_wanted = wal.values_sync_wanted();
     tokio::spawn(async move {
         loop {
-            tokio::select! {
+            let zeroing = tokio::select! {
                 biased;
                 _ = stop.changed() => break,
-                () = wanted.notified() => {}
-            }
-            let zeroing = Arc::clone(&wal);
-            match tokio::task::spawn_blocking(move || zeroing.preallocate()).await {
-                Ok(Ok(())) => {}
-                Ok(Err(error)) => {
+                () = preallocation_wanted.notified() => true,
+                () = values_sync_wanted.notified() => false,
+            };
+            let working = Arc::clone(&wal);
+            let outcome = tokio::task::spawn_blocking(move || {
+                if zeroing {
+                    working.preallocate()
+                } else {
+                    working.sync_values()
+                }
+            })
+            .await;
+            match (zeroing, outcome) {
+                (_, Ok(Ok(()))) => {}
+                (true, Ok(Err(error))) => {
                     tracing::warn!(%error, "write-ahead log preallocation failed; appending instead until the next segment");
                 }
-                Err(error) => tracing::warn!(%error, "write-ahead log preallocation task failed"),
+                (false, Ok(Err(error))) => {
+                    // The checkpoint syncs it again, and fails if it must.
+                    tracing::warn!(%error, "value log sync failed; left to the next checkpoint");
+                }
+                (_, Err(error)) => tracing::warn!(%error, "write-ahead log background task failed"),
             }
         }
     })

@@ -1042,17 +1042,25 @@ fn keys_per_token(store: &Store) -> BTreeMap<Vec<u8>, usize> {
     counts
 }
 
-#[tokio::test]
-async fn compaction_merges_each_tokens_segments_and_drops_stale_entries() {
-    let directory = tempfile::tempdir().expect("tempdir");
-    let store = Store::open(config(directory.path())).await.expect("open");
-    let queries = [
-        "hoang xuan chien",
-        "phan van giang",
-        "cyber",
-        "\"hop tac\"",
-        "bien dong",
-    ];
+/// The queries of the compaction tests.
+const COMPACTION_QUERIES: [&str; 5] = [
+    "hoang xuan chien",
+    "phan van giang",
+    "cyber",
+    "\"hop tac\"",
+    "bien dong",
+];
+
+/// A store under `directory` whose search index holds several segments per
+/// token, and the answers to [`COMPACTION_QUERIES`]: a segment per record,
+/// then (when `reindexed`) segments of every record again, which leave
+/// stale entries behind.
+async fn store_with_segments_to_merge(
+    directory: &std::path::Path,
+    reindexed: bool,
+) -> (Store, Vec<Vec<String>>) {
+    let store = Store::open(config(directory)).await.expect("open");
+    let queries = COMPACTION_QUERIES;
     let switched = |cyber, japan| {
         Arc::new(Scripted {
             changed: cyber,
@@ -1077,7 +1085,12 @@ async fn compaction_merges_each_tokens_segments_and_drops_stale_entries() {
         report(&store, text, outlet, extraction).await;
         search_partners(&store, "hop tac").await;
     }
-    for (cyber, japan) in [(true, false), (false, true), (true, true)] {
+    let reindexes: &[(bool, bool)] = if reindexed {
+        &[(true, false), (false, true), (true, true)]
+    } else {
+        &[]
+    };
+    for &(cyber, japan) in reindexes {
         store
             .reindex(switched(cyber, japan), 10)
             .await
@@ -1088,6 +1101,14 @@ async fn compaction_merges_each_tokens_segments_and_drops_stale_entries() {
     for query in queries {
         before.push(search_partners(&store, query).await);
     }
+    (store, before)
+}
+
+#[tokio::test]
+async fn compaction_merges_each_tokens_segments_and_drops_stale_entries() {
+    let directory = tempfile::tempdir().expect("tempdir");
+    let (store, before) = store_with_segments_to_merge(directory.path(), true).await;
+    let queries = COMPACTION_QUERIES;
     assert!(
         keys_per_token(&store).values().any(|keys| *keys > 1),
         "several segments to merge"
@@ -1099,11 +1120,15 @@ async fn compaction_merges_each_tokens_segments_and_drops_stale_entries() {
         tokens: usize::MAX,
         bytes: 1,
     };
-    let done =
-        tokio::task::spawn_blocking(move || inner.compact_search_index_in_steps(one_token_steps))
-            .await
-            .expect("task")
-            .expect("compaction");
+    let compaction =
+        tokio::task::spawn_blocking(move || inner.compact_search_index_in_steps(one_token_steps));
+    // Searches meanwhile (the steps are written unseen) answer the same.
+    while !compaction.is_finished() {
+        for (query, answer) in queries.iter().zip(&before) {
+            assert_eq!(&search_partners(&store, query).await, answer, "{query}");
+        }
+    }
+    let done = compaction.await.expect("task").expect("compaction");
     assert!(done.entries_dropped > 0, "{done:?}");
     assert!(done.keys_after < done.keys_before, "{done:?}");
     assert!(
@@ -1127,6 +1152,54 @@ async fn compaction_merges_each_tokens_segments_and_drops_stale_entries() {
         (again.entries_dropped, again.keys_after),
         (0, done.keys_after)
     );
+    store.close().await.expect("close");
+}
+
+#[tokio::test]
+async fn every_state_part_way_through_a_compaction_step_reads_the_same() {
+    let directory = tempfile::tempdir().expect("tempdir");
+    // Live entries in every segment (no reindex): a merge must keep them all.
+    let (store, _) = store_with_segments_to_merge(directory.path(), false).await;
+    let inner = &store.inner;
+    // Each token's keys, in order, as the compaction groups them.
+    let mut groups: BTreeMap<Vec<u8>, Vec<(sled::IVec, sled::IVec)>> = BTreeMap::new();
+    for item in inner.trees.search_segments.iter() {
+        let (key, reference) = item.expect("segment");
+        let value = inner.wal.resolve(reference).expect("value");
+        groups
+            .entry(key[..key.len() - 8].to_vec())
+            .or_default()
+            .push((key, value));
+    }
+    let mut stamps = std::collections::HashMap::new();
+    let mut outcome = crate::store::search_index::Compaction::default();
+    let mut changes_checked = 0;
+    for (prefix, keys) in groups.iter().filter(|(_, keys)| keys.len() > 1) {
+        let token = std::str::from_utf8(&prefix[..prefix.len() - 1]).expect("token");
+        let live = |inner: &crate::store::Inner| {
+            inner
+                .token_entries(token, &mut std::collections::HashMap::new())
+                .expect("entries")
+        };
+        let expected = live(inner);
+        let mut batch = super::Writes::default();
+        inner
+            .compact_token(keys, &mut stamps, &mut batch, &mut outcome)
+            .expect("merge");
+        // Applied one change at a time, as a search may see them.
+        for (tree, key, value) in &batch.ops {
+            assert_eq!(*tree, super::TreeId::SearchSegments);
+            match value {
+                Some(value) => inner.trees.search_segments.insert(key, value.as_slice()),
+                None => inner.trees.search_segments.remove(key),
+            }
+            .expect("apply");
+            assert_eq!(live(inner), expected, "{token} after {key:?}");
+            changes_checked += 1;
+        }
+        assert_eq!(keys_per_token(&store).get(prefix), Some(&1), "{token}");
+    }
+    assert!(changes_checked > 10, "{changes_checked}");
     store.close().await.expect("close");
 }
 

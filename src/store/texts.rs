@@ -87,8 +87,8 @@ struct Tail {
     segment: u32,
     file: Arc<File>,
     length: u64,
-    /// Bytes were appended since the last sync.
-    dirty: bool,
+    /// Bytes appended since the last sync (none: nothing to sync).
+    unsynced: u64,
 }
 
 /// Append-only segment files of texts.
@@ -174,7 +174,7 @@ impl TextLog {
                 segment: newest,
                 file,
                 length,
-                dirty: false,
+                unsynced: 0,
             }),
             readers: Mutex::new(readers),
             total_bytes: AtomicU64::new(total_bytes),
@@ -217,7 +217,7 @@ impl TextLog {
         tail.length += pending.len() as u64;
         self.total_bytes
             .fetch_add(pending.len() as u64, Ordering::Relaxed);
-        tail.dirty = true;
+        tail.unsynced += pending.len() as u64;
         pending.clear();
         Ok(())
     }
@@ -234,7 +234,7 @@ impl TextLog {
     /// Syncs the tail segment, then appends to `segment` (created if missing)
     /// from its end.
     fn move_tail_to(&self, tail: &mut Tail, segment: u32) -> std::io::Result<()> {
-        if tail.dirty {
+        if tail.unsynced > 0 {
             tail.file.sync_data()?;
         }
         let file = Arc::new(open_segment(&self.directory, segment)?);
@@ -249,7 +249,7 @@ impl TextLog {
             segment,
             file,
             length,
-            dirty: false,
+            unsynced: 0,
         };
         Ok(())
     }
@@ -285,7 +285,7 @@ impl TextLog {
                 .fetch_add(end - tail.length, Ordering::Relaxed);
             tail.length = end;
         }
-        tail.dirty = true;
+        tail.unsynced += bytes.len() as u64;
         Ok(())
     }
 
@@ -296,21 +296,26 @@ impl TextLog {
 
     /// Makes everything appended so far durable (nothing to do when nothing was).
     pub(super) fn sync(&self) -> std::io::Result<()> {
-        let file = {
+        let (file, unsynced) = {
             let mut tail = self.tail.lock().map_err(|_| poisoned())?;
-            if !tail.dirty {
+            if tail.unsynced == 0 {
                 return Ok(());
             }
-            tail.dirty = false;
-            Arc::clone(&tail.file)
+            let unsynced = std::mem::take(&mut tail.unsynced);
+            (Arc::clone(&tail.file), unsynced)
         };
         // Outside the lock, so appends go on meanwhile. On failure the bytes
         // are counted as unsynced again.
         file.sync_data().inspect_err(|_| {
             if let Ok(mut tail) = self.tail.lock() {
-                tail.dirty = true;
+                tail.unsynced += unsynced;
             }
         })
+    }
+
+    /// Bytes appended since the last sync.
+    pub(super) fn unsynced_bytes(&self) -> u64 {
+        self.tail.lock().map_or(0, |tail| tail.unsynced)
     }
 
     /// The text at `text_ref`, checked against its length and CRC.

@@ -35,7 +35,7 @@
 //! out while they go into sled. They are applied in the order their records
 //! were written (the `in_order` lock is taken before the writer lock is let
 //! go, and every later write to such a tree takes it too), a checkpoint waits
-//! for them (they hold `applying`), and a read of such a tree waits, holding
+//! for them (their record counts as unapplied), and a read of such a tree waits, holding
 //! [`WriteAheadLog::whole_records`], until none is outstanding
 //! ([`WriteAheadLog::wait_for_deferred`]): it then sees whole records, as before.
 //!
@@ -52,9 +52,16 @@
 //! zeroed outside the log's lock; a record that would reach into it waits.
 //!
 //! **Checkpoint**: once a segment holds [`CHECKPOINT_BYTES`], the log moves on
-//! to a new segment (after every change appended to the old one has been
-//! applied), sled is flushed, the value log is synced, and the old segments
-//! are deleted.
+//! to a new segment, waits until every record appended to the old one is
+//! wholly in sled, flushes sled, syncs the value log, and deletes the old
+//! segments. Writes go on into the new segment meanwhile: records not yet
+//! applied are counted per segment ([`Unapplied`]), so the checkpoint waits
+//! only for those of the segments it retires. (It used to take a lock that
+//! every write holds from append to apply, exclusively: a search compaction
+//! step applying thousands of keys then held up every write behind the
+//! waiting checkpoint, for up to 70 ms.) A record that could not be applied
+//! (an I/O error, a panic) fails every later checkpoint: sled lacks changes
+//! that only the log holds, which the next open applies again.
 //!
 //! **Separated values**: a large value of a tree that holds record-sized
 //! values (records, reports, feed events, search segments:
@@ -66,13 +73,16 @@
 //! log record keeps the value itself beside its reference (change kind 2), so
 //! the value log needs no sync of its own on the write path: replay writes
 //! the value back at its place, and a checkpoint syncs the value log before
-//! it deletes the records that could restore it. Readers of those trees go
+//! it deletes the records that could restore it (and, so that it has little
+//! left to write then, the group commit's background task syncs the value
+//! log whenever [`VALUES_SYNC_BYTES`] are unsynced). Readers of those trees go
 //! through [`WriteAheadLog::resolve`]. A value stored inline before (or below
 //! the size) reads as it is: the mark cannot begin a JSON or protobuf value.
 
 use super::records::TreeId;
 use super::texts::{numbered_files, sync_directory, TextLog, TextRef, TEXT_REF_BYTES};
 use super::{StoreError, Trees};
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
@@ -92,6 +102,10 @@ pub(super) const PREALLOCATE_AHEAD: u64 = 4 << 20;
 
 /// Bytes zeroed, and synced, at a time.
 pub(super) const PREALLOCATE_STEP: u64 = 1 << 20;
+
+/// Unsynced bytes of the value log after which a background sync is asked
+/// for (see separated values in the module documentation).
+pub(super) const VALUES_SYNC_BYTES: u64 = 4 << 20;
 
 /// The directory of the value log, under the data directory.
 pub(super) const VALUES_DIRECTORY: &str = "values";
@@ -132,6 +146,9 @@ pub(super) struct WriteAheadLog {
     values: Arc<TextLog>,
     /// The smallest value that is separated.
     separate_from: usize,
+    /// Notified when the value log holds [`VALUES_SYNC_BYTES`] not synced.
+    values_sync_wanted: Arc<Notify>,
+    values_sync_after: u64,
     state: Mutex<LogState>,
     /// Signalled when a range being zeroed is done (a write waits on it,
     /// with `state`, when its record would reach into the range).
@@ -141,10 +158,9 @@ pub(super) struct WriteAheadLog {
     /// Bytes kept zeroed ahead, and zeroed at a time (see [`PREALLOCATE_AHEAD`]).
     preallocate_ahead: u64,
     preallocate_step: u64,
-    /// Held shared from a record's append until its changes are in sled; a
-    /// checkpoint holds it exclusively while it moves to a new segment, so
-    /// that what the old segments hold is all in sled before sled's flush.
-    applying: RwLock<()>,
+    /// Records appended but not yet wholly in sled, per segment: a
+    /// checkpoint flushes sled once those of the segments it retires are.
+    unapplied: Unapplied,
     /// One checkpoint at a time.
     checkpointing: Mutex<()>,
     /// Held exclusively while a record's changes are applied to sled, and
@@ -180,10 +196,90 @@ pub(super) struct DeferredChanges<'log> {
     log: &'log WriteAheadLog,
     /// The positions, in the record's changes, of those deferred.
     positions: Vec<usize>,
-    /// Held until applied: a checkpoint flushes sled only after.
-    _applying: RwLockReadGuard<'log, ()>,
+    /// Counted off when dropped: a checkpoint flushes sled only after.
+    applying: Applying<'log>,
     _in_order: MutexGuard<'log, ()>,
     applied: bool,
+}
+
+/// The records appended to each segment and not yet wholly applied to sled
+/// (see checkpoint in the module documentation).
+#[derive(Debug, Default)]
+struct Unapplied {
+    state: Mutex<UnappliedState>,
+    /// Signalled when a segment's count drops to zero.
+    drained: Condvar,
+}
+
+#[derive(Debug, Default)]
+struct UnappliedState {
+    /// Segment number → records appended to it and not yet applied
+    /// (absent: none).
+    by_segment: BTreeMap<u64, u64>,
+    /// Set when a record was never wholly applied.
+    failed: bool,
+}
+
+/// One record of `segment` being applied: counted off when dropped, as
+/// failed unless [`Applying::applied`] was set.
+struct Applying<'log> {
+    unapplied: &'log Unapplied,
+    segment: u64,
+    applied: bool,
+}
+
+impl Unapplied {
+    /// Counts a record appended to `segment` (call it holding the log's
+    /// state, so that a checkpoint's switch cannot come in between).
+    fn begin(&self, segment: u64) -> Result<Applying<'_>, StoreError> {
+        let mut state = self.state.lock().map_err(poisoned)?;
+        *state.by_segment.entry(segment).or_insert(0) += 1;
+        Ok(Applying {
+            unapplied: self,
+            segment,
+            applied: false,
+        })
+    }
+
+    /// Waits until no record of a segment up to `last` is left to apply;
+    /// fails when one was never applied.
+    fn wait_through(&self, last: u64) -> Result<(), StoreError> {
+        let mut state = self.state.lock().map_err(poisoned)?;
+        while state.by_segment.range(..=last).next().is_some() {
+            state = self.drained.wait(state).map_err(poisoned)?;
+        }
+        if state.failed {
+            return Err(StoreError::Io(
+                "write-ahead log: a record could not be applied to sled; the log is kept until the store is reopened".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Applying<'_> {
+    fn drop(&mut self) {
+        let mut state = match self.unapplied.state.lock() {
+            Ok(state) => state,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        state.failed |= !self.applied;
+        let drained = match state.by_segment.get_mut(&self.segment) {
+            Some(count) if *count > 1 => {
+                *count -= 1;
+                false
+            }
+            Some(_) => {
+                state.by_segment.remove(&self.segment);
+                true
+            }
+            None => false,
+        };
+        drop(state);
+        if drained {
+            self.unapplied.drained.notify_all();
+        }
+    }
 }
 
 impl DeferredChanges<'_> {
@@ -197,6 +293,7 @@ impl DeferredChanges<'_> {
             apply(trees, *tree, key, value.as_deref())?;
         }
         self.applied = true;
+        self.applying.applied = true;
         Ok(())
     }
 }
@@ -494,12 +591,14 @@ impl WriteAheadLog {
             checkpoint_after,
             values,
             separate_from: separate_from.max(1),
+            values_sync_wanted: Arc::new(Notify::new()),
+            values_sync_after: VALUES_SYNC_BYTES,
             state: Mutex::new(LogState::new(next, file)),
             zeroed: Condvar::new(),
             preallocation_wanted: Arc::new(Notify::new()),
             preallocate_ahead: PREALLOCATE_AHEAD,
             preallocate_step: PREALLOCATE_STEP,
-            applying: RwLock::new(()),
+            unapplied: Unapplied::default(),
             checkpointing: Mutex::new(()),
             visible: RwLock::new(()),
             in_order: Mutex::new(()),
@@ -537,8 +636,10 @@ impl WriteAheadLog {
 
     /// [`WriteAheadLog::write`] of changes no reader needs to see whole:
     /// keys nothing points to until a later record does (a new search
-    /// segment, whose entries count once the documents name their stamps).
-    /// They are applied without excluding [`WriteAheadLog::whole_records`]
+    /// segment, whose entries count once the documents name their stamps),
+    /// or changes ordered so that every state part-way through reads the
+    /// same (a search compaction step: merged keys in, then the merged ones
+    /// out). They are applied without excluding [`WriteAheadLog::whole_records`]
     /// readers, so a segment of thousands of keys does not hold up every
     /// other verb's apply meanwhile; and all at once, none deferred (only
     /// search segments are written so, and no tree that
@@ -561,13 +662,12 @@ impl WriteAheadLog {
         if changes.is_empty() {
             return Ok(None);
         }
-        let applying = self.applying.read().map_err(poisoned)?;
-        // Under `applying`, so a checkpoint's sync of the value log covers
-        // every value of the records it retires.
+        // Before the record is appended, so a checkpoint that retires the
+        // record syncs the value log after its values are in it.
         let separated = self.separate(changes)?;
         let mut record = Vec::new();
         encode_record(&mut record, changes, &separated);
-        {
+        let mut applying = {
             // In the file before any change is in sled: sled writes its
             // pages out on its own, and a process that dies mid-apply must
             // find the whole record to apply again.
@@ -589,7 +689,8 @@ impl WriteAheadLog {
             if state.zeroing_due(self.preallocate_ahead / 2).is_some() {
                 self.preallocation_wanted.notify_one();
             }
-        }
+            self.unapplied.begin(state.segment)?
+        };
         let _applying_now = if seen {
             Some(self.visible.write().map_err(poisoned)?)
         } else {
@@ -609,6 +710,7 @@ impl WriteAheadLog {
             }
         }
         if positions.is_empty() {
+            applying.applied = true;
             return Ok(None);
         }
         // After every deferred part of an earlier record; counted while
@@ -618,7 +720,7 @@ impl WriteAheadLog {
         let deferred = DeferredChanges {
             log: self,
             positions,
-            _applying: applying,
+            applying,
             _in_order: in_order,
             applied: false,
         };
@@ -668,6 +770,9 @@ impl WriteAheadLog {
             .append(&values)
             .map_err(values_error)?
             .into_iter();
+        if self.values.unsynced_bytes() >= self.values_sync_after {
+            self.values_sync_wanted.notify_one();
+        }
         Ok(changes
             .iter()
             .map(|change| {
@@ -718,10 +823,37 @@ impl WriteAheadLog {
         self.preallocate_step = step;
     }
 
+    /// Asks for a sync of the value log after `bytes` instead of [`VALUES_SYNC_BYTES`].
+    #[cfg(test)]
+    fn set_values_sync_after(&mut self, bytes: u64) {
+        self.values_sync_after = bytes;
+    }
+
     /// Where the next record goes in the current segment.
     #[cfg(test)]
     fn write_position(&self) -> u64 {
         self.lock_state().map_or(0, |state| state.segment_bytes)
+    }
+
+    /// The segment records go to now.
+    #[cfg(test)]
+    fn current_segment(&self) -> u64 {
+        self.lock_state().map_or(0, |state| state.segment)
+    }
+
+    /// Notified when the value log has [`VALUES_SYNC_BYTES`] to sync
+    /// ([`WriteAheadLog::sync_values`]).
+    pub(super) fn values_sync_wanted(&self) -> Arc<Notify> {
+        Arc::clone(&self.values_sync_wanted)
+    }
+
+    /// Syncs the value log. Not needed for durability (the log's records
+    /// hold the values until a checkpoint syncs it), but run in the
+    /// background as values pile up, it leaves the checkpoint's sync little
+    /// to write: tens of megabytes written at once held up the syncs of
+    /// the log, and so every verb, meanwhile.
+    pub(super) fn sync_values(&self) -> Result<(), StoreError> {
+        self.values.sync().map_err(values_error)
     }
 
     /// Notified when [`WriteAheadLog::preallocate`] has work to do.
@@ -769,22 +901,27 @@ impl WriteAheadLog {
             .unwrap_or(false)
     }
 
-    /// Moves to a new segment, flushes sled, deletes the old segments.
+    /// Moves to a new segment, waits until the old one's records are in
+    /// sled, flushes sled, syncs the value log, deletes the old segments.
+    /// Writes go on into the new segment meanwhile.
     pub(super) fn checkpoint(&self, db: &sled::Db) -> Result<(), StoreError> {
         let _one_at_a_time = self.checkpointing.lock().map_err(poisoned)?;
+        // Created before the switch: its directory sync holds up no write.
+        let next = self.lock_state()?.segment + 1;
+        let file = create_segment(&self.directory, next).map_err(io_error)?;
         let retired = {
-            let _all_applied = self.applying.write().map_err(poisoned)?;
             let mut state = self.lock_state()?;
-            // What the old segment holds stays durable until sled's flush.
+            // What the old segment holds stays durable until sled's flush,
+            // and a later sync (of the new segment) covers the records
+            // appended to it before the switch.
             state.file.sync_data().map_err(io_error)?;
-            let next = state.segment + 1;
-            let file = create_segment(&self.directory, next).map_err(io_error)?;
             let retired = state.segment;
             // A range of the old segment being zeroed holds up no write to the new one.
             *state = LogState::new(next, file);
             self.zeroed.notify_all();
             retired
         };
+        self.unapplied.wait_through(retired)?;
         db.flush()?;
         // The retired records are the only copy of values not yet synced.
         self.values.sync().map_err(values_error)?;
@@ -1163,6 +1300,109 @@ mod tests {
         assert!(trees.dialogues.contains_key(b"r").expect("read"));
         log.wait_for_deferred()
             .expect("a new log has nothing outstanding");
+    }
+
+    #[test]
+    fn a_checkpoint_waits_for_the_old_segments_records_while_writes_go_on() {
+        let directory = tempfile::tempdir().expect("temp dir");
+        let wal_directory = directory.path().join(WAL_DIRECTORY);
+        let changes = record_and_entry();
+        let later: Vec<Change> = vec![(TreeId::Articles, b"a".to_vec(), Some(b"1".to_vec()))];
+        {
+            let (db, trees, log) = log_on_disk(directory.path());
+            let deferred = write_deferring_the_entry(&log, &trees, &changes);
+            let retired = log.current_segment();
+            let (log, trees, db) = (&log, &trees, &db);
+            std::thread::scope(|scope| {
+                let checkpoint = scope.spawn(move || log.checkpoint(db));
+                // It moves on to a new segment before it waits.
+                let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+                while log.current_segment() == retired && std::time::Instant::now() < deadline {
+                    std::thread::yield_now();
+                }
+                if log.current_segment() == retired {
+                    deferred.apply(trees, &changes).expect("apply");
+                    panic!("the checkpoint did not move on while a record was being applied");
+                }
+                let (done, finished) = std::sync::mpsc::channel();
+                let later = &later;
+                scope.spawn(move || {
+                    log.write(trees, later).expect("write");
+                    done.send(()).expect("signal");
+                });
+                let written = finished
+                    .recv_timeout(std::time::Duration::from_secs(60))
+                    .is_ok();
+                let checkpoint_waited = !checkpoint.is_finished();
+                let retired_kept = segment_path(&wal_directory, retired).exists();
+                deferred.apply(trees, &changes).expect("apply");
+                assert!(written, "a write to the new segment went on");
+                assert!(checkpoint_waited, "the checkpoint waits for the old record");
+                assert!(retired_kept, "the old segment is kept until then");
+                checkpoint.join().expect("thread").expect("checkpoint");
+                assert!(!segment_path(&wal_directory, retired).exists());
+            });
+            assert!(trees.dialogue_index.contains_key(b"entry").expect("read"));
+        }
+        // The write to the new segment is in its log; the old record in sled.
+        let (_db, trees, _log) = log_on_disk(directory.path());
+        assert!(trees.dialogue_index.contains_key(b"entry").expect("read"));
+        assert!(trees.articles.contains_key(b"a").expect("read"));
+    }
+
+    #[test]
+    fn a_record_never_applied_fails_checkpoints_and_its_segment_is_kept() {
+        let directory = tempfile::tempdir().expect("temp dir");
+        let changes = record_and_entry();
+        {
+            let (db, trees, log) = log_on_disk(directory.path());
+            let deferred = write_deferring_the_entry(&log, &trees, &changes);
+            let retired = log.current_segment();
+            drop(deferred); // as when the completing thread failed or panicked
+            let error = log.checkpoint(&db).expect_err("the checkpoint fails");
+            assert!(error.to_string().contains("reopened"), "{error}");
+            assert!(segment_path(&directory.path().join(WAL_DIRECTORY), retired).exists());
+            assert!(log.checkpoint(&db).is_err(), "and so does every later one");
+        }
+        let (_db, trees, _log) = log_on_disk(directory.path());
+        assert!(trees.dialogue_index.contains_key(b"entry").expect("read"));
+    }
+
+    #[test]
+    fn a_sync_of_the_value_log_is_asked_for_once_enough_of_it_is_unsynced() {
+        let (_directory, _db, trees, mut log) = temporary_log();
+        let value_bytes = SEPARATE_FROM_BYTES as u64;
+        log.set_values_sync_after(3 * value_bytes);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .expect("runtime");
+        let wanted = log.values_sync_wanted();
+        let asked = |wait: std::time::Duration| {
+            runtime
+                .block_on(async { tokio::time::timeout(wait, wanted.notified()).await })
+                .is_ok()
+        };
+        let record = |key: &[u8]| -> Vec<Change> {
+            vec![(
+                TreeId::Dialogues,
+                key.to_vec(),
+                Some(vec![b'x'; SEPARATE_FROM_BYTES]),
+            )]
+        };
+        for key in [b"a", b"b"] {
+            log.write(&trees, &record(key)).expect("write");
+        }
+        assert!(!asked(std::time::Duration::ZERO), "not yet");
+        log.write(&trees, &record(b"c")).expect("write");
+        assert!(asked(std::time::Duration::from_secs(60)), "asked");
+        assert_eq!(log.values.unsynced_bytes(), 3 * value_bytes);
+        log.sync_values().expect("sync");
+        assert_eq!(log.values.unsynced_bytes(), 0);
+        // Values smaller than the separation size stay in sled, not counted.
+        let small: Vec<Change> = vec![(TreeId::Dialogues, b"d".to_vec(), Some(b"x".to_vec()))];
+        log.write(&trees, &small).expect("write");
+        assert_eq!(log.values.unsynced_bytes(), 0);
     }
 
     /// Bytes of the record holding `changes`.

@@ -7,16 +7,31 @@
 //! event date first) or `S` (feed sequence), `field` one byte (`*` every
 //! record, `p` partner, `k` kind, `e` edition, `n` folded participant name,
 //! `r` folded rank, `a` area, `t` topic, `d` document type, `l`
-//! relationship) and the sort key ends with the record id. Entries are
+//! relationship) and the sort key ends with the record id. The date order
+//! has an entry per (field, value) of a record; the sequence order only
+//! the `*` one. Entries are
 //! written and removed in the same log record as the record; a completion
 //! applies them to sled after it lets go of the writer lock, in log order,
 //! and a query first waits for them (see the write-ahead log's deferred
 //! changes), so it sees the records and their entries as one.
 //!
-//! A query scans the most selective indexed filter (fewest entries, counted up
-//! to a cap) in sort order, merging the ranges of its values, and verifies the
-//! other filters on each record. A page token is the last sort key returned
-//! plus a fingerprint of the query, so a token of another query is refused.
+//! A query in the date order scans the most selective indexed filter (fewest
+//! entries, counted up to a cap) in sort order, merging the ranges of its
+//! values, and verifies the other filters on each record. A query in the
+//! sequence order with a filter gathers the records of its most selective
+//! filter from the date order's entries when they are fewer than
+//! [`GATHER_CAP`], and sorts the matches by sequence; otherwise (a filter
+//! that selects many records) it scans the sequence order's `*` entries and
+//! verifies every record. A page token is the last sort key returned plus a
+//! fingerprint of the query, so a token of another query is refused.
+//!
+//! Why the sequence order has no per-field entries: a record's sequence
+//! changes with every update, so each update rewrote all of them, and a new
+//! record cost 42 sled inserts, not 22 (in the end-to-end benchmark, the
+//! entries' inserts were 19 % of all CPU samples, and at 1000 articles/s
+//! the p99 went from about 400 ms to 150 ms without them; BENCHMARKS.md).
+//! Stores written before keep their sequence-order field entries: they are
+//! no longer read, written or removed.
 
 use super::merge::stable_hash;
 use crate::domain::{fold_key, DialogueFilter, DialogueRecord, ListOrder};
@@ -24,6 +39,11 @@ use dialogwatch_worker::record::PartialDate;
 
 /// Index entries counted per filter value when choosing a plan.
 pub const ESTIMATE_CAP: usize = 4096;
+
+/// A sequence-order query with a filter gathers and sorts the records of its
+/// most selective filter when that has fewer entries than this (each is a
+/// record read); else it scans every record in sequence order.
+pub const GATHER_CAP: usize = 4096;
 
 /// Field byte of "every record".
 pub const ALL: u8 = b'*';
@@ -162,18 +182,20 @@ pub fn indexed_values(record: &DialogueRecord) -> Vec<(u8, String)> {
     values
 }
 
-/// Every key of `record` in the `dialogue_index` tree (both orders).
+/// Every key of `record` in the `dialogue_index` tree: one per indexed
+/// value in the date order, and the `*` one in the sequence order.
 pub fn index_keys(record: &DialogueRecord) -> Vec<Vec<u8>> {
     let values = indexed_values(record);
-    let mut keys = Vec::with_capacity(values.len() * 2);
-    for order in [ListOrder::DateDesc, ListOrder::SequenceAsc] {
-        let sort = sort_key(record, order);
-        for (field, value) in &values {
-            let mut key = value_prefix(order_byte(order), *field, value);
-            key.extend_from_slice(&sort);
-            keys.push(key);
-        }
+    let mut keys = Vec::with_capacity(values.len() + 1);
+    let date_sort = sort_key(record, ListOrder::DateDesc);
+    for (field, value) in &values {
+        let mut key = value_prefix(order_byte(ListOrder::DateDesc), *field, value);
+        key.extend_from_slice(&date_sort);
+        keys.push(key);
     }
+    let mut every_record = value_prefix(order_byte(ListOrder::SequenceAsc), ALL, "");
+    every_record.extend_from_slice(&sort_key(record, ListOrder::SequenceAsc));
+    keys.push(every_record);
     keys
 }
 
@@ -334,7 +356,7 @@ mod tests {
                 assert_eq!(record_id_in_sort_key(order, &sort[..sort.len() - 20]), None);
             }
             let keys = index_keys(&record);
-            assert_eq!(keys.len(), 2 * indexed_values(&record).len());
+            assert_eq!(keys.len(), indexed_values(&record).len() + 1);
             for key in keys {
                 let order = if key[0] == b'D' {
                     ListOrder::DateDesc

@@ -920,7 +920,7 @@ impl Inner {
 
     /// [`Inner::unindex`] of `old` then [`Inner::index`] of `new` (the same
     /// record), writing only the entries that differ: an update keeps most
-    /// of a record's 40-odd entries (those of the date order, when its date
+    /// of a record's 20-odd entries (those of the date order, when its date
     /// and the value stay), and each entry written costs a sled insert.
     fn reindex(
         &self,
@@ -989,7 +989,23 @@ impl Inner {
         page_size: usize,
         cursor: Option<&[u8]>,
     ) -> Result<(Vec<DialogueRecord>, Option<Vec<u8>>), StoreError> {
+        self.query_gathering_below(filter, order, page_size, cursor, index::GATHER_CAP)
+    }
+
+    /// [`Inner::query`], gathering a sequence-order query's records from
+    /// its most selective filter only when that has fewer than `gather_cap`
+    /// entries (see [`index`]).
+    pub(super) fn query_gathering_below(
+        &self,
+        filter: &DialogueFilter,
+        order: ListOrder,
+        page_size: usize,
+        cursor: Option<&[u8]>,
+        gather_cap: usize,
+    ) -> Result<(Vec<DialogueRecord>, Option<Vec<u8>>), StoreError> {
         let order_byte = index::order_byte(order);
+        // Only the date order has entries per filter value.
+        let filter_order_byte = index::order_byte(ListOrder::DateDesc);
         let tree = &self.trees.dialogue_index;
         // Candidate plans: ranges of full keys, each with the prefix length to strip.
         let mut plans: Vec<Vec<ScanRange>> = Vec::new();
@@ -998,7 +1014,7 @@ impl Inner {
                 values
                     .iter()
                     .map(|value| {
-                        let prefix = index::value_prefix(order_byte, field, value);
+                        let prefix = index::value_prefix(filter_order_byte, field, value);
                         let mut end = prefix.clone();
                         if let Some(last) = end.last_mut() {
                             *last = 1;
@@ -1020,29 +1036,35 @@ impl Inner {
             to.extend_from_slice(&end);
             plans.push(vec![(from, to, length)]);
         }
-        let chosen = if plans.is_empty() {
+        let mut best: Option<(usize, Vec<ScanRange>)> = None;
+        for plan in plans {
+            let estimate: usize = plan
+                .iter()
+                .map(|(start, end, _)| {
+                    tree.range(start.as_slice()..end.as_slice())
+                        .take(index::ESTIMATE_CAP)
+                        .count()
+                })
+                .sum();
+            if best.as_ref().is_none_or(|(known, _)| estimate < *known) {
+                best = Some((estimate, plan));
+            }
+        }
+        let every_record = || {
             let mut end = all_prefix.clone();
             if let Some(last) = end.last_mut() {
                 *last = 1;
             }
             let length = all_prefix.len();
-            vec![(all_prefix, end, length)]
-        } else {
-            let mut best: Option<(usize, Vec<ScanRange>)> = None;
-            for plan in plans {
-                let estimate: usize = plan
-                    .iter()
-                    .map(|(start, end, _)| {
-                        tree.range(start.as_slice()..end.as_slice())
-                            .take(index::ESTIMATE_CAP)
-                            .count()
-                    })
-                    .sum();
-                if best.as_ref().is_none_or(|(known, _)| estimate < *known) {
-                    best = Some((estimate, plan));
-                }
+            vec![(all_prefix.clone(), end, length)]
+        };
+        let chosen = match (order, best) {
+            (_, None) => every_record(),
+            (ListOrder::DateDesc, Some((_, plan))) => plan,
+            (ListOrder::SequenceAsc, Some((estimate, plan))) if estimate < gather_cap => {
+                return self.query_gathered(filter, &plan, page_size, cursor);
             }
-            best.map(|(_, plan)| plan).unwrap_or_default()
+            (ListOrder::SequenceAsc, Some(_)) => every_record(),
         };
         // Merge the ranges in sort-key order, from after the cursor.
         let mut iterators: Vec<_> = chosen
@@ -1114,6 +1136,58 @@ impl Inner {
             last = Some(sort);
             items.push(record);
         }
+    }
+
+    /// A page of a sequence-order query from the date-order entries of
+    /// `plan` (one filter's values): the records they name that pass
+    /// `filter`, sorted by sequence, after `cursor`.
+    fn query_gathered(
+        &self,
+        filter: &DialogueFilter,
+        plan: &[ScanRange],
+        page_size: usize,
+        cursor: Option<&[u8]>,
+    ) -> Result<(Vec<DialogueRecord>, Option<Vec<u8>>), StoreError> {
+        let mut record_ids: BTreeSet<Vec<u8>> = BTreeSet::new();
+        for (start, end, length) in plan {
+            for key in self
+                .trees
+                .dialogue_index
+                .range(start.as_slice()..end.as_slice())
+                .keys()
+            {
+                let key = key?;
+                let sort = key.get(*length..).unwrap_or_default();
+                if let Some(id) = index::record_id_in_sort_key(ListOrder::DateDesc, sort) {
+                    record_ids.insert(id.to_vec());
+                }
+            }
+        }
+        // Sort keys only: the page's records are read again below, so that
+        // thousands of matches are not held decoded at once.
+        let mut matches: Vec<Vec<u8>> = Vec::new();
+        for id in record_ids {
+            let Some(record) = self.record(&id)? else {
+                continue;
+            };
+            let sort = index::sequence_sort_key(&record);
+            if filter.matches(&record) && cursor.is_none_or(|cursor| sort.as_slice() > cursor) {
+                matches.push(sort);
+            }
+        }
+        matches.sort_unstable();
+        let mut items = Vec::with_capacity(page_size.min(matches.len()));
+        for sort in matches.iter().take(page_size) {
+            let record = index::record_id_in_sort_key(ListOrder::SequenceAsc, sort)
+                .map(|id| self.record(id))
+                .transpose()?
+                .flatten();
+            items.extend(record);
+        }
+        let last = (page_size > 0 && matches.len() > page_size)
+            .then(|| matches.get(page_size.saturating_sub(1)).cloned())
+            .flatten();
+        Ok((items, last))
     }
 
     /// SearchDialogues: the hits of `clauses` passing `filter`, best first,

@@ -400,6 +400,31 @@ fn generated(index: u32) -> DialogueEvent {
     generated
 }
 
+/// Every record passing `filter` in `order`, page by page, straight from the
+/// store's query with `gather_cap` (see [`crate::store::index::GATHER_CAP`]).
+fn all_records_gathering_below(
+    store: &Store,
+    filter: &DialogueFilter,
+    order: ListOrder,
+    page_size: usize,
+    gather_cap: usize,
+) -> Vec<DialogueRecord> {
+    let mut records = Vec::new();
+    let mut cursor: Option<Vec<u8>> = None;
+    loop {
+        let (page, last) = store
+            .inner
+            .query_gathering_below(filter, order, page_size, cursor.as_deref(), gather_cap)
+            .expect("query");
+        assert!(page.len() <= page_size);
+        records.extend(page);
+        match last {
+            Some(last) => cursor = Some(last),
+            None => return records,
+        }
+    }
+}
+
 /// Fills a store with `count` generated records (one article each, distinct events).
 async fn generated_store(store: &Store, count: u32) {
     for index in 0..count {
@@ -518,6 +543,20 @@ async fn paging_and_every_filter_over_a_thousand_generated_records() {
         },
     ];
     for filter in filters {
+        // In the sequence order, gathered from the filter's date-order
+        // entries (the default cap) and, with a cap of one entry, by a scan
+        // of every record.
+        let scanned = all_records_gathering_below(&store, &filter, ListOrder::SequenceAsc, 13, 1);
+        let mut expected_by_sequence = by_sequence.clone();
+        expected_by_sequence.retain(|record| filter.matches(record));
+        assert_eq!(
+            scanned.iter().map(|record| &record.id).collect::<Vec<_>>(),
+            expected_by_sequence
+                .iter()
+                .map(|record| &record.id)
+                .collect::<Vec<_>>(),
+            "{filter:?}, scanned in sequence order"
+        );
         for order in [ListOrder::DateDesc, ListOrder::SequenceAsc] {
             let listed = all_records(&store, &filter, order, 13).await;
             let mut expected: Vec<DialogueRecord> = match order {
@@ -568,6 +607,23 @@ async fn paging_and_every_filter_over_a_thousand_generated_records() {
         .await
         .expect("page");
     let filtered_time = started.elapsed();
+    // The same in the sequence order: the partner's records gathered from
+    // the date order's entries and sorted.
+    let started = std::time::Instant::now();
+    let selective_by_sequence = store
+        .list_dialogues(
+            DialogueFilter {
+                partners: vec!["SG".into()],
+                participants: vec![fold_key("hoang xuan chien")],
+                ..Default::default()
+            },
+            ListOrder::SequenceAsc,
+            50,
+            None,
+        )
+        .await
+        .expect("page");
+    let filtered_by_sequence_time = started.elapsed();
     let started = std::time::Instant::now();
     let hits = store
         .search_dialogues(
@@ -581,9 +637,10 @@ async fn paging_and_every_filter_over_a_thousand_generated_records() {
     let search_time = started.elapsed();
     assert_eq!(first_page.items.len(), 50);
     assert!(!selective.items.is_empty());
+    assert_eq!(selective_by_sequence.items.len(), selective.items.len());
     assert_eq!(hits.items.len(), 20);
     eprintln!(
-        "{count} records: list page of 50 {list_time:?}, the next page {next_page_time:?}, filtered page {filtered_time:?}, search of a word in every record (top 20) {search_time:?}"
+        "{count} records: list page of 50 {list_time:?}, the next page {next_page_time:?}, filtered page {filtered_time:?} (in sequence order {filtered_by_sequence_time:?}), search of a word in every record (top 20) {search_time:?}"
     );
 
     // A token of one query is refused by another.

@@ -103,12 +103,22 @@ impl JobSource for InProcessSource {
     }
 
     fn complete(&mut self, job: &Job, extraction: Extraction) -> Result<(), WorkerError> {
+        self.complete_with_text(job, extraction, None)
+    }
+
+    fn complete_with_text(
+        &mut self,
+        job: &Job,
+        extraction: Extraction,
+        cleaned_text: Option<String>,
+    ) -> Result<(), WorkerError> {
         let article_id = Self::article_id(job)?;
         match self.store.complete_without_waiting_for_disk(
             &self.runtime,
             article_id,
             &job.lease_id,
             extraction,
+            cleaned_text,
         ) {
             Ok(dialogue_ids) => {
                 tracing::info!(article_id = %job.article_id, ?dialogue_ids, "article processed");

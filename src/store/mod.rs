@@ -583,17 +583,23 @@ impl Store {
     /// an async task. The completion is written on the calling thread, not
     /// handed to the blocking pool and back (two thread switches per
     /// article on the drain's critical path).
+    ///
+    /// `cleaned_text` is the article's cleaned text as the worker's
+    /// extractor made it from the leased job ([`dialogwatch_worker::Extractor::explain`]),
+    /// which the store would otherwise make again (its search index holds
+    /// it); `None` makes it here.
     pub fn complete_without_waiting_for_disk(
         &self,
         runtime: &tokio::runtime::Handle,
         article_id: ArticleId,
         lease_id: &str,
         extraction: Extraction,
+        cleaned_text: Option<String>,
     ) -> Result<Vec<String>, StoreError> {
         if self.inner.closed.load(Ordering::Acquire) {
             return Err(StoreError::Closed);
         }
-        let read = self.inner.read_for_completion(article_id)?;
+        let read = self.inner.read_for_completion(article_id, cleaned_text)?;
         let (record_ids, new_head) =
             self.inner
                 .complete_now(article_id, lease_id, &extraction, read)?;
@@ -617,7 +623,7 @@ impl Store {
     ) -> Result<(Vec<String>, Option<u64>), StoreError> {
         let lease_id = lease_id.to_string();
         blocking(&self.inner, move |inner| {
-            let read = inner.read_for_completion(article_id)?;
+            let read = inner.read_for_completion(article_id, None)?;
             inner.complete_now(article_id, &lease_id, &extraction, read)
         })
         .await

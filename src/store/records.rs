@@ -280,7 +280,9 @@ fn stats_key(record: &DialogueRecord) -> Vec<u8> {
 }
 
 /// The cleaned text the extractor's evidence points into (title first when
-/// submitted separately), as `Extractor::explain` builds it.
+/// submitted separately), as `Extractor::explain` builds it: an in-process
+/// worker hands that over with its completion instead (a test holds the two
+/// equal over the dev corpus).
 pub(super) fn clean_text(content: &str, is_html: bool, title: Option<&str>) -> String {
     let mut cleaned = dialogwatch_worker::clean::clean_article(content, is_html).text;
     if let Some(title) = title.map(str::trim).filter(|title| !title.is_empty()) {
@@ -336,21 +338,29 @@ impl Inner {
 
     /// The cleaned text of a stored article (computed, not read).
     pub(super) fn cleaned_for(&self, article_id: ArticleId) -> Result<String, StoreError> {
-        Ok(self.read_for_completion(article_id)?.cleaned)
+        Ok(self.read_for_completion(article_id, None)?.cleaned)
     }
 
     /// What a completion needs of its article, read before the writer lock:
-    /// the stored status, its decoding and the cleaned text.
+    /// the stored status, its decoding and the cleaned text (`cleaned_text`
+    /// when the caller has it: an in-process worker's extractor made the
+    /// same from the same article, see [`clean_text`]).
     pub(super) fn read_for_completion(
         &self,
         article_id: ArticleId,
+        cleaned_text: Option<String>,
     ) -> Result<ReadArticle, StoreError> {
         let Some(status_bytes) = self.trees.articles.get(be(article_id.0))? else {
             return Err(super::articles::article_not_found(article_id));
         };
         let status: ArticleStatus = decode(&status_bytes)?;
-        let body = self.article_body(article_id)?;
-        let cleaned = clean_text(&body.content, body.is_html, status.title.as_deref());
+        let cleaned = match cleaned_text {
+            Some(cleaned) => cleaned,
+            None => {
+                let body = self.article_body(article_id)?;
+                clean_text(&body.content, body.is_html, status.title.as_deref())
+            }
+        };
         Ok(ReadArticle {
             status_bytes,
             status,

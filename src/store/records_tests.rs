@@ -1418,3 +1418,48 @@ async fn a_batch_of_many_records_is_switched_in_chunks_and_indexed_whole() {
     }
     store.close().await.expect("close");
 }
+
+#[test]
+fn the_store_cleans_an_article_as_the_extractor_does() {
+    // An in-process worker hands the extractor's cleaned text over with its
+    // completion (`Store::complete_without_waiting_for_disk`) instead of the
+    // store cleaning the article again: the two must be the same text.
+    let directory = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/dev");
+    let extractor = dialogwatch_worker::Extractor::new();
+    let mut compared = 0;
+    for entry in std::fs::read_dir(&directory).expect("the dev corpus") {
+        let path = entry.expect("entry").path();
+        if path.extension().and_then(|extension| extension.to_str()) != Some("txt") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).expect("article");
+        let first_line = text.lines().next().unwrap_or_default().to_string();
+        let as_html = format!(
+            "<html><body><h1>{first_line}</h1><p>{}</p></body></html>",
+            text.replace('\n', "</p><p>")
+        );
+        for (content, is_html) in [(text.as_str(), false), (as_html.as_str(), true)] {
+            for title in [
+                None,
+                Some(first_line.as_str()),
+                Some("Hội đàm quốc phòng Việt Nam"),
+            ] {
+                let input = ArticleInput {
+                    text: content,
+                    is_html,
+                    url: None,
+                    published_at: None,
+                    title,
+                };
+                assert_eq!(
+                    extractor.explain(&input).cleaned.text,
+                    super::clean_text(content, is_html, title),
+                    "{} (html: {is_html}, title: {title:?})",
+                    path.display()
+                );
+                compared += 1;
+            }
+        }
+    }
+    assert!(compared >= 30, "{compared}");
+}

@@ -201,6 +201,7 @@ async fn a_completion_that_does_not_wait_for_the_disk_is_published_after_a_flush
             article_id,
             &leased.job.lease_id,
             dialogue("SG", Some(3), Some("2024-06-12")),
+            None,
         )
     })
     .await

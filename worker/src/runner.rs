@@ -54,6 +54,20 @@ pub trait JobSource {
     /// Records a successful extraction.
     fn complete(&mut self, job: &Job, extraction: Extraction) -> Result<(), Self::Error>;
 
+    /// [`JobSource::complete`], given also the cleaned text the extraction
+    /// was made from when the extractor kept it ([`Extract::extract_keeping_text`]):
+    /// a source that would clean the article again (the server's own queue,
+    /// which indexes that text) may take it instead. By default it is dropped.
+    fn complete_with_text(
+        &mut self,
+        job: &Job,
+        extraction: Extraction,
+        cleaned_text: Option<String>,
+    ) -> Result<(), Self::Error> {
+        drop(cleaned_text);
+        self.complete(job, extraction)
+    }
+
     /// Records a failed attempt; the source retries with backoff or dead-letters.
     fn fail(&mut self, job: &Job, error: &str) -> Result<(), Self::Error>;
 
@@ -78,11 +92,22 @@ pub struct WorkerStats {
 pub trait Extract {
     /// Extracts one article.
     fn extract(&self, input: &ArticleInput<'_>) -> Extraction;
+
+    /// [`Extract::extract`], with the cleaned text the extraction's evidence
+    /// points into when the engine has it (`None` by default).
+    fn extract_keeping_text(&self, input: &ArticleInput<'_>) -> (Extraction, Option<String>) {
+        (self.extract(input), None)
+    }
 }
 
 impl Extract for Extractor {
     fn extract(&self, input: &ArticleInput<'_>) -> Extraction {
         Extractor::extract(self, input)
+    }
+
+    fn extract_keeping_text(&self, input: &ArticleInput<'_>) -> (Extraction, Option<String>) {
+        let explanation = self.explain(input);
+        (explanation.extraction, Some(explanation.cleaned.text))
     }
 }
 
@@ -91,14 +116,28 @@ pub fn extract_catching_panics<E: Extract + ?Sized>(
     extractor: &E,
     job: &Job,
 ) -> Result<Extraction, String> {
-    catch_unwind(AssertUnwindSafe(|| extractor.extract(&job.input()))).map_err(|payload| {
-        let message = payload
-            .downcast_ref::<&str>()
-            .map(|text| (*text).to_string())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "unknown panic payload".to_string());
-        format!("extractor panicked: {message}")
-    })
+    catch_unwind(AssertUnwindSafe(|| extractor.extract(&job.input()))).map_err(panic_message)
+}
+
+/// [`extract_catching_panics`] with [`Extract::extract_keeping_text`].
+pub fn extract_keeping_text_catching_panics<E: Extract + ?Sized>(
+    extractor: &E,
+    job: &Job,
+) -> Result<(Extraction, Option<String>), String> {
+    catch_unwind(AssertUnwindSafe(|| {
+        extractor.extract_keeping_text(&job.input())
+    }))
+    .map_err(panic_message)
+}
+
+/// The error message of an extractor's panic.
+fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
+    let message = payload
+        .downcast_ref::<&str>()
+        .map(|text| (*text).to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic payload".to_string());
+    format!("extractor panicked: {message}")
 }
 
 /// Leases, extracts and completes until the source says stop or fails.
@@ -118,11 +157,11 @@ pub fn run_worker<S: JobSource, E: Extract + ?Sized>(
             );
             let _entered = span.enter();
             let started = Instant::now();
-            let extracted = extract_catching_panics(extractor, &job);
+            let extracted = extract_keeping_text_catching_panics(extractor, &job);
             source.extraction_finished(&job, started.elapsed());
             match extracted {
-                Ok(extraction) => {
-                    source.complete(&job, extraction)?;
+                Ok((extraction, cleaned_text)) => {
+                    source.complete_with_text(&job, extraction, cleaned_text)?;
                     stats.completed += 1;
                 }
                 Err(error) => {
@@ -145,6 +184,8 @@ mod tests {
         pending: VecDeque<Job>,
         completed: Vec<String>,
         failed: Vec<(String, String)>,
+        /// The cleaned texts handed over with the completions.
+        texts: Vec<Option<String>>,
     }
 
     impl JobSource for ListSource {
@@ -156,6 +197,15 @@ mod tests {
         fn complete(&mut self, job: &Job, _extraction: Extraction) -> Result<(), Self::Error> {
             self.completed.push(job.article_id.clone());
             Ok(())
+        }
+        fn complete_with_text(
+            &mut self,
+            job: &Job,
+            extraction: Extraction,
+            cleaned_text: Option<String>,
+        ) -> Result<(), Self::Error> {
+            self.texts.push(cleaned_text);
+            self.complete(job, extraction)
         }
         fn fail(&mut self, job: &Job, error: &str) -> Result<(), Self::Error> {
             self.failed
@@ -198,6 +248,7 @@ mod tests {
             pending: [job("a", "ok"), job("b", "PANIC"), job("c", "ok")].into(),
             completed: Vec::new(),
             failed: Vec::new(),
+            texts: Vec::new(),
         };
         let stats = run_worker(&mut source, &Explosive, 3).expect("list source never fails");
         assert_eq!(
@@ -212,6 +263,36 @@ mod tests {
         assert!(source.failed[0]
             .1
             .contains("extractor panicked: asked to panic"));
+        assert_eq!(source.texts, [None, None], "this engine keeps no text");
+    }
+
+    #[test]
+    fn the_extractor_hands_over_the_text_it_cleaned() {
+        let mut html = job("a", "<p>Bộ trưởng Quốc phòng&nbsp;hội đàm</p>");
+        html.is_html = true;
+        html.title = Some("Hội đàm quốc phòng".to_string());
+        let mut source = ListSource {
+            pending: [
+                html.clone(),
+                job("b", "  Đối thoại chính sách quốc phòng  "),
+            ]
+            .into(),
+            completed: Vec::new(),
+            failed: Vec::new(),
+            texts: Vec::new(),
+        };
+        let extractor = Extractor::new();
+        run_worker(&mut source, &extractor, 2).expect("list source never fails");
+        let expected: Vec<Option<String>> = [html, job("b", "  Đối thoại chính sách quốc phòng  ")]
+            .iter()
+            .map(|job| Some(extractor.explain(&job.input()).cleaned.text))
+            .collect();
+        assert_eq!(source.texts, expected);
+        assert!(source
+            .texts
+            .iter()
+            .flatten()
+            .all(|text| !text.contains('<')));
     }
 
     #[test]
@@ -222,6 +303,7 @@ mod tests {
                 .collect(),
             completed: Vec::new(),
             failed: Vec::new(),
+            texts: Vec::new(),
         };
         let stats = run_worker(&mut source, &Extractor::new(), 2).expect("list source never fails");
         assert_eq!(stats.completed, 5);

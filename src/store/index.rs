@@ -30,8 +30,9 @@
 //! record cost 42 sled inserts, not 22 (in the end-to-end benchmark, the
 //! entries' inserts were 19 % of all CPU samples, and at 1000 articles/s
 //! the p99 went from about 400 ms to 150 ms without them; BENCHMARKS.md).
-//! Stores written before keep their sequence-order field entries: they are
-//! no longer read, written or removed.
+//! Stores written before hold sequence-order field entries, which nothing
+//! reads or writes any more: the background indexer's task removes them
+//! after open, a batch at a time ([`RETIRE_BATCH`]).
 
 use super::merge::stable_hash;
 use crate::domain::{fold_key, DialogueFilter, DialogueRecord, ListOrder};
@@ -39,6 +40,10 @@ use dialogwatch_worker::record::PartialDate;
 
 /// Index entries counted per filter value when choosing a plan.
 pub const ESTIMATE_CAP: usize = 4096;
+
+/// Old sequence-order field entries removed per log record (see the module
+/// documentation).
+pub const RETIRE_BATCH: usize = 4096;
 
 /// A sequence-order query with a filter gathers and sorts the records of its
 /// most selective filter when that has fewer entries than this (each is a

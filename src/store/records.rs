@@ -1148,6 +1148,32 @@ impl Inner {
         }
     }
 
+    /// Removes up to `limit` of the sequence-order entries of a field other
+    /// than `*`, which stores written before 2026-12-07 hold and nothing
+    /// reads or writes since (see [`index`]); returns how many it removed
+    /// (0: none left). No verb writes those keys, so it needs no lock, and
+    /// no reader reads them, so they go without excluding readers.
+    pub(super) fn retire_sequence_field_entries(&self, limit: usize) -> Result<usize, StoreError> {
+        // Field bytes are letters, after `*`: `S+` starts past the `*` entries.
+        let sequence_order = index::order_byte(ListOrder::SequenceAsc);
+        let from = [sequence_order, index::ALL + 1];
+        let to = [sequence_order + 1];
+        let mut writes = Writes::default();
+        let mut removed = 0;
+        for key in self
+            .trees
+            .dialogue_index
+            .range(&from[..]..&to[..])
+            .keys()
+            .take(limit)
+        {
+            writes.remove(TreeId::Index, key?.to_vec());
+            removed += 1;
+        }
+        self.commit_unseen(&writes)?;
+        Ok(removed)
+    }
+
     /// A page of a sequence-order query from the date-order entries of
     /// `plan` (one filter's values): the records they name that pass
     /// `filter`, sorted by sequence, after `cursor`.

@@ -1463,3 +1463,91 @@ fn the_store_cleans_an_article_as_the_extractor_does() {
     }
     assert!(compared >= 30, "{compared}");
 }
+
+/// The sequence-order field entries a store written before 2026-12-07 held
+/// for `record` (every indexed value but `*`).
+fn old_sequence_field_keys(record: &DialogueRecord) -> Vec<Vec<u8>> {
+    let sequence_order = crate::store::index::order_byte(ListOrder::SequenceAsc);
+    crate::store::index::indexed_values(record)
+        .into_iter()
+        .filter(|(field, _)| *field != crate::store::index::ALL)
+        .map(|(field, value)| {
+            let mut key = crate::store::index::value_prefix(sequence_order, field, &value);
+            key.extend_from_slice(&crate::store::index::sequence_sort_key(record));
+            key
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_old_sequence_order_field_entries_go_after_open_in_batches() {
+    let directory = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(config(directory.path())).await.expect("open");
+    generated_store(&store, 40).await;
+    let records = all_records(
+        &store,
+        &DialogueFilter::default(),
+        ListOrder::SequenceAsc,
+        100,
+    )
+    .await;
+    let old_keys: Vec<Vec<u8>> = records.iter().flat_map(old_sequence_field_keys).collect();
+    assert!(old_keys.len() > 100, "{}", old_keys.len());
+    let index = &store.inner.trees.dialogue_index;
+    for key in &old_keys {
+        index.insert(key.as_slice(), &[][..]).expect("insert");
+    }
+    // In batches of 7, until none is left; the current entries stay.
+    let mut removed = Vec::new();
+    loop {
+        let batch = store
+            .inner
+            .retire_sequence_field_entries(7)
+            .expect("retire");
+        assert!(batch <= 7);
+        if batch == 0 {
+            break;
+        }
+        removed.push(batch);
+    }
+    assert_eq!(removed.iter().sum::<usize>(), old_keys.len());
+    assert_index_holds_exactly(&store, &records);
+    // A store that holds them again (as one written before) loses them in
+    // the background after it is opened.
+    for key in &old_keys {
+        index.insert(key.as_slice(), &[][..]).expect("insert");
+    }
+    let left = |store: &Store| {
+        old_keys
+            .iter()
+            .filter(|key| {
+                store
+                    .inner
+                    .trees
+                    .dialogue_index
+                    .contains_key(key)
+                    .expect("read")
+            })
+            .count()
+    };
+    // Held when the store closes (its checkpoint flushes sled with them).
+    store.close().await.expect("close");
+    assert_eq!(left(&store), old_keys.len());
+    drop(store);
+    let store = Store::open(config(directory.path())).await.expect("reopen");
+    let give_up_at = std::time::Instant::now() + Duration::from_secs(60);
+    while left(&store) > 0 && std::time::Instant::now() < give_up_at {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(left(&store), 0, "removed after open");
+    assert_index_holds_exactly(&store, &records);
+    let listed = all_records(
+        &store,
+        &DialogueFilter::default(),
+        ListOrder::SequenceAsc,
+        100,
+    )
+    .await;
+    assert_eq!(listed, records);
+    store.close().await.expect("close");
+}

@@ -112,11 +112,14 @@ impl Indexer {
         }
     }
 
-    /// Starts the task over `inner` (held weakly: it ends when the store is dropped).
+    /// Starts the task over `inner` (held weakly: it ends when the store is
+    /// dropped). Before it indexes, it removes the ListDialogues index's old
+    /// sequence-order field entries, if the store has any (see [`super::index`]).
     pub(super) fn start(&self, inner: Weak<Inner>) {
         let wanted = Arc::clone(&self.wanted);
         let stop = self.stop.clone();
         let task = tokio::spawn(async move {
+            retire_sequence_field_entries(&inner, &stop).await;
             loop {
                 tokio::select! {
                     () = stop.cancelled() => return,
@@ -182,6 +185,45 @@ impl Indexer {
     /// Stops the task without waiting (the store is being dropped).
     pub(super) fn cancel(&self) {
         self.stop.cancel();
+    }
+}
+
+/// [`Inner::retire_sequence_field_entries`] in batches until none is left,
+/// the store is dropped or `stop` is cancelled (the rest goes after the next
+/// open).
+async fn retire_sequence_field_entries(inner: &Weak<Inner>, stop: &CancellationToken) {
+    let mut retired = 0usize;
+    while !stop.is_cancelled() {
+        let Some(store) = inner.upgrade() else {
+            return;
+        };
+        let batch = tokio::task::spawn_blocking(move || {
+            store.retire_sequence_field_entries(super::index::RETIRE_BATCH)
+        })
+        .await;
+        match batch {
+            Ok(Ok(0)) => break,
+            Ok(Ok(removed)) => {
+                if retired == 0 {
+                    tracing::info!("dialogue index: removing the sequence order's field entries, which this version no longer uses");
+                }
+                retired += removed;
+            }
+            Ok(Err(error)) => {
+                tracing::warn!(%error, "dialogue index: removing old entries failed; retried after the next open");
+                return;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "dialogue index: removing old entries failed; retried after the next open");
+                return;
+            }
+        }
+    }
+    if retired > 0 {
+        tracing::info!(
+            entries = retired,
+            "dialogue index: old sequence-order entries removed"
+        );
     }
 }
 

@@ -200,18 +200,16 @@ async fn retire_sequence_field_entries(inner: &Weak<Inner>, stop: &CancellationT
         let batch = tokio::task::spawn_blocking(move || {
             store.retire_sequence_field_entries(super::index::RETIRE_BATCH)
         })
-        .await;
+        .await
+        .map_err(|error| StoreError::Task(error.to_string()))
+        .and_then(|removed| removed);
         match batch {
-            Ok(Ok(0)) => break,
-            Ok(Ok(removed)) => {
+            Ok(0) => break,
+            Ok(removed) => {
                 if retired == 0 {
                     tracing::info!("dialogue index: removing the sequence order's field entries, which this version no longer uses");
                 }
                 retired += removed;
-            }
-            Ok(Err(error)) => {
-                tracing::warn!(%error, "dialogue index: removing old entries failed; retried after the next open");
-                return;
             }
             Err(error) => {
                 tracing::warn!(%error, "dialogue index: removing old entries failed; retried after the next open");

@@ -113,55 +113,18 @@ impl Indexer {
     }
 
     /// Starts the task over `inner` (held weakly: it ends when the store is
-    /// dropped). Before it indexes, it removes the ListDialogues index's old
-    /// sequence-order field entries, if the store has any (see [`super::index`]).
+    /// dropped). Beside the indexing, it removes the ListDialogues index's
+    /// old sequence-order field entries, if the store has any (see
+    /// [`super::index`]): side by side, so that indexing does not wait for
+    /// a large store's removal (about 20 entries per record).
     pub(super) fn start(&self, inner: Weak<Inner>) {
         let wanted = Arc::clone(&self.wanted);
         let stop = self.stop.clone();
         let task = tokio::spawn(async move {
-            retire_sequence_field_entries(&inner, &stop).await;
-            loop {
-                tokio::select! {
-                    () = stop.cancelled() => return,
-                    () = wanted.notified() => {}
-                }
-                tokio::select! {
-                    () = stop.cancelled() => return,
-                    () = tokio::time::sleep(LINGER) => {}
-                }
-                loop {
-                    let Some(store) = inner.upgrade() else {
-                        return;
-                    };
-                    if store.search_compaction_due().unwrap_or(false) {
-                        let compacting = Arc::clone(&store);
-                        match tokio::task::spawn_blocking(move || compacting.compact_search_index())
-                            .await
-                        {
-                            Ok(Ok(done)) => tracing::info!(?done, "search index compacted"),
-                            Ok(Err(error)) => {
-                                tracing::warn!(%error, "search compaction failed; retried later")
-                            }
-                            Err(error) => tracing::warn!(%error, "search compaction task failed"),
-                        }
-                    }
-                    let indexed =
-                        tokio::task::spawn_blocking(move || store.index_pending(SEGMENT_RECORDS))
-                            .await;
-                    match indexed {
-                        Ok(Ok(count)) if count == SEGMENT_RECORDS && !stop.is_cancelled() => {}
-                        Ok(Ok(_)) => break,
-                        Ok(Err(error)) => {
-                            tracing::warn!(%error, "search indexing failed; retried on the next change or search");
-                            break;
-                        }
-                        Err(error) => {
-                            tracing::warn!(%error, "search indexing task failed");
-                            break;
-                        }
-                    }
-                }
-            }
+            tokio::join!(
+                retire_sequence_field_entries(&inner, &stop),
+                index_when_woken(&inner, &stop, &wanted),
+            );
         });
         if let Ok(mut slot) = self.task.lock() {
             *slot = Some(task);
@@ -185,6 +148,51 @@ impl Indexer {
     /// Stops the task without waiting (the store is being dropped).
     pub(super) fn cancel(&self) {
         self.stop.cancel();
+    }
+}
+
+/// The indexer's loop: woken by verbs that mark records, it lingers to
+/// gather a batch, compacts when due, then indexes until nothing is marked;
+/// until the store is dropped or `stop` is cancelled.
+async fn index_when_woken(inner: &Weak<Inner>, stop: &CancellationToken, wanted: &Notify) {
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = wanted.notified() => {}
+        }
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(LINGER) => {}
+        }
+        loop {
+            let Some(store) = inner.upgrade() else {
+                return;
+            };
+            if store.search_compaction_due().unwrap_or(false) {
+                let compacting = Arc::clone(&store);
+                match tokio::task::spawn_blocking(move || compacting.compact_search_index()).await {
+                    Ok(Ok(done)) => tracing::info!(?done, "search index compacted"),
+                    Ok(Err(error)) => {
+                        tracing::warn!(%error, "search compaction failed; retried later")
+                    }
+                    Err(error) => tracing::warn!(%error, "search compaction task failed"),
+                }
+            }
+            let indexed =
+                tokio::task::spawn_blocking(move || store.index_pending(SEGMENT_RECORDS)).await;
+            match indexed {
+                Ok(Ok(count)) if count == SEGMENT_RECORDS && !stop.is_cancelled() => {}
+                Ok(Ok(_)) => break,
+                Ok(Err(error)) => {
+                    tracing::warn!(%error, "search indexing failed; retried on the next change or search");
+                    break;
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "search indexing task failed");
+                    break;
+                }
+            }
+        }
     }
 }
 

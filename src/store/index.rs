@@ -1,54 +1,79 @@
 //! Secondary indexes of the dialogue records (pure key functions) and the
 //! query planner of ListDialogues over them.
 //!
-//! Tree `dialogue_index`: `order | field | value | 0x00 | sort key` → nothing
-//! (stores written before 2026-12-03 hold the record id as the value; it is
-//! never read: the id is the sort key's tail), where `order` is `D` (newest
-//! event date first) or `S` (feed sequence), `field` one byte (`*` every
-//! record, `p` partner, `k` kind, `e` edition, `n` folded participant name,
-//! `r` folded rank, `a` area, `t` topic, `d` document type, `l`
-//! relationship) and the sort key ends with the record id. The date order
-//! has an entry per (field, value) of a record; the sequence order only
-//! the `*` one. Entries are
-//! written and removed in the same log record as the record; a completion
-//! applies them to sled after it lets go of the writer lock, in log order,
-//! and a query first waits for them (see the write-ahead log's deferred
-//! changes), so it sees the records and their entries as one.
+//! Two structures answer ListDialogues:
 //!
-//! A query in the date order scans the most selective indexed filter (fewest
-//! entries, counted up to a cap) in sort order, merging the ranges of its
-//! values, and verifies the other filters on each record. A query in the
-//! sequence order with a filter gathers the records of its most selective
-//! filter from the date order's entries when they are fewer than
-//! [`GATHER_CAP`], and sorts the matches by sequence; otherwise (a filter
-//! that selects many records) it scans the sequence order's `*` entries and
-//! verifies every record. A page token is the last sort key returned plus a
-//! fingerprint of the query, so a token of another query is refused.
+//! - Tree `dialogue_index`: `order | * | 0x00 | sort key` → nothing, one
+//!   entry per record in each order, where `order` is `D` (newest event
+//!   date first) or `S` (feed sequence) and the sort key ends with the
+//!   record id. They are written and removed in the same log record as the
+//!   record; a completion applies them to sled after it lets go of the
+//!   writer lock, in log order, and a query first waits for them (see the
+//!   write-ahead log's deferred changes), so it sees the records and their
+//!   entries as one.
+//! - **Filter tokens** in the search index's segments: for each (field,
+//!   value) a record is filtered by ([`indexed_values`]: `p` partner, `k`
+//!   kind, `e` edition, `n` folded participant name, `r` folded rank, `a`
+//!   area, `t` topic, `d` document type, `l` relationship), an entry under
+//!   the token [`filter_token`] whose payload holds the record's sequence
+//!   and date sort key ([`filter_entry_payload`]). The background indexer
+//!   writes them with the record's search postings, a batch of records per
+//!   segment, so a completion writes two index keys, not one per value;
+//!   entries of a record's older versions are skipped by the query and
+//!   dropped by the search compaction.
 //!
-//! Why the sequence order has no per-field entries: a record's sequence
-//! changes with every update, so each update rewrote all of them, and a new
-//! record cost 42 sled inserts, not 22 (in the end-to-end benchmark, the
-//! entries' inserts were 19 % of all CPU samples, and at 1000 articles/s
-//! the p99 went from about 400 ms to 150 ms without them; BENCHMARKS.md).
-//! Stores written before hold sequence-order field entries, which nothing
-//! reads or writes any more: the background indexer's task removes them
-//! after open, a batch at a time ([`RETIRE_BATCH`]).
+//! A query with a filter on an indexed field estimates each filter's entries
+//! (from the stored size of its segments) and, when the smallest has fewer
+//! than [`GATHER_CAP`], gathers that filter's entries plus the records still
+//! waiting for the indexer, sorts them by the order's sort key, and reads
+//! only the page's records, each verified against the whole filter and its
+//! current sort key (so an entry of an older version never lists a record
+//! twice or out of place). Otherwise (no such filter, or one that selects
+//! many records) it scans the order's `*` entries, in the date order within
+//! the date range's bounds, and verifies every record. A page token is the
+//! last sort key returned plus a fingerprint of the query, so a token of
+//! another query is refused.
+//!
+//! Why filter tokens and not per-value keys in `dialogue_index`: a new record
+//! cost 22 sled inserts (42 before 2026-12-07, when the sequence order had
+//! per-value keys too); at 1000 articles/s their inserts were 12.7 % of all
+//! CPU samples of the end-to-end benchmark (BENCHMARKS.md). Stores written
+//! before hold per-value keys of both orders, which nothing reads or writes
+//! any more: the background indexer's task removes them after open, a batch
+//! at a time ([`RETIRE_BATCH`]), and the search index is rebuilt once (its
+//! layout changed) so that it holds the filter tokens.
 
 use super::merge::stable_hash;
 use crate::domain::{fold_key, DialogueFilter, DialogueRecord, ListOrder};
 use dialogwatch_worker::record::PartialDate;
 
-/// Index entries counted per filter value when choosing a plan.
+/// Index entries counted in a date range when choosing a plan.
 pub const ESTIMATE_CAP: usize = 4096;
 
-/// Old sequence-order field entries removed per log record (see the module
+/// Old per-value entries removed per log record (see the module
 /// documentation).
 pub const RETIRE_BATCH: usize = 4096;
 
-/// A sequence-order query with a filter gathers and sorts the records of its
-/// most selective filter when that has fewer entries than this (each is a
-/// record read); else it scans every record in sequence order.
-pub const GATHER_CAP: usize = 4096;
+/// A query with a filter gathers and sorts the entries of its most selective
+/// filter when that has fewer (estimated) than this; else it scans every
+/// record in the order and verifies each. Gathering costs about 50 bytes
+/// read and a sort key per entry, a scan a record read per record passed:
+/// for a page of 50 out of a million records, gathering is the cheaper below
+/// a few per cent of them.
+pub const GATHER_CAP: usize = 16_384;
+
+/// A query gathers only while at most this many records wait for the
+/// indexer (it reads each; after an upgrade every record waits, and queries
+/// scan until the indexer has caught up).
+pub const PENDING_READ_CAP: usize = 1024;
+
+/// The first character of every filter token: a control character, which
+/// no search token holds (see [`super::search::tokenize`]).
+const FILTER_TOKEN_MARK: char = '\u{1}';
+
+/// The size of a filter token's segment entry with a record id of
+/// `dlg-` and 16 hex digits (2 + 20 + 8 + 4 + 17 bytes), for the estimates.
+pub const FILTER_ENTRY_BYTES: usize = 51;
 
 /// Field byte of "every record".
 pub const ALL: u8 = b'*';
@@ -187,21 +212,74 @@ pub fn indexed_values(record: &DialogueRecord) -> Vec<(u8, String)> {
     values
 }
 
-/// Every key of `record` in the `dialogue_index` tree: one per indexed
-/// value in the date order, and the `*` one in the sequence order.
+/// Every key of `record` in the `dialogue_index` tree: the `*` one of each
+/// order (its filter values are filter tokens, see the module documentation).
 pub fn index_keys(record: &DialogueRecord) -> Vec<Vec<u8>> {
-    let values = indexed_values(record);
-    let mut keys = Vec::with_capacity(values.len() + 1);
-    let date_sort = sort_key(record, ListOrder::DateDesc);
-    for (field, value) in &values {
-        let mut key = value_prefix(order_byte(ListOrder::DateDesc), *field, value);
-        key.extend_from_slice(&date_sort);
-        keys.push(key);
+    [ListOrder::DateDesc, ListOrder::SequenceAsc]
+        .into_iter()
+        .map(|order| {
+            let mut key = value_prefix(order_byte(order), ALL, "");
+            key.extend_from_slice(&sort_key(record, order));
+            key
+        })
+        .collect()
+}
+
+/// The search-segment token of a filter value: [`FILTER_TOKEN_MARK`], the
+/// field byte, the value (without NUL bytes, which end a token in a
+/// segment key).
+pub fn filter_token(field: u8, value: &str) -> String {
+    let mut token = String::with_capacity(2 + value.len());
+    token.push(FILTER_TOKEN_MARK);
+    token.push(char::from(field));
+    token.extend(value.chars().filter(|character| *character != '\0'));
+    token
+}
+
+/// The filter tokens of `record`: one per indexed value but `*`.
+pub fn filter_tokens(record: &DialogueRecord) -> Vec<String> {
+    indexed_values(record)
+        .into_iter()
+        .filter(|(field, _)| *field != ALL)
+        .map(|(field, value)| filter_token(field, &value))
+        .collect()
+}
+
+/// The payload of `record`'s filter-token entries: its sequence (u64 BE),
+/// then its date sort key without the record id (1 or 9 bytes).
+pub fn filter_entry_payload(record: &DialogueRecord) -> Vec<u8> {
+    let date_sort = date_sort_key(record);
+    let date_part = date_sort
+        .get(..date_sort.len().saturating_sub(record.id.len()))
+        .unwrap_or_default();
+    let mut payload = Vec::with_capacity(8 + date_part.len());
+    payload.extend_from_slice(&record.sequence.to_be_bytes());
+    payload.extend_from_slice(date_part);
+    payload
+}
+
+/// The sort key in `order` of the record version a filter-token entry
+/// names (see [`filter_entry_payload`]); `None` when the payload is malformed.
+pub fn filter_entry_sort_key(
+    order: ListOrder,
+    record_id: &[u8],
+    payload: &[u8],
+) -> Option<Vec<u8>> {
+    let (sequence, date_part) = payload.split_first_chunk::<8>()?;
+    if !matches!(
+        (date_part.first(), date_part.len()),
+        (Some(0), 9) | (Some(1), 1)
+    ) {
+        return None;
     }
-    let mut every_record = value_prefix(order_byte(ListOrder::SequenceAsc), ALL, "");
-    every_record.extend_from_slice(&sort_key(record, ListOrder::SequenceAsc));
-    keys.push(every_record);
-    keys
+    let order_part: &[u8] = match order {
+        ListOrder::DateDesc => date_part,
+        ListOrder::SequenceAsc => sequence,
+    };
+    let mut sort = Vec::with_capacity(order_part.len() + record_id.len());
+    sort.extend_from_slice(order_part);
+    sort.extend_from_slice(record_id);
+    Some(sort)
 }
 
 /// The (field, values) a filter can be answered from, one per set filter.
@@ -360,8 +438,19 @@ mod tests {
                 );
                 assert_eq!(record_id_in_sort_key(order, &sort[..sort.len() - 20]), None);
             }
+            for order in [ListOrder::DateDesc, ListOrder::SequenceAsc] {
+                assert_eq!(
+                    filter_entry_sort_key(
+                        order,
+                        record.id.as_bytes(),
+                        &filter_entry_payload(&record)
+                    ),
+                    Some(sort_key(&record, order)),
+                    "a filter entry's sort key, {date:?} {order:?}"
+                );
+            }
             let keys = index_keys(&record);
-            assert_eq!(keys.len(), indexed_values(&record).len() + 1);
+            assert_eq!(keys.len(), 2);
             for key in keys {
                 let order = if key[0] == b'D' {
                     ListOrder::DateDesc
@@ -378,6 +467,49 @@ mod tests {
                 assert_eq!(id, Some(record.id.as_bytes()), "{key:?}");
             }
         }
+    }
+
+    #[test]
+    fn filter_tokens_are_no_search_token_and_malformed_payloads_are_refused() {
+        let record = DialogueRecord {
+            id: "dlg-00000000000000ab".into(),
+            revision: 1,
+            sequence: 9,
+            event: dialogwatch_worker::record::DialogueEvent {
+                edition: Some(3),
+                ..sample_event()
+            },
+            sources: Vec::new(),
+            created_at_ms: 0,
+            updated_at_ms: 0,
+        };
+        let tokens = filter_tokens(&record);
+        assert_eq!(tokens.len(), indexed_values(&record).len() - 1);
+        assert!(tokens.contains(&filter_token(b'p', "JP")));
+        assert!(tokens.contains(&filter_token(b'e', "3")));
+        for token in &tokens {
+            assert!(token.starts_with(FILTER_TOKEN_MARK));
+            let searched: Vec<String> = super::super::search::tokenize(token)
+                .into_iter()
+                .map(|found| found.folded)
+                .collect();
+            assert!(!searched.contains(token), "{token:?}");
+        }
+        assert_eq!(filter_token(b'n', "a\0b"), filter_token(b'n', "ab"));
+        let payload = filter_entry_payload(&record);
+        for cut in 0..payload.len() {
+            assert_eq!(
+                filter_entry_sort_key(ListOrder::DateDesc, b"id", &payload[..cut]),
+                None,
+                "{cut}"
+            );
+        }
+        let mut longer = payload.clone();
+        longer.push(0);
+        assert_eq!(
+            filter_entry_sort_key(ListOrder::DateDesc, b"id", &longer),
+            None
+        );
     }
 
     #[test]

@@ -14,9 +14,11 @@
 //!   report a record is recomputed from
 //! - `cleaned`: article id → where its cleaned text (what evidence spans and
 //!   snippets point into) is in the text log
-//! - `dialogue_index`: secondary indexes of ListDialogues (see [`index`])
+//! - `dialogue_index`: ListDialogues' two orders, a key per record in each
+//!   (see [`index`])
 //! - `search_segments`, `search_docs`, `search_pending`: the inverted index of
-//!   SearchDialogues, written in segments by a background indexer (see [`search_index`])
+//!   SearchDialogues, and ListDialogues' filter tokens, written in segments by
+//!   a background indexer (see [`search_index`])
 //! - `stats`: (partner, year, kind) → record count
 //! - `feed`: sequence → feed event; `feed_wire`: sequence → the event in the
 //!   API's wire form, when the server gave the store an encoder

@@ -8,7 +8,7 @@ use super::index;
 use super::merge::{self, Report};
 use super::search::{self, Clause, SearchDoc};
 use super::search_index;
-use super::wal::DeferredChanges;
+use super::wal::{DeferredChanges, WriteAheadLog};
 use super::{be, decode, encode, pair_key, read_u64, Inner, StoreError};
 use crate::domain::{
     now_millis, ArticleId, ArticleState, ArticleStatus, DialogueFilter, DialogueRecord, FeedEvent,
@@ -1002,9 +1002,8 @@ impl Inner {
         self.query_gathering_below(filter, order, page_size, cursor, index::GATHER_CAP)
     }
 
-    /// [`Inner::query`], gathering a sequence-order query's records from
-    /// its most selective filter only when that has fewer than `gather_cap`
-    /// entries (see [`index`]).
+    /// [`Inner::query`], gathering the entries of the most selective filter
+    /// only when it has fewer than `gather_cap` (see [`index`]).
     pub(super) fn query_gathering_below(
         &self,
         filter: &DialogueFilter,
@@ -1013,125 +1012,116 @@ impl Inner {
         cursor: Option<&[u8]>,
         gather_cap: usize,
     ) -> Result<(Vec<DialogueRecord>, Option<Vec<u8>>), StoreError> {
-        let order_byte = index::order_byte(order);
-        // Only the date order has entries per filter value.
-        let filter_order_byte = index::order_byte(ListOrder::DateDesc);
-        let tree = &self.trees.dialogue_index;
-        // Candidate plans: ranges of full keys, each with the prefix length to strip.
-        let mut plans: Vec<Vec<ScanRange>> = Vec::new();
-        for (field, values) in index::filter_fields(filter) {
-            plans.push(
-                values
-                    .iter()
-                    .map(|value| {
-                        let prefix = index::value_prefix(filter_order_byte, field, value);
-                        let mut end = prefix.clone();
-                        if let Some(last) = end.last_mut() {
-                            *last = 1;
-                        }
-                        let length = prefix.len();
-                        (prefix, end, length)
-                    })
-                    .collect(),
-            );
-        }
-        let all_prefix = index::value_prefix(order_byte, index::ALL, "");
-        if order == ListOrder::DateDesc && (filter.date_from.is_some() || filter.date_to.is_some())
-        {
-            let (start, end) = index::date_range_bounds(filter);
-            let length = all_prefix.len();
-            let mut from = all_prefix.clone();
-            from.extend_from_slice(&start);
-            let mut to = all_prefix.clone();
-            to.extend_from_slice(&end);
-            plans.push(vec![(from, to, length)]);
-        }
-        let mut best: Option<(usize, Vec<ScanRange>)> = None;
-        for plan in plans {
-            let estimate: usize = plan
-                .iter()
-                .map(|(start, end, _)| {
-                    tree.range(start.as_slice()..end.as_slice())
-                        .take(index::ESTIMATE_CAP)
-                        .count()
-                })
-                .sum();
-            if best.as_ref().is_none_or(|(known, _)| estimate < *known) {
-                best = Some((estimate, plan));
-            }
-        }
-        let every_record = || {
+        let all_prefix = index::value_prefix(index::order_byte(order), index::ALL, "");
+        let mut scan: ScanRange = {
             let mut end = all_prefix.clone();
             if let Some(last) = end.last_mut() {
                 *last = 1;
             }
             let length = all_prefix.len();
-            vec![(all_prefix.clone(), end, length)]
+            (all_prefix.clone(), end, length)
         };
-        let chosen = match (order, best) {
-            (_, None) => every_record(),
-            (ListOrder::DateDesc, Some((_, plan))) => plan,
-            (ListOrder::SequenceAsc, Some((estimate, plan))) if estimate < gather_cap => {
-                return self.query_gathered(filter, &plan, page_size, cursor);
+        let mut scan_estimate = usize::MAX;
+        if order == ListOrder::DateDesc && (filter.date_from.is_some() || filter.date_to.is_some())
+        {
+            let (start, end) = index::date_range_bounds(filter);
+            let mut from = all_prefix.clone();
+            from.extend_from_slice(&start);
+            let mut to = all_prefix.clone();
+            to.extend_from_slice(&end);
+            scan_estimate = self
+                .trees
+                .dialogue_index
+                .range(from.as_slice()..to.as_slice())
+                .take(index::ESTIMATE_CAP)
+                .count();
+            scan = (from, to, all_prefix.len());
+        }
+        // The filter with the fewest entries, by the stored size of its
+        // tokens' segment values (stale entries included: an estimate).
+        let mut best: Option<(usize, Vec<String>)> = None;
+        for (field, values) in index::filter_fields(filter) {
+            let tokens: Vec<String> = values
+                .iter()
+                .map(|value| index::filter_token(field, value))
+                .collect();
+            let mut bytes = 0usize;
+            for token in &tokens {
+                for entry in self
+                    .trees
+                    .search_segments
+                    .scan_prefix(search::segment_prefix(token))
+                {
+                    let (_, value) = entry?;
+                    bytes = bytes.saturating_add(WriteAheadLog::stored_length(&value));
+                }
             }
-            (ListOrder::SequenceAsc, Some(_)) => every_record(),
-        };
-        // Merge the ranges in sort-key order, from after the cursor.
-        let mut iterators: Vec<_> = chosen
+            let estimate = bytes / index::FILTER_ENTRY_BYTES;
+            if best.as_ref().is_none_or(|(known, _)| estimate < *known) {
+                best = Some((estimate, tokens));
+            }
+        }
+        if let Some((estimate, tokens)) = best {
+            if estimate < gather_cap && estimate <= scan_estimate {
+                if let Some(waiting) = self.records_waiting_for_indexer(index::PENDING_READ_CAP)? {
+                    return self
+                        .query_gathered(filter, order, &tokens, &waiting, page_size, cursor);
+                }
+            }
+        }
+        self.query_scanning(filter, order, &scan, page_size, cursor)
+    }
+
+    /// The ids of the records marked for the search indexer (their filter
+    /// tokens may be missing or of an older version), or `None` when there
+    /// are more than `limit`.
+    fn records_waiting_for_indexer(
+        &self,
+        limit: usize,
+    ) -> Result<Option<Vec<sled::IVec>>, StoreError> {
+        let waiting: Vec<sled::IVec> = self
+            .trees
+            .search_pending
             .iter()
-            .map(|(start, end, length)| {
-                let lower = match cursor {
-                    Some(cursor) => {
-                        let mut after = start[..*length].to_vec();
-                        after.extend_from_slice(cursor);
-                        if after.as_slice() >= start.as_slice() {
-                            std::ops::Bound::Excluded(after)
-                        } else {
-                            std::ops::Bound::Included(start.clone())
-                        }
-                    }
-                    None => std::ops::Bound::Included(start.clone()),
-                };
-                let length = *length;
-                tree.range::<Vec<u8>, _>((lower, std::ops::Bound::Excluded(end.clone())))
-                    .keys()
-                    .map(move |entry| {
-                        entry.map(|key| key.get(length..).unwrap_or_default().to_vec())
-                    })
-                    .peekable()
-            })
-            .collect();
+            .keys()
+            .take(limit.saturating_add(1))
+            .collect::<Result<_, _>>()?;
+        Ok((waiting.len() <= limit).then_some(waiting))
+    }
+
+    /// A page from a scan of `range` of `dialogue_index` (a `*` range of
+    /// `order`), every record verified against `filter`.
+    fn query_scanning(
+        &self,
+        filter: &DialogueFilter,
+        order: ListOrder,
+        (start, end, length): &ScanRange,
+        page_size: usize,
+        cursor: Option<&[u8]>,
+    ) -> Result<(Vec<DialogueRecord>, Option<Vec<u8>>), StoreError> {
+        let lower = match cursor {
+            Some(cursor) => {
+                let mut after = start[..*length].to_vec();
+                after.extend_from_slice(cursor);
+                if after.as_slice() >= start.as_slice() {
+                    std::ops::Bound::Excluded(after)
+                } else {
+                    std::ops::Bound::Included(start.clone())
+                }
+            }
+            None => std::ops::Bound::Included(start.clone()),
+        };
         let mut items = Vec::with_capacity(page_size.min(1024));
         let mut last: Option<Vec<u8>> = None;
-        loop {
-            // The smallest head among the ranges.
-            let mut smallest: Option<Vec<u8>> = None;
-            for iterator in &mut iterators {
-                match iterator.peek() {
-                    Some(Ok(sort)) if smallest.as_ref().is_none_or(|known| sort < known) => {
-                        smallest = Some(sort.clone());
-                    }
-                    Some(Ok(_)) | None => {}
-                    Some(Err(_)) => {
-                        if let Some(Err(error)) = iterator.next() {
-                            return Err(error.into());
-                        }
-                    }
-                }
-            }
-            let Some(sort) = smallest else {
-                return Ok((items, None));
-            };
-            // This entry, and the same record under other values of the filter.
-            for iterator in &mut iterators {
-                while iterator
-                    .peek()
-                    .is_some_and(|entry| entry.as_ref().is_ok_and(|other| *other == sort))
-                {
-                    iterator.next();
-                }
-            }
-            let Some(id) = index::record_id_in_sort_key(order, &sort) else {
+        for key in self
+            .trees
+            .dialogue_index
+            .range::<Vec<u8>, _>((lower, std::ops::Bound::Excluded(end.clone())))
+            .keys()
+        {
+            let key = key?;
+            let sort = key.get(*length..).unwrap_or_default();
+            let Some(id) = index::record_id_in_sort_key(order, sort) else {
                 continue;
             };
             let Some(record) = self.record(id)? else {
@@ -1143,87 +1133,107 @@ impl Inner {
             if items.len() == page_size {
                 return Ok((items, last));
             }
-            last = Some(sort);
+            last = Some(sort.to_vec());
             items.push(record);
         }
+        Ok((items, None))
     }
 
-    /// Removes up to `limit` of the sequence-order entries of a field other
-    /// than `*`, which stores written before 2026-12-07 hold and nothing
-    /// reads or writes since (see [`index`]); returns how many it removed
-    /// (0: none left). No verb writes those keys, so it needs no lock, and
-    /// no reader reads them, so they go without excluding readers.
-    pub(super) fn retire_sequence_field_entries(&self, limit: usize) -> Result<usize, StoreError> {
-        // Field bytes are letters, after `*`: `S+` starts past the `*` entries.
-        let sequence_order = index::order_byte(ListOrder::SequenceAsc);
-        let from = [sequence_order, index::ALL + 1];
-        let to = [sequence_order + 1];
-        let mut writes = Writes::default();
-        let mut removed = 0;
-        for key in self
-            .trees
-            .dialogue_index
-            .range(&from[..]..&to[..])
-            .keys()
-            .take(limit)
-        {
-            writes.remove(TreeId::Index, key?.to_vec());
-            removed += 1;
-        }
-        self.commit_unseen(&writes)?;
-        Ok(removed)
-    }
-
-    /// A page of a sequence-order query from the date-order entries of
-    /// `plan` (one filter's values): the records they name that pass
-    /// `filter`, sorted by sequence, after `cursor`.
+    /// A page from the filter-token entries of `tokens` (one filter's
+    /// values) and the records in `waiting` (not indexed yet), sorted by
+    /// `order`'s sort key, after `cursor`. Each record of the page is read
+    /// and kept only when it passes `filter` and its current sort key is the
+    /// entry's: an entry of an older version of a record is skipped.
     fn query_gathered(
         &self,
         filter: &DialogueFilter,
-        plan: &[ScanRange],
+        order: ListOrder,
+        tokens: &[String],
+        waiting: &[sled::IVec],
         page_size: usize,
         cursor: Option<&[u8]>,
     ) -> Result<(Vec<DialogueRecord>, Option<Vec<u8>>), StoreError> {
-        let mut record_ids: BTreeSet<Vec<u8>> = BTreeSet::new();
-        for (start, end, length) in plan {
-            for key in self
+        let after_cursor = |sort: &[u8]| cursor.is_none_or(|cursor| sort > cursor);
+        let mut candidates: Vec<Vec<u8>> = Vec::new();
+        for token in tokens {
+            for entry in self
                 .trees
-                .dialogue_index
-                .range(start.as_slice()..end.as_slice())
-                .keys()
+                .search_segments
+                .scan_prefix(search::segment_prefix(token))
             {
-                let key = key?;
-                let sort = key.get(*length..).unwrap_or_default();
-                if let Some(id) = index::record_id_in_sort_key(ListOrder::DateDesc, sort) {
-                    record_ids.insert(id.to_vec());
+                let (_, reference) = entry?;
+                let value = self.wal.resolve(reference)?;
+                let entries = search::segment_entries(&value)
+                    .ok_or_else(|| StoreError::Corrupt("search segment".to_string()))?;
+                for (record_id, _, payload) in entries {
+                    let sort = index::filter_entry_sort_key(order, record_id, payload)
+                        .ok_or_else(|| StoreError::Corrupt("filter token entry".to_string()))?;
+                    if after_cursor(&sort) {
+                        candidates.push(sort);
+                    }
                 }
             }
         }
-        // Sort keys only: the page's records are read again below, so that
-        // thousands of matches are not held decoded at once.
-        let mut matches: Vec<Vec<u8>> = Vec::new();
-        for id in record_ids {
-            let Some(record) = self.record(&id)? else {
-                continue;
-            };
-            let sort = index::sequence_sort_key(&record);
-            if filter.matches(&record) && cursor.is_none_or(|cursor| sort.as_slice() > cursor) {
-                matches.push(sort);
+        for record_id in waiting {
+            if let Some(record) = self.record(record_id)? {
+                let sort = index::sort_key(&record, order);
+                if after_cursor(&sort) && filter.matches(&record) {
+                    candidates.push(sort);
+                }
             }
         }
-        matches.sort_unstable();
-        let mut items = Vec::with_capacity(page_size.min(matches.len()));
-        for sort in matches.iter().take(page_size) {
-            let record = index::record_id_in_sort_key(ListOrder::SequenceAsc, sort)
-                .map(|id| self.record(id))
-                .transpose()?
-                .flatten();
-            items.extend(record);
+        // The same record version under several values, in several
+        // segments (before a compaction), or also waiting: once.
+        candidates.sort_unstable();
+        candidates.dedup();
+        let mut items = Vec::with_capacity(page_size.min(candidates.len()));
+        let mut last: Option<Vec<u8>> = None;
+        for sort in candidates {
+            let Some(id) = index::record_id_in_sort_key(order, &sort) else {
+                continue;
+            };
+            let Some(record) = self.record(id)? else {
+                continue;
+            };
+            if index::sort_key(&record, order) != sort || !filter.matches(&record) {
+                continue;
+            }
+            if items.len() == page_size {
+                return Ok((items, last));
+            }
+            last = Some(sort);
+            items.push(record);
         }
-        let last = (page_size > 0 && matches.len() > page_size)
-            .then(|| matches.get(page_size.saturating_sub(1)).cloned())
-            .flatten();
-        Ok((items, last))
+        Ok((items, None))
+    }
+
+    /// Removes up to `limit` of the per-value `dialogue_index` entries (of a
+    /// field other than `*`, in either order), which stores written before
+    /// hold and nothing reads or writes since (see [`index`]); returns how
+    /// many it removed (0: none left). No verb writes those keys, so it
+    /// needs no lock, and no reader reads them, so they go without excluding
+    /// readers.
+    pub(super) fn retire_field_entries(&self, limit: usize) -> Result<usize, StoreError> {
+        let mut writes = Writes::default();
+        let mut removed = 0;
+        for order in [ListOrder::DateDesc, ListOrder::SequenceAsc] {
+            // Field bytes are letters, after `*`: `D+` starts past the `*` entries.
+            let order_byte = index::order_byte(order);
+            let from = [order_byte, index::ALL + 1];
+            let to = [order_byte + 1];
+            for key in self
+                .trees
+                .dialogue_index
+                .range(&from[..]..&to[..])
+                .keys()
+                .take(limit.saturating_sub(removed))
+            {
+                writes.remove(TreeId::Index, key?.to_vec());
+                removed += 1;
+            }
+        }
+        self.commit_unseen(&writes)?;
+        Ok(removed)
     }
 
     /// SearchDialogues: the hits of `clauses` passing `filter`, best first,

@@ -542,32 +542,28 @@ async fn paging_and_every_filter_over_a_thousand_generated_records() {
             ..Default::default()
         },
     ];
+    // Gathered from the filter tokens once the indexer has caught up (the
+    // default cap), and with a cap of one entry by a scan of every record.
+    assert!(search_backlog_drained(&store).await, "indexed");
     for filter in filters {
-        // In the sequence order, gathered from the filter's date-order
-        // entries (the default cap) and, with a cap of one entry, by a scan
-        // of every record.
-        let scanned = all_records_gathering_below(&store, &filter, ListOrder::SequenceAsc, 13, 1);
-        let mut expected_by_sequence = by_sequence.clone();
-        expected_by_sequence.retain(|record| filter.matches(record));
-        assert_eq!(
-            scanned.iter().map(|record| &record.id).collect::<Vec<_>>(),
-            expected_by_sequence
-                .iter()
-                .map(|record| &record.id)
-                .collect::<Vec<_>>(),
-            "{filter:?}, scanned in sequence order"
-        );
         for order in [ListOrder::DateDesc, ListOrder::SequenceAsc] {
-            let listed = all_records(&store, &filter, order, 13).await;
             let mut expected: Vec<DialogueRecord> = match order {
                 ListOrder::DateDesc => everything.clone(),
                 ListOrder::SequenceAsc => by_sequence.clone(),
             };
             expected.retain(|record| filter.matches(record));
             assert!(!expected.is_empty(), "{filter:?} selects something");
+            let expected_ids: Vec<&String> = expected.iter().map(|record| &record.id).collect();
+            let scanned = all_records_gathering_below(&store, &filter, order, 13, 1);
+            assert_eq!(
+                scanned.iter().map(|record| &record.id).collect::<Vec<_>>(),
+                expected_ids,
+                "{filter:?} {order:?}, scanned"
+            );
+            let listed = all_records(&store, &filter, order, 13).await;
             assert_eq!(
                 listed.iter().map(|record| &record.id).collect::<Vec<_>>(),
-                expected.iter().map(|record| &record.id).collect::<Vec<_>>(),
+                expected_ids,
                 "{filter:?} {order:?}"
             );
         }
@@ -592,8 +588,7 @@ async fn paging_and_every_filter_over_a_thousand_generated_records() {
         .expect("page");
     let next_page_time = started.elapsed();
     assert_eq!(second_page.items.len(), 50);
-    // A selective filter in both orders (in the sequence order the records
-    // are gathered from the date order's entries and sorted).
+    // A selective filter in both orders (gathered from its filter tokens).
     let selective_page = |order: ListOrder| {
         let store = store.clone();
         async move {
@@ -938,6 +933,55 @@ async fn search_partners(store: &Store, query: &str) -> Vec<String> {
         .collect()
 }
 
+/// The partners of the records ListDialogues lists for `filter` (pages of
+/// one), sorted; asserts that both orders list the same records.
+async fn listed_partners(store: &Store, filter: DialogueFilter) -> Vec<String> {
+    let mut by_order = Vec::new();
+    for order in [ListOrder::DateDesc, ListOrder::SequenceAsc] {
+        let mut partners: Vec<String> = all_records(store, &filter, order, 1)
+            .await
+            .into_iter()
+            .map(|record| record.event.partner.code)
+            .collect();
+        partners.sort();
+        by_order.push(partners);
+    }
+    assert_eq!(by_order[0], by_order[1], "{filter:?}: both orders");
+    by_order.swap_remove(0)
+}
+
+/// The filters of the tests of records that change, with [`listed_partners`].
+fn changing_filters() -> [DialogueFilter; 4] {
+    [
+        DialogueFilter {
+            areas: vec![Area::CyberSecurity],
+            ..Default::default()
+        },
+        DialogueFilter {
+            partners: vec!["JP".into(), "SG".into()],
+            ..Default::default()
+        },
+        DialogueFilter {
+            kinds: vec![DialogueKind::DefenceTalks],
+            ..Default::default()
+        },
+        DialogueFilter {
+            kinds: vec![DialogueKind::PolicyDialogue],
+            edition: Some(14),
+            ..Default::default()
+        },
+    ]
+}
+
+/// [`listed_partners`] of every [`changing_filters`].
+async fn listed_for_changing_filters(store: &Store) -> Vec<Vec<String>> {
+    let mut listed = Vec::new();
+    for filter in changing_filters() {
+        listed.push(listed_partners(store, filter).await);
+    }
+    listed
+}
+
 /// Waits (bounded) until the background indexer has indexed every marked record.
 async fn search_backlog_drained(store: &Store) -> bool {
     let give_up_at = std::time::Instant::now() + Duration::from_secs(20);
@@ -975,6 +1019,8 @@ async fn search_follows_records_that_change_or_go_away_and_survives_a_reopen() {
     );
     assert!(search_partners(&store, "cyber").await.is_empty());
     assert_eq!(search_partners(&store, "phan van giang").await, ["JP"]);
+    let initially: [&[&str]; 4] = [&[], &["JP", "SG"], &["JP"], &["SG"]];
+    assert_eq!(listed_for_changing_filters(&store).await, initially);
 
     // The SG record gains an area: its new postings are found.
     store
@@ -988,6 +1034,10 @@ async fn search_follows_records_that_change_or_go_away_and_survives_a_reopen() {
         .await
         .expect("reindex");
     assert_eq!(search_partners(&store, "cyber security").await, ["SG"]);
+    let with_the_area: [&[&str]; 4] = [&["SG"], &["JP", "SG"], &["JP"], &["SG"]];
+    assert_eq!(listed_for_changing_filters(&store).await, with_the_area);
+    assert!(search_backlog_drained(&store).await, "indexed");
+    assert_eq!(listed_for_changing_filters(&store).await, with_the_area);
 
     // It loses the area again and the JP record goes: their older entries
     // (still in older segments) are not found.
@@ -1005,6 +1055,10 @@ async fn search_follows_records_that_change_or_go_away_and_survives_a_reopen() {
     assert!(search_partners(&store, "phan van giang").await.is_empty());
     assert_eq!(search_partners(&store, "hoang xuan chien").await, ["SG"]);
     assert_eq!(search_partners(&store, "\"bien dong\"").await, ["SG"]);
+    let without_japan: [&[&str]; 4] = [&[], &["SG"], &[], &["SG"]];
+    assert_eq!(listed_for_changing_filters(&store).await, without_japan);
+    assert!(search_backlog_drained(&store).await, "indexed");
+    assert_eq!(listed_for_changing_filters(&store).await, without_japan);
 
     // Reopened, the index is the same.
     store.close().await.expect("close");
@@ -1013,6 +1067,7 @@ async fn search_follows_records_that_change_or_go_away_and_survives_a_reopen() {
     assert!(search_partners(&store, "cyber").await.is_empty());
     assert_eq!(search_partners(&store, "hoang xuan chien").await, ["SG"]);
     assert_eq!(store.gauges().await.expect("gauges").search_backlog, 0);
+    assert_eq!(listed_for_changing_filters(&store).await, without_japan);
     store.close().await.expect("close");
     drop(store);
 
@@ -1042,6 +1097,7 @@ async fn search_follows_records_that_change_or_go_away_and_survives_a_reopen() {
         .expect("migrate");
     assert_eq!(search_partners(&store, "hoang xuan chien").await, ["SG"]);
     assert!(search_partners(&store, "phan van giang").await.is_empty());
+    assert_eq!(listed_for_changing_filters(&store).await, without_japan);
     store.close().await.expect("close");
     drop(store);
     let db =
@@ -1077,7 +1133,7 @@ async fn search_follows_records_that_change_or_go_away_and_survives_a_reopen() {
         .expect("meta")
         .get("search_layout")
         .expect("read layout");
-    assert_eq!(layout.as_deref(), Some(b"segments-3".as_slice()));
+    assert_eq!(layout.as_deref(), Some(b"segments-4".as_slice()));
 }
 
 /// Every segment key's token part, with how many keys it has.
@@ -1172,11 +1228,13 @@ async fn compaction_merges_each_tokens_segments_and_drops_stale_entries() {
     };
     let compaction =
         tokio::task::spawn_blocking(move || inner.compact_search_index_in_steps(one_token_steps));
-    // Searches meanwhile (the steps are written unseen) answer the same.
+    let listed_before = listed_for_changing_filters(&store).await;
+    // Searches and lists meanwhile (the steps are written unseen) answer the same.
     while !compaction.is_finished() {
         for (query, answer) in queries.iter().zip(&before) {
             assert_eq!(&search_partners(&store, query).await, answer, "{query}");
         }
+        assert_eq!(listed_for_changing_filters(&store).await, listed_before);
     }
     let done = compaction.await.expect("task").expect("compaction");
     assert!(done.entries_dropped > 0, "{done:?}");
@@ -1190,6 +1248,9 @@ async fn compaction_merges_each_tokens_segments_and_drops_stale_entries() {
         after.push(search_partners(&store, query).await);
     }
     assert_eq!(after, before, "the same answers");
+    assert_eq!(listed_for_changing_filters(&store).await, listed_before);
+    let current: [&[&str]; 4] = [&["SG"], &["JP", "SG"], &["JP"], &["SG"]];
+    assert_eq!(listed_before, current);
     assert_eq!(before[2], ["SG"], "the current SG record has the area");
     assert_eq!(before[1], ["JP"]);
     // Compacting again finds nothing to do.
@@ -1457,23 +1518,27 @@ fn the_store_cleans_an_article_as_the_extractor_does() {
     assert!(compared >= 30, "{compared}");
 }
 
-/// The sequence-order field entries a store written before 2026-12-07 held
-/// for `record` (every indexed value but `*`).
-fn old_sequence_field_keys(record: &DialogueRecord) -> Vec<Vec<u8>> {
-    let sequence_order = crate::store::index::order_byte(ListOrder::SequenceAsc);
-    crate::store::index::indexed_values(record)
-        .into_iter()
-        .filter(|(field, _)| *field != crate::store::index::ALL)
-        .map(|(field, value)| {
-            let mut key = crate::store::index::value_prefix(sequence_order, field, &value);
-            key.extend_from_slice(&crate::store::index::sequence_sort_key(record));
-            key
-        })
-        .collect()
+/// The per-value entries a store written before held for `record` (every
+/// indexed value but `*`, in both orders: the sequence order's until
+/// 2026-12-07, the date order's until the filter tokens).
+fn old_field_keys(record: &DialogueRecord) -> Vec<Vec<u8>> {
+    let mut keys = Vec::new();
+    for order in [ListOrder::DateDesc, ListOrder::SequenceAsc] {
+        for (field, value) in crate::store::index::indexed_values(record) {
+            if field == crate::store::index::ALL {
+                continue;
+            }
+            let order_byte = crate::store::index::order_byte(order);
+            let mut key = crate::store::index::value_prefix(order_byte, field, &value);
+            key.extend_from_slice(&crate::store::index::sort_key(record, order));
+            keys.push(key);
+        }
+    }
+    keys
 }
 
 #[tokio::test]
-async fn the_old_sequence_order_field_entries_go_after_open_in_batches() {
+async fn the_old_per_value_entries_go_after_open_in_batches() {
     let directory = tempfile::tempdir().expect("tempdir");
     let store = Store::open(config(directory.path())).await.expect("open");
     generated_store(&store, 40).await;
@@ -1484,8 +1549,8 @@ async fn the_old_sequence_order_field_entries_go_after_open_in_batches() {
         100,
     )
     .await;
-    let old_keys: Vec<Vec<u8>> = records.iter().flat_map(old_sequence_field_keys).collect();
-    assert!(old_keys.len() > 100, "{}", old_keys.len());
+    let old_keys: Vec<Vec<u8>> = records.iter().flat_map(old_field_keys).collect();
+    assert!(old_keys.len() > 200, "{}", old_keys.len());
     let index = &store.inner.trees.dialogue_index;
     for key in &old_keys {
         index.insert(key.as_slice(), &[][..]).expect("insert");
@@ -1493,10 +1558,7 @@ async fn the_old_sequence_order_field_entries_go_after_open_in_batches() {
     // In batches of 7, until none is left; the current entries stay.
     let mut removed = Vec::new();
     loop {
-        let batch = store
-            .inner
-            .retire_sequence_field_entries(7)
-            .expect("retire");
+        let batch = store.inner.retire_field_entries(7).expect("retire");
         assert!(batch <= 7);
         if batch == 0 {
             break;
@@ -1542,5 +1604,101 @@ async fn the_old_sequence_order_field_entries_go_after_open_in_batches() {
     )
     .await;
     assert_eq!(listed, records);
+    store.close().await.expect("close");
+}
+
+#[tokio::test]
+async fn records_waiting_for_the_indexer_are_listed_by_their_filters() {
+    let directory = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(config(directory.path())).await.expect("open");
+    // No background indexer: every completed record waits for it.
+    store.inner.indexer.stop().await;
+    let count = 120;
+    generated_store(&store, count).await;
+    let everything =
+        all_records(&store, &DialogueFilter::default(), ListOrder::DateDesc, 500).await;
+    let by_sequence = all_records(
+        &store,
+        &DialogueFilter::default(),
+        ListOrder::SequenceAsc,
+        500,
+    )
+    .await;
+    assert_eq!(everything.len(), count as usize);
+    let filters = [
+        DialogueFilter {
+            partners: vec!["SG".into(), "US".into()],
+            ..Default::default()
+        },
+        DialogueFilter {
+            kinds: vec![DialogueKind::CourtesyCall],
+            date_from: Some("2005".parse().expect("date")),
+            ..Default::default()
+        },
+        DialogueFilter {
+            areas: vec![Area::CyberSecurity],
+            ..Default::default()
+        },
+    ];
+    // `dated`: also the filter with a date range (whose plan counts the
+    // date order's `*` entries in the range).
+    let check = |store: Store, stage: &'static str, dated: bool| {
+        let mut filters = filters.to_vec();
+        filters.retain(|filter| dated || filter.date_from.is_none());
+        let everything = everything.clone();
+        let by_sequence = by_sequence.clone();
+        async move {
+            for filter in filters {
+                for (order, all) in [
+                    (ListOrder::DateDesc, &everything),
+                    (ListOrder::SequenceAsc, &by_sequence),
+                ] {
+                    let expected: Vec<&String> = all
+                        .iter()
+                        .filter(|record| filter.matches(record))
+                        .map(|record| &record.id)
+                        .collect();
+                    assert!(!expected.is_empty(), "{filter:?}");
+                    let listed = all_records(&store, &filter, order, 7).await;
+                    assert_eq!(
+                        listed.iter().map(|record| &record.id).collect::<Vec<_>>(),
+                        expected,
+                        "{stage}: {filter:?} {order:?}"
+                    );
+                }
+            }
+        }
+    };
+    let waiting = store.inner.trees.search_pending.len();
+    assert_eq!(waiting, count as usize);
+    check(store.clone(), "all waiting", true).await;
+    let inner = Arc::clone(&store.inner);
+    let indexed = tokio::task::spawn_blocking(move || inner.index_pending(50))
+        .await
+        .expect("task")
+        .expect("index");
+    assert_eq!(indexed, 50);
+    check(store.clone(), "some indexed, the rest waiting", true).await;
+    let inner = Arc::clone(&store.inner);
+    tokio::task::spawn_blocking(move || inner.index_all_pending())
+        .await
+        .expect("task")
+        .expect("index");
+    assert_eq!(store.inner.trees.search_pending.len(), 0);
+    check(store.clone(), "all indexed", true).await;
+    // A filtered query reads its filter's tokens, not the `*` entries: with
+    // those gone, an unfiltered list is empty and the filtered ones are not.
+    store
+        .inner
+        .trees
+        .dialogue_index
+        .clear()
+        .expect("clear the index");
+    assert!(
+        all_records(&store, &DialogueFilter::default(), ListOrder::DateDesc, 10)
+            .await
+            .is_empty()
+    );
+    check(store.clone(), "without the `*` entries", false).await;
     store.close().await.expect("close");
 }

@@ -20,6 +20,10 @@
 //! The marks are written with the record, so a crash loses none: what was
 //! not indexed before it is indexed after the next open.
 //!
+//! The segments also hold ListDialogues' **filter tokens** (a control
+//! character, a field byte and a value: no search token looks like one),
+//! written with the postings of the same records; see [`super::index`].
+//!
 //! **Compaction**: segments accumulate (a trickle of completions writes small
 //! ones, and a changed record leaves stale entries behind). Once the bytes
 //! written since the last compaction reach the size the index had after it
@@ -45,9 +49,10 @@ pub(super) const META_SEARCH_DOCS: &[u8] = b"search_docs";
 /// The layout of the search trees (absent: the per-(token, record) layout
 /// of before segments, which [`Inner::migrate_search_index`] replaces).
 const META_SEARCH_LAYOUT: &[u8] = b"search_layout";
-/// `segments-3`: postings as varint gaps ([`search::encode_postings`]); an
-/// index of an earlier layout is rebuilt at open.
-const SEGMENT_LAYOUT: &[u8] = b"segments-3";
+/// `segments-4`: postings as varint gaps ([`search::encode_postings`]) and
+/// the ListDialogues filter tokens ([`super::index`]; `segments-3` had
+/// none); an index of an earlier layout is rebuilt at open.
+const SEGMENT_LAYOUT: &[u8] = b"segments-4";
 
 /// Most records whose documents are switched per hold of the writer lock.
 const SWITCH_CHUNK_RECORDS: usize = 64;
@@ -114,15 +119,15 @@ impl Indexer {
 
     /// Starts the task over `inner` (held weakly: it ends when the store is
     /// dropped). Beside the indexing, it removes the ListDialogues index's
-    /// old sequence-order field entries, if the store has any (see
-    /// [`super::index`]): side by side, so that indexing does not wait for
-    /// a large store's removal (about 20 entries per record).
+    /// old per-value entries, if the store has any (see [`super::index`]):
+    /// side by side, so that indexing does not wait for a large store's
+    /// removal (about 20 to 40 entries per record).
     pub(super) fn start(&self, inner: Weak<Inner>) {
         let wanted = Arc::clone(&self.wanted);
         let stop = self.stop.clone();
         let task = tokio::spawn(async move {
             tokio::join!(
-                retire_sequence_field_entries(&inner, &stop),
+                retire_field_entries(&inner, &stop),
                 index_when_woken(&inner, &stop, &wanted),
             );
         });
@@ -196,17 +201,17 @@ async fn index_when_woken(inner: &Weak<Inner>, stop: &CancellationToken, wanted:
     }
 }
 
-/// [`Inner::retire_sequence_field_entries`] in batches until none is left,
+/// [`Inner::retire_field_entries`] in batches until none is left,
 /// the store is dropped or `stop` is cancelled (the rest goes after the next
 /// open).
-async fn retire_sequence_field_entries(inner: &Weak<Inner>, stop: &CancellationToken) {
+async fn retire_field_entries(inner: &Weak<Inner>, stop: &CancellationToken) {
     let mut retired = 0usize;
     while !stop.is_cancelled() {
         let Some(store) = inner.upgrade() else {
             return;
         };
         let batch = tokio::task::spawn_blocking(move || {
-            store.retire_sequence_field_entries(super::index::RETIRE_BATCH)
+            store.retire_field_entries(super::index::RETIRE_BATCH)
         })
         .await
         .map_err(|error| StoreError::Task(error.to_string()))
@@ -215,7 +220,7 @@ async fn retire_sequence_field_entries(inner: &Weak<Inner>, stop: &CancellationT
             Ok(0) => break,
             Ok(removed) => {
                 if retired == 0 {
-                    tracing::info!("dialogue index: removing the sequence order's field entries, which this version no longer uses");
+                    tracing::info!("dialogue index: removing the per-value entries, which this version no longer uses");
                 }
                 retired += removed;
             }
@@ -228,7 +233,7 @@ async fn retire_sequence_field_entries(inner: &Weak<Inner>, stop: &CancellationT
     if retired > 0 {
         tracing::info!(
             entries = retired,
-            "dialogue index: old sequence-order entries removed"
+            "dialogue index: old per-value entries removed"
         );
     }
 }
@@ -239,6 +244,10 @@ struct Built {
     stamp: sled::IVec,
     /// Its length and postings; `None` when the record is gone.
     postings: Option<EncodedPostings>,
+    /// Its ListDialogues filter tokens and their entries' payload (see
+    /// [`super::index`]); none when the record is gone.
+    filters: Vec<String>,
+    filter_payload: Vec<u8>,
 }
 
 impl Inner {
@@ -270,17 +279,21 @@ impl Inner {
         }
         let mut built = Vec::with_capacity(marks.len());
         for (record_id, stamp) in &marks {
-            let postings = match self.record(record_id)? {
-                Some(record) => Some(search::build_encoded_postings(
-                    &self.sections(&record, &Fresh::new())?,
-                )),
-                None => None,
-            };
-            built.push(Built {
+            let mut entry = Built {
                 record_id: record_id.to_vec(),
                 stamp: stamp.clone(),
-                postings,
-            });
+                postings: None,
+                filters: Vec::new(),
+                filter_payload: Vec::new(),
+            };
+            if let Some(record) = self.record(record_id)? {
+                entry.postings = Some(search::build_encoded_postings(
+                    &self.sections(&record, &Fresh::new())?,
+                ));
+                entry.filters = super::index::filter_tokens(&record);
+                entry.filter_payload = super::index::filter_entry_payload(&record);
+            }
+            built.push(entry);
         }
         // The segment goes in first, outside the writer lock: nothing points
         // to its entries until the documents below name their stamps.
@@ -297,6 +310,14 @@ impl Inner {
                     &entry.record_id,
                     stamp,
                     encoded,
+                );
+            }
+            for token in &entry.filters {
+                search::push_raw_segment_entry(
+                    values.entry(token.as_str()).or_default(),
+                    &entry.record_id,
+                    stamp,
+                    &entry.filter_payload,
                 );
             }
         }

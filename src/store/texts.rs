@@ -55,6 +55,11 @@ impl TextRef {
         bytes
     }
 
+    /// The bytes the reference names.
+    pub(super) fn length(self) -> u32 {
+        self.length
+    }
+
     /// The reference `to_bytes` encoded, or `None` for any other length.
     pub(super) fn from_bytes(bytes: &[u8]) -> Option<TextRef> {
         let bytes: &[u8; TEXT_REF_BYTES] = bytes.try_into().ok()?;

@@ -798,6 +798,15 @@ impl WriteAheadLog {
         }
     }
 
+    /// The length of a value as read from a tree, without reading a
+    /// separated value from the value log.
+    pub(super) fn stored_length(value: &[u8]) -> usize {
+        match separated_reference(value) {
+            Some(reference) => usize::try_from(reference.length()).unwrap_or(usize::MAX),
+            None => value.len(),
+        }
+    }
+
     /// Bytes of the value log's segments.
     pub(super) fn value_log_bytes(&self) -> u64 {
         self.values.total_bytes()

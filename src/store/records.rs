@@ -301,6 +301,18 @@ impl Inner {
         self.wal.write(&self.trees, &writes.ops)
     }
 
+    /// [`Inner::commit`], calling `appended` once the record is in the log
+    /// file, before sled takes the changes (see
+    /// [`super::wal::WriteAheadLog::write_announcing`]).
+    pub(super) fn commit_announcing(
+        &self,
+        writes: &Writes,
+        appended: &mut dyn FnMut(),
+    ) -> Result<(), StoreError> {
+        self.wal
+            .write_announcing(&self.trees, &writes.ops, appended)
+    }
+
     /// [`Inner::commit`] of writes no reader needs to see whole (see
     /// [`super::wal::WriteAheadLog::write_unseen`]).
     pub(super) fn commit_unseen(&self, writes: &Writes) -> Result<(), StoreError> {

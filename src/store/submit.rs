@@ -9,9 +9,11 @@
 //!   log record for everything pending ─► group commit (flush_then) ─► answers
 //! ```
 //!
-//! The writer thread hands each written batch to the group commit and goes
-//! straight on to the next one, so the disk's fsync rate bounds the number
-//! of flushes, not the number of articles. It is a thread of its own, not a
+//! The writer thread asks the group commit for a batch's flush as soon as
+//! its record is in the log file (the fsync runs while sled takes the
+//! changes), and goes straight on to the next batch once sled has them, so
+//! the disk's fsync rate bounds the number of flushes, not the number of
+//! articles; a batch is answered when both are done. It is a thread of its own, not a
 //! task that takes a blocking thread per batch: under load the hand-offs
 //! (spawning the blocking work, then waking the task again) took about a
 //! third of each batch's turn, during which nothing was written. A small
@@ -286,24 +288,64 @@ fn poisoned() -> StoreError {
 }
 
 /// One log record for the unary submissions `articles`, on the writer
-/// thread. When the write is small and no other submission is waiting by
-/// then, the writer also makes it durable (the text log's sync and the
-/// log's) and answers at once: a submission that arrives alone is not handed
-/// to the group commit and back, which costs more than its fsync on this
-/// kind of machine. Otherwise the group commit flushes it and answers
-/// ([`super::commit::GroupCommit::flush_then`]) while the writer goes on
-/// with the next batch. The store is let go of before the answers are sent
-/// when the writer sends them, so a caller that closes and drops the store
-/// after its submission returned can reopen it.
+/// thread.
+///
+/// A small write with no other submission waiting by then is also made
+/// durable by the writer (the text log's sync and the log's), which answers
+/// at once: a submission that arrives alone is not handed to the group
+/// commit and back, which costs more than its fsync on this kind of
+/// machine. Any other write asks the group commit for its flush as soon as
+/// its record is in the log file, so the fsync runs while sled takes the
+/// changes, and goes on with the next batch; the answers go once both are
+/// done ([`Acknowledgement`]). The store is let go of before the writer
+/// sends answers, so a caller that closes and drops the store after its
+/// submission returned can reopen it.
 fn write_batch(store: Arc<Inner>, articles: Vec<PreparedArticle>, answers: Vec<Answer>) {
-    let small = articles.len() < SMALL_WRITE_BELOW;
+    if articles.len() < SMALL_WRITE_BELOW {
+        write_small_batch(store, articles, answers);
+        return;
+    }
+    let acknowledgement = Arc::new(Acknowledgement::new(
+        answers,
+        Arc::clone(&store.work_available),
+    ));
+    let mut flush_requested = false;
+    let mut request_flush = || {
+        flush_requested = true;
+        let acknowledging = Arc::clone(&acknowledgement);
+        store
+            .committer
+            .flush_then(move |flushed| acknowledging.flushed(flushed));
+    };
     // A panic in the write (a bug, or sled's on a corrupt page) fails this
     // batch, not the thread: later submissions are still taken (and fail
     // too, on the writer lock it poisoned).
     let written = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         store
             .lock_writer()
-            .and_then(|_writer| store.insert_articles(articles))
+            .and_then(|_writer| store.insert_articles(articles, &mut request_flush))
+    }))
+    .unwrap_or_else(|_| Err(StoreError::Task("writing submissions panicked".into())));
+    if !flush_requested {
+        // Every article a duplicate: the answer waits for a flush all the
+        // same (the article they name may be in a record not synced yet).
+        let acknowledging = Arc::clone(&acknowledgement);
+        store
+            .committer
+            .flush_then(move |flushed| acknowledging.flushed(flushed));
+    }
+    drop(store);
+    acknowledgement.written(written);
+}
+
+/// [`write_batch`] of fewer than [`SMALL_WRITE_BELOW`] articles: written,
+/// then flushed by the writer itself when nothing else waits, else by the
+/// group commit.
+fn write_small_batch(store: Arc<Inner>, articles: Vec<PreparedArticle>, answers: Vec<Answer>) {
+    let written = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        store
+            .lock_writer()
+            .and_then(|_writer| store.insert_articles(articles, &mut || {}))
     }))
     .unwrap_or_else(|_| Err(StoreError::Task("writing submissions panicked".into())));
     let outcomes = match written {
@@ -315,7 +357,7 @@ fn write_batch(store: Arc<Inner>, articles: Vec<PreparedArticle>, answers: Vec<A
         }
     };
     let created = outcomes.iter().any(|outcome| outcome.created);
-    if small && store.pending.nothing_waiting() {
+    if store.pending.nothing_waiting() {
         let flushed = store.flush_now();
         if flushed.is_ok() && created {
             store.work_available.notify_waiters();
@@ -331,6 +373,87 @@ fn write_batch(store: Arc<Inner>, articles: Vec<PreparedArticle>, answers: Vec<A
         }
         send_answers(answers, flushed.map(|()| outcomes));
     });
+}
+
+/// The answers of a batch whose flush was asked for before sled took its
+/// changes: sent by whichever of the flush and the write ends second, so an
+/// acknowledged article is both durable and readable; at once, as errors,
+/// when the write failed.
+struct Acknowledgement {
+    state: Mutex<AcknowledgementState>,
+}
+
+struct AcknowledgementState {
+    /// `None` once sent.
+    answers: Option<Vec<Answer>>,
+    work_available: Arc<tokio::sync::Notify>,
+    flushed: Option<Result<(), StoreError>>,
+    written: Option<Vec<SubmitOutcome>>,
+}
+
+impl Acknowledgement {
+    fn new(answers: Vec<Answer>, work_available: Arc<tokio::sync::Notify>) -> Self {
+        Acknowledgement {
+            state: Mutex::new(AcknowledgementState {
+                answers: Some(answers),
+                work_available,
+                flushed: None,
+                written: None,
+            }),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, AcknowledgementState> {
+        // Nothing panics while holding it; a poisoned state is still whole.
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The flush's outcome (from the group commit's task: never blocks).
+    fn flushed(&self, outcome: Result<(), StoreError>) {
+        let mut state = self.lock();
+        state.flushed = Some(outcome);
+        Self::send_when_both_done(state);
+    }
+
+    /// The write's outcome.
+    fn written(&self, outcome: Result<Vec<SubmitOutcome>, StoreError>) {
+        let mut state = self.lock();
+        match outcome {
+            Ok(outcomes) => {
+                state.written = Some(outcomes);
+                Self::send_when_both_done(state);
+            }
+            Err(error) => {
+                let answers = state.answers.take();
+                drop(state);
+                if let Some(answers) = answers {
+                    send_answers(answers, Err(error));
+                }
+            }
+        }
+    }
+
+    fn send_when_both_done(mut state: std::sync::MutexGuard<'_, AcknowledgementState>) {
+        if state.flushed.is_none() || state.written.is_none() {
+            return;
+        }
+        let (Some(answers), Some(flushed), Some(outcomes)) = (
+            state.answers.take(),
+            state.flushed.take(),
+            state.written.take(),
+        ) else {
+            return;
+        };
+        let work_available = Arc::clone(&state.work_available);
+        drop(state);
+        let created = outcomes.iter().any(|outcome| outcome.created);
+        if flushed.is_ok() && created {
+            work_available.notify_waiters();
+        }
+        send_answers(answers, flushed.map(|()| outcomes));
+    }
 }
 
 impl Store {
@@ -390,7 +513,7 @@ impl Store {
     ) -> Result<Vec<SubmitOutcome>, StoreError> {
         super::blocking(&self.inner, move |inner| {
             let _writer = inner.lock_writer()?;
-            inner.insert_articles(articles)
+            inner.insert_articles(articles, &mut || {})
         })
         .await
     }
@@ -526,10 +649,13 @@ impl Inner {
 
     /// Inserts the articles that are not duplicates (of stored articles or of
     /// one another) in one log record, their bodies appended to the text log
-    /// first. Caller holds the writer lock.
+    /// first; calls `appended` once the record is in the log file, before
+    /// sled takes it (not at all when every article is a duplicate). Caller
+    /// holds the writer lock.
     fn insert_articles(
         &self,
         articles: Vec<PreparedArticle>,
+        appended: &mut dyn FnMut(),
     ) -> Result<Vec<SubmitOutcome>, StoreError> {
         let first_id = match self.trees.meta.get(META_NEXT_ARTICLE)? {
             Some(bytes) => read_u64(&bytes)?,
@@ -621,7 +747,7 @@ impl Inner {
             writes.insert(TreeId::Queue, row.queue_key, []);
         }
         writes.insert(TreeId::Meta, META_NEXT_ARTICLE, be(next_id));
-        self.commit(&writes)?;
+        self.commit_announcing(&writes, appended)?;
         Ok(outcomes)
     }
 }
@@ -897,6 +1023,78 @@ mod tests {
     /// URL), coalesced into shared batches: every distinct article gets exactly
     /// one id, every duplicate that id, ids are dense, and all of it survives a
     /// reopen.
+    /// What a submitter waits on for its answer.
+    type Answered = oneshot::Receiver<Result<SubmitOutcome, StoreError>>;
+
+    /// An acknowledgement of `count` answers, their receivers and the
+    /// workers' wake-up it tells.
+    fn acknowledged(count: usize) -> (Acknowledgement, Vec<Answered>, Arc<tokio::sync::Notify>) {
+        let (answers, receivers): (Vec<_>, Vec<_>) = (0..count).map(|_| oneshot::channel()).unzip();
+        let work_available = Arc::new(tokio::sync::Notify::new());
+        (
+            Acknowledgement::new(answers, Arc::clone(&work_available)),
+            receivers,
+            work_available,
+        )
+    }
+
+    fn outcomes(count: u64) -> Vec<SubmitOutcome> {
+        (1..=count)
+            .map(|id| SubmitOutcome {
+                article_id: ArticleId(id),
+                created: id % 2 == 1,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_batch_is_answered_once_both_its_flush_and_its_write_are_done() {
+        // Flush first, then the write; and the other way round.
+        for flush_first in [true, false] {
+            let (acknowledgement, mut receivers, work_available) = acknowledged(3);
+            let notified = work_available.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if flush_first {
+                acknowledgement.flushed(Ok(()));
+            } else {
+                acknowledgement.written(Ok(outcomes(3)));
+            }
+            for receiver in &mut receivers {
+                assert!(receiver.try_recv().is_err(), "not before both");
+            }
+            if flush_first {
+                acknowledgement.written(Ok(outcomes(3)));
+            } else {
+                acknowledgement.flushed(Ok(()));
+            }
+            for (index, mut receiver) in receivers.into_iter().enumerate() {
+                let outcome = receiver.try_recv().expect("answered").expect("stored");
+                assert_eq!(outcome.article_id, ArticleId(index as u64 + 1));
+            }
+            let waker = futures_util::task::noop_waker();
+            let mut context = std::task::Context::from_waker(&waker);
+            assert!(
+                std::future::Future::poll(notified.as_mut(), &mut context).is_ready(),
+                "workers told of the new articles"
+            );
+        }
+        // A failed flush fails every answer, and tells no worker.
+        let (acknowledgement, receivers, _) = acknowledged(2);
+        acknowledgement.written(Ok(outcomes(2)));
+        acknowledgement.flushed(Err(StoreError::Io("disk full".into())));
+        for mut receiver in receivers {
+            assert!(receiver.try_recv().expect("answered").is_err());
+        }
+        // A failed write is answered at once, before its flush.
+        let (acknowledgement, receivers, _) = acknowledged(2);
+        acknowledgement.written(Err(StoreError::Io("sled".into())));
+        for mut receiver in receivers {
+            assert!(receiver.try_recv().expect("answered at once").is_err());
+        }
+        acknowledgement.flushed(Ok(()));
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn concurrent_submissions_share_batches_and_stay_exactly_once() {
         let directory = tempfile::tempdir().expect("temp dir");
@@ -918,6 +1116,10 @@ mod tests {
                     .enqueue(article(&text, url.as_deref()))
                     .await
                     .expect("enqueue");
+                // Acknowledged: readable at once (a batch's flush runs while
+                // sled takes its changes; the answer waits for both).
+                let stored = store.article(outcome.article_id).await.expect("readable");
+                assert_eq!(stored.id, outcome.article_id);
                 (distinct, outcome)
             });
         }

@@ -619,7 +619,22 @@ impl WriteAheadLog {
     /// whole in the log and the next open applies it in full.
     pub(super) fn write(&self, trees: &Trees, changes: &[Change]) -> Result<(), StoreError> {
         // Not deferring: every change is in sled when it returns.
-        self.write_record(trees, changes, false, true).map(drop)
+        self.write_record(trees, changes, false, true, &mut || {})
+            .map(drop)
+    }
+
+    /// [`WriteAheadLog::write`], calling `appended` once the record is in
+    /// the log file and before its changes are applied: a sync started
+    /// from then on makes the record durable, so a caller can have its
+    /// flush under way while sled takes the changes.
+    pub(super) fn write_announcing(
+        &self,
+        trees: &Trees,
+        changes: &[Change],
+        appended: &mut dyn FnMut(),
+    ) -> Result<(), StoreError> {
+        self.write_record(trees, changes, false, true, appended)
+            .map(drop)
     }
 
     /// [`WriteAheadLog::write`], but the changes to trees that
@@ -631,7 +646,7 @@ impl WriteAheadLog {
         trees: &Trees,
         changes: &[Change],
     ) -> Result<Option<DeferredChanges<'_>>, StoreError> {
-        self.write_record(trees, changes, true, true)
+        self.write_record(trees, changes, true, true, &mut || {})
     }
 
     /// [`WriteAheadLog::write`] of changes no reader needs to see whole:
@@ -645,19 +660,21 @@ impl WriteAheadLog {
     /// search segments are written so, and no tree that
     /// [`TreeId::applies_after_the_lock`]).
     pub(super) fn write_unseen(&self, trees: &Trees, changes: &[Change]) -> Result<(), StoreError> {
-        self.write_record(trees, changes, false, false).map(drop)
+        self.write_record(trees, changes, false, false, &mut || {})
+            .map(drop)
     }
 
-    /// Appends the record and applies its changes (excluding readers of
-    /// whole records when `seen`), but, when `defer`, those that may wait;
-    /// those are returned, holding their turn. Without `defer` it returns
-    /// `None`, every change applied.
+    /// Appends the record, calls `appended`, and applies its changes
+    /// (excluding readers of whole records when `seen`), but, when `defer`,
+    /// those that may wait; those are returned, holding their turn. Without
+    /// `defer` it returns `None`, every change applied.
     fn write_record(
         &self,
         trees: &Trees,
         changes: &[Change],
         defer: bool,
         seen: bool,
+        appended: &mut dyn FnMut(),
     ) -> Result<Option<DeferredChanges<'_>>, StoreError> {
         if changes.is_empty() {
             return Ok(None);
@@ -691,6 +708,7 @@ impl WriteAheadLog {
             }
             self.unapplied.begin(state.segment)?
         };
+        appended();
         let _applying_now = if seen {
             Some(self.visible.write().map_err(poisoned)?)
         } else {

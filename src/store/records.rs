@@ -1101,7 +1101,7 @@ impl Inner {
         Ok((waiting.len() <= limit).then_some(waiting))
     }
 
-    /// A page from a scan of `range` of `dialogue_index` (a `*` range of
+    /// A page from a scan of one range of `dialogue_index` (a `*` range of
     /// `order`), every record verified against `filter`.
     fn query_scanning(
         &self,
@@ -1168,23 +1168,14 @@ impl Inner {
         let after_cursor = |sort: &[u8]| cursor.is_none_or(|cursor| sort > cursor);
         let mut candidates: Vec<Vec<u8>> = Vec::new();
         for token in tokens {
-            for entry in self
-                .trees
-                .search_segments
-                .scan_prefix(search::segment_prefix(token))
-            {
-                let (_, reference) = entry?;
-                let value = self.wal.resolve(reference)?;
-                let entries = search::segment_entries(&value)
-                    .ok_or_else(|| StoreError::Corrupt("search segment".to_string()))?;
-                for (record_id, _, payload) in entries {
-                    let sort = index::filter_entry_sort_key(order, record_id, payload)
-                        .ok_or_else(|| StoreError::Corrupt("filter token entry".to_string()))?;
-                    if after_cursor(&sort) {
-                        candidates.push(sort);
-                    }
+            self.for_each_segment_entry(token, |record_id, _, payload| {
+                let sort = index::filter_entry_sort_key(order, record_id, payload)
+                    .ok_or_else(|| StoreError::Corrupt("filter token entry".to_string()))?;
+                if after_cursor(&sort) {
+                    candidates.push(sort);
                 }
-            }
+                Ok(())
+            })?;
         }
         for record_id in waiting {
             if let Some(record) = self.record(record_id)? {

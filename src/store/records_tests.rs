@@ -1702,3 +1702,180 @@ async fn records_waiting_for_the_indexer_are_listed_by_their_filters() {
     check(store.clone(), "without the `*` entries", false).await;
     store.close().await.expect("close");
 }
+
+/// A step of [`listing_matches_a_scan_of_every_record_whatever_the_indexer_did`].
+#[derive(Debug, Clone)]
+enum ListingStep {
+    /// A report of the event `(partner, kind, day)` with the areas and
+    /// participant names of the bits set: a new record, or a change to the
+    /// record of an earlier report of the same event.
+    Report {
+        partner: usize,
+        kind: usize,
+        day: u32,
+        areas: u8,
+        names: u8,
+    },
+    /// The indexer takes up to this many marked records.
+    Index(usize),
+    /// A search compaction (drops the entries of older versions).
+    Compact,
+    /// The store is closed and opened again.
+    Reopen,
+}
+
+fn listing_step() -> impl proptest::strategy::Strategy<Value = ListingStep> {
+    use proptest::prelude::*;
+    prop_oneof![
+        4 => (0..3usize, 0..2usize, 1..4u32, 0..8u8, 0..4u8).prop_map(
+            |(partner, kind, day, areas, names)| ListingStep::Report {
+                partner,
+                kind,
+                day,
+                areas,
+                names,
+            }
+        ),
+        2 => (1..4usize).prop_map(ListingStep::Index),
+        1 => Just(ListingStep::Compact),
+        1 => Just(ListingStep::Reopen),
+    ]
+}
+
+/// Opens the store under `directory` with its background indexer stopped
+/// (the steps say when records are indexed).
+async fn open_without_indexer(directory: &std::path::Path) -> Store {
+    let store = Store::open(config(directory)).await.expect("open");
+    store.inner.indexer.stop().await;
+    store
+}
+
+async fn run_listing_steps(steps: Vec<ListingStep>) {
+    const PARTNERS: [&str; 3] = ["SG", "JP", "US"];
+    const KINDS: [DialogueKind; 2] = [DialogueKind::DefenceTalks, DialogueKind::PolicyDialogue];
+    const AREAS: [Area; 3] = [Area::Training, Area::CyberSecurity, Area::Naval];
+    const NAMES: [&str; 2] = ["Phan Văn Giang", "Hoàng Xuân Chiến"];
+    let filters = [
+        DialogueFilter {
+            partners: vec!["SG".into()],
+            ..Default::default()
+        },
+        DialogueFilter {
+            partners: vec!["JP".into(), "US".into()],
+            areas: vec![Area::Training],
+            ..Default::default()
+        },
+        DialogueFilter {
+            areas: vec![Area::CyberSecurity],
+            kinds: vec![DialogueKind::DefenceTalks],
+            ..Default::default()
+        },
+        DialogueFilter {
+            participants: vec![fold_key(NAMES[0])],
+            ..Default::default()
+        },
+        DialogueFilter {
+            areas: vec![Area::Naval],
+            date_from: Some("2024-03-02".parse().expect("date")),
+            ..Default::default()
+        },
+    ];
+    let directory = tempfile::tempdir().expect("tempdir");
+    let mut store = open_without_indexer(directory.path()).await;
+    let mut events = std::collections::BTreeSet::new();
+    for (number, step) in steps.into_iter().enumerate() {
+        match step {
+            ListingStep::Report {
+                partner,
+                kind,
+                day,
+                areas,
+                names,
+            } => {
+                let mut reported = event(
+                    PARTNERS[partner],
+                    KINDS[kind],
+                    None,
+                    &format!("2024-03-0{day}"),
+                );
+                reported.areas = AREAS
+                    .iter()
+                    .enumerate()
+                    .filter(|(bit, _)| areas & (1 << bit) != 0)
+                    .map(|(_, area)| *area)
+                    .collect();
+                reported.participants = NAMES
+                    .iter()
+                    .enumerate()
+                    .filter(|(bit, _)| names & (1 << bit) != 0)
+                    .map(|(_, name)| person(name, None, "vn"))
+                    .collect();
+                let text = format!("Bản tin số {number}");
+                report(&store, &text, "Báo", extraction(vec![reported])).await;
+                events.insert((partner, kind, day));
+            }
+            ListingStep::Index(limit) => {
+                let inner = Arc::clone(&store.inner);
+                tokio::task::spawn_blocking(move || inner.index_pending(limit))
+                    .await
+                    .expect("task")
+                    .expect("index");
+            }
+            ListingStep::Compact => {
+                let inner = Arc::clone(&store.inner);
+                tokio::task::spawn_blocking(move || inner.compact_search_index())
+                    .await
+                    .expect("task")
+                    .expect("compact");
+            }
+            ListingStep::Reopen => {
+                store.close().await.expect("close");
+                drop(store);
+                store = open_without_indexer(directory.path()).await;
+            }
+        }
+        // Every filter, in both orders and pages of two, lists what a scan
+        // of every record (the unfiltered listing) passes.
+        for order in [ListOrder::DateDesc, ListOrder::SequenceAsc] {
+            let everything = all_records(&store, &DialogueFilter::default(), order, 50).await;
+            // Reports of one partner on one day may merge (the merge
+            // rules decide): at least one record, at most one per event.
+            assert_eq!(everything.is_empty(), events.is_empty());
+            assert!(everything.len() <= events.len());
+            let mut ids: Vec<&String> = everything.iter().map(|record| &record.id).collect();
+            ids.sort();
+            ids.dedup();
+            assert_eq!(ids.len(), everything.len(), "each record once");
+            for filter in &filters {
+                let expected: Vec<&String> = everything
+                    .iter()
+                    .filter(|record| filter.matches(record))
+                    .map(|record| &record.id)
+                    .collect();
+                let listed = all_records(&store, filter, order, 2).await;
+                assert_eq!(
+                    listed.iter().map(|record| &record.id).collect::<Vec<_>>(),
+                    expected,
+                    "{filter:?} {order:?} after step {number}"
+                );
+            }
+        }
+    }
+    store.close().await.expect("close");
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 32, ..proptest::prelude::ProptestConfig::default() })]
+
+    #[test]
+    fn listing_matches_a_scan_of_every_record_whatever_the_indexer_did(
+        steps in proptest::collection::vec(listing_step(), 1..24)
+    ) {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(run_listing_steps(steps));
+    }
+}

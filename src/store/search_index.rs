@@ -605,6 +605,31 @@ impl Inner {
         docs: &mut HashMap<Vec<u8>, Option<SearchDoc>>,
     ) -> Result<HashMap<Vec<u8>, Vec<u8>>, StoreError> {
         let mut live = HashMap::new();
+        self.for_each_segment_entry(token, |record_id, stamp, postings| {
+            let doc = match docs.get(record_id) {
+                Some(doc) => doc.clone(),
+                None => {
+                    let doc = self.search_doc_by_key(record_id)?;
+                    docs.insert(record_id.to_vec(), doc.clone());
+                    doc
+                }
+            };
+            if doc.is_some_and(|doc| doc.stamp == stamp) {
+                live.insert(record_id.to_vec(), postings.to_vec());
+            }
+            Ok(())
+        })?;
+        Ok(live)
+    }
+
+    /// Calls `visit` with every entry (record id, stamp, postings or
+    /// payload) of every segment key of `token`, live or stale, in segment
+    /// order.
+    pub(super) fn for_each_segment_entry(
+        &self,
+        token: &str,
+        mut visit: impl FnMut(&[u8], u64, &[u8]) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
         for entry in self
             .trees
             .search_segments
@@ -615,20 +640,10 @@ impl Inner {
             let entries = search::segment_entries(&value)
                 .ok_or_else(|| StoreError::Corrupt("search segment".to_string()))?;
             for (record_id, stamp, postings) in entries {
-                let doc = match docs.get(record_id) {
-                    Some(doc) => doc.clone(),
-                    None => {
-                        let doc = self.search_doc_by_key(record_id)?;
-                        docs.insert(record_id.to_vec(), doc.clone());
-                        doc
-                    }
-                };
-                if doc.is_some_and(|doc| doc.stamp == stamp) {
-                    live.insert(record_id.to_vec(), postings.to_vec());
-                }
+                visit(record_id, stamp, postings)?;
             }
         }
-        Ok(live)
+        Ok(())
     }
 
     /// Brings a data directory of an earlier layout (before segments, or

@@ -9,8 +9,8 @@
 //!
 //! Sections: `extract`, `fsync`, `sled` (sled's insert rate on the dialogue
 //! index's own keys: the ceiling of a completion's index upkeep), `ingest`,
-//! `grpc`, `e2e`, `fanout`, `catchup` (catch-up replay, peak RSS under load and
-//! bytes on disk per article).
+//! `grpc`, `e2e`, `fanout`, `catchup` (catch-up replay, ListDialogues pages on
+//! the same store, peak RSS under load and bytes on disk per article).
 //! The servers run in this process (`dialogwatch::run` on 127.0.0.1:0) over
 //! temporary data directories under `BENCH_TMPDIR` (default: the system temp
 //! directory; it must be on the real disk, not tmpfs, for the durability figures
@@ -1798,8 +1798,73 @@ async fn populate(path: &Path, events: usize, articles: &Arc<Articles>) -> anyho
         }
     }
     let rate = done as f64 / started.elapsed().as_secs_f64();
+    // A search indexes every record still marked first: the server then
+    // opens a store whose ListDialogues filter tokens are all written.
+    let query = dialogwatch::store::search::parse_query("đối thoại")
+        .map_err(|error| anyhow!("query: {error:?}"))?;
+    store
+        .search_dialogues(query, Default::default(), 1, None)
+        .await?;
     store.close().await?;
     Ok(rate)
+}
+
+/// ListDialogues on the catch-up store: per filter, the median time of the
+/// first page of 50 over `rounds` × 5 calls (date order), and how many
+/// records the page held.
+async fn list_page_times(
+    url: &str,
+    rounds: usize,
+) -> anyhow::Result<Vec<(&'static str, Duration, usize)>> {
+    let mut client =
+        proto::dialogue_service_client::DialogueServiceClient::new(connect(url).await?)
+            .max_decoding_message_size(64 * 1024 * 1024);
+    let cases: [(&'static str, proto::DialogueFilter); 4] = [
+        ("no filter", proto::DialogueFilter::default()),
+        (
+            "one partner (1/20 of the records: gathered from its filter tokens)",
+            proto::DialogueFilter {
+                partners: vec![PARTNERS[2].1.to_string()],
+                ..Default::default()
+            },
+        ),
+        (
+            "one partner and one edition (1 record)",
+            proto::DialogueFilter {
+                partners: vec![PARTNERS[2].1.to_string()],
+                edition: Some(7),
+                ..Default::default()
+            },
+        ),
+        (
+            "the kind every record has (above the gathering cap: a scan)",
+            proto::DialogueFilter {
+                kinds: vec![proto::DialogueKind::PolicyDialogue as i32],
+                ..Default::default()
+            },
+        ),
+    ];
+    let mut times = Vec::new();
+    for (name, filter) in cases {
+        let mut calls = Vec::new();
+        let mut returned = 0;
+        for _ in 0..rounds.max(1) * 5 {
+            let started = Instant::now();
+            let page = client
+                .list_dialogues(proto::ListDialoguesRequest {
+                    page_size: 50,
+                    page_token: String::new(),
+                    filter: Some(filter.clone()),
+                    order_by: String::new(),
+                })
+                .await?
+                .into_inner();
+            calls.push(started.elapsed().as_secs_f64());
+            returned = page.dialogues.len();
+        }
+        times.push((name, Duration::from_secs_f64(median(&calls)), returned));
+    }
+    Ok(times)
 }
 
 /// Records/s replayed to one subscriber from sequence 0 up to `head`.
@@ -1892,6 +1957,12 @@ async fn section_catchup(
         "catchup: replay {rate:.0} records/s (rounds {})",
         rounds_text(&rates)
     ));
+    let list_times = list_page_times(&url, settings.rounds).await?;
+    for (name, time, returned) in &list_times {
+        progress(format!(
+            "catchup: ListDialogues first page, {name}: {time:?} ({returned} of 50 returned)"
+        ));
+    }
     // Under load: a replay from 0 while 64 clients submit.
     let peak_reset = server.reset_peak_rss();
     let (load, replayed) = tokio::join!(
@@ -1922,6 +1993,19 @@ async fn section_catchup(
         .reference(format!("store built at {}", per_second(populate_rate)))
         .target("≥ 200,000/s", Some(rate >= 200_000.0)),
     );
+    for (name, time, returned) in list_times {
+        rows.push(
+            Row::new(
+                format!(
+                    "ListDialogues, first page of 50 of {} records (`dialogwatch serve`), {name}",
+                    thousands(head)
+                ),
+                format!("{:.2} ms", time.as_secs_f64() * 1e3),
+            )
+            .reference(format!("{returned} of 50 returned; median of the calls"))
+            .target("(diagnostic)", None),
+        );
+    }
     rows.push(
         Row::new(
             format!(

@@ -39,6 +39,7 @@
 //! is published only after the flush that made it durable.
 
 mod articles;
+mod background;
 mod commit;
 pub mod index;
 pub mod merge;
@@ -465,7 +466,7 @@ impl Store {
         if marked > 0 {
             tracing::info!(records = marked, "search index: rebuilding in segments");
         }
-        inner.indexer.start(Arc::downgrade(&inner));
+        inner.indexer.start(Arc::downgrade(&inner))?;
         inner.pending.start(Arc::downgrade(&inner))?;
         if !inner.trees.search_pending.is_empty() {
             inner.indexer.wake();

@@ -31,6 +31,7 @@
 //! into one and drops stale entries — so the index is rewritten at most about
 //! twice over its lifetime's writes, and a token costs one key to read.
 
+use super::background::{BackgroundThread, BACKGROUND_NICE};
 use super::records::Fresh;
 use super::records::{TreeId, Writes};
 use super::search::{self, EncodedPostings, SearchDoc};
@@ -101,11 +102,13 @@ pub(super) struct Compaction {
     pub(super) bytes_after: u64,
 }
 
-/// The background indexer's handle: its wake-up, its stop and its task.
+/// The background indexer's handle: its wake-up, its stop, its task (which
+/// gathers batches) and the low-priority thread that indexes and compacts.
 pub(super) struct Indexer {
     wanted: Arc<Notify>,
     stop: CancellationToken,
     task: Mutex<Option<JoinHandle<()>>>,
+    thread: Mutex<Option<Arc<BackgroundThread>>>,
 }
 
 impl Indexer {
@@ -114,6 +117,7 @@ impl Indexer {
             wanted: Arc::new(Notify::new()),
             stop: CancellationToken::new(),
             task: Mutex::new(None),
+            thread: Mutex::new(None),
         }
     }
 
@@ -122,18 +126,26 @@ impl Indexer {
     /// old per-value entries, if the store has any (see [`super::index`]):
     /// side by side, so that indexing does not wait for a large store's
     /// removal (about 20 to 40 entries per record).
-    pub(super) fn start(&self, inner: Weak<Inner>) {
+    pub(super) fn start(&self, inner: Weak<Inner>) -> Result<(), StoreError> {
+        let thread = Arc::new(BackgroundThread::start(
+            "dialogwatch-index",
+            BACKGROUND_NICE,
+        )?);
+        if let Ok(mut slot) = self.thread.lock() {
+            *slot = Some(Arc::clone(&thread));
+        }
         let wanted = Arc::clone(&self.wanted);
         let stop = self.stop.clone();
         let task = tokio::spawn(async move {
             tokio::join!(
                 retire_field_entries(&inner, &stop),
-                index_when_woken(&inner, &stop, &wanted),
+                index_when_woken(&inner, &stop, &wanted, &thread),
             );
         });
         if let Ok(mut slot) = self.task.lock() {
             *slot = Some(task);
         }
+        Ok(())
     }
 
     /// Asks for the marked records to be indexed soon.
@@ -148,6 +160,10 @@ impl Indexer {
         if let Some(task) = task {
             let _ = task.await;
         }
+        let thread = self.thread.lock().ok().and_then(|mut slot| slot.take());
+        if let Some(thread) = thread {
+            thread.stop().await;
+        }
     }
 
     /// Stops the task without waiting (the store is being dropped).
@@ -159,7 +175,12 @@ impl Indexer {
 /// The indexer's loop: woken by verbs that mark records, it lingers to
 /// gather a batch, compacts when due, then indexes until nothing is marked;
 /// until the store is dropped or `stop` is cancelled.
-async fn index_when_woken(inner: &Weak<Inner>, stop: &CancellationToken, wanted: &Notify) {
+async fn index_when_woken(
+    inner: &Weak<Inner>,
+    stop: &CancellationToken,
+    wanted: &Notify,
+    thread: &BackgroundThread,
+) {
     loop {
         tokio::select! {
             () = stop.cancelled() => return,
@@ -175,25 +196,22 @@ async fn index_when_woken(inner: &Weak<Inner>, stop: &CancellationToken, wanted:
             };
             if store.search_compaction_due().unwrap_or(false) {
                 let compacting = Arc::clone(&store);
-                match tokio::task::spawn_blocking(move || compacting.compact_search_index()).await {
+                match thread.run(move || compacting.compact_search_index()).await {
                     Ok(Ok(done)) => tracing::info!(?done, "search index compacted"),
-                    Ok(Err(error)) => {
+                    Ok(Err(error)) | Err(error) => {
                         tracing::warn!(%error, "search compaction failed; retried later")
                     }
-                    Err(error) => tracing::warn!(%error, "search compaction task failed"),
                 }
             }
-            let indexed =
-                tokio::task::spawn_blocking(move || store.index_pending(SEGMENT_RECORDS)).await;
+            let indexed = thread
+                .run(move || store.index_pending(SEGMENT_RECORDS))
+                .await
+                .and_then(|indexed| indexed);
             match indexed {
-                Ok(Ok(count)) if count == SEGMENT_RECORDS && !stop.is_cancelled() => {}
-                Ok(Ok(_)) => break,
-                Ok(Err(error)) => {
-                    tracing::warn!(%error, "search indexing failed; retried on the next change or search");
-                    break;
-                }
+                Ok(count) if count == SEGMENT_RECORDS && !stop.is_cancelled() => {}
+                Ok(_) => break,
                 Err(error) => {
-                    tracing::warn!(%error, "search indexing task failed");
+                    tracing::warn!(%error, "search indexing failed; retried on the next change or search");
                     break;
                 }
             }

@@ -2110,24 +2110,40 @@ async fn run_sections(settings: &Settings) -> anyhow::Result<Vec<Row>> {
         section_ingest(settings, &articles, fsync_rate, &mut rows).await?;
     }
     if settings.wants("grpc") {
+        quiet_disk().await;
         section_grpc(settings, &articles, &mut rows).await?;
     }
     if let Some(template) = &template {
         if settings.wants("e2e") {
             for &rate in &settings.e2e_rates {
+                quiet_disk().await;
                 section_end_to_end(settings, template, rate, &mut rows).await?;
             }
         }
         if settings.wants("fanout") {
             for (index, &rate) in settings.fanout_rates.iter().enumerate() {
+                quiet_disk().await;
                 section_fanout(settings, template, rate, index == 0, &mut rows).await?;
             }
         }
     }
     if settings.wants("catchup") {
+        quiet_disk().await;
         section_catchup(settings, &articles, &mut rows).await?;
     }
     Ok(rows)
+}
+
+/// Writes out what earlier sections left dirty in the page cache (`sync`),
+/// so a section does not share the disk with their writeback: the ingest
+/// sections write gigabytes, which the kernel would otherwise write out
+/// during the next sections, whose latencies include fsyncs. A failed
+/// `sync` is reported, not fatal.
+async fn quiet_disk() {
+    let synced = tokio::task::spawn_blocking(|| std::process::Command::new("sync").status()).await;
+    if !matches!(synced, Ok(Ok(status)) if status.success()) {
+        progress(format!("sync between sections failed: {synced:?}"));
+    }
 }
 
 fn main() -> anyhow::Result<()> {

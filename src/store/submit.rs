@@ -309,30 +309,19 @@ fn write_batch(store: Arc<Inner>, articles: Vec<PreparedArticle>, answers: Vec<A
         answers,
         Arc::clone(&store.work_available),
     ));
-    let mut flush_requested = false;
-    let mut request_flush = || {
-        flush_requested = true;
+    let flush_requested = std::cell::Cell::new(false);
+    let request_flush = || {
+        flush_requested.set(true);
         let acknowledging = Arc::clone(&acknowledgement);
         store
             .committer
             .flush_then(move |flushed| acknowledging.flushed(flushed));
     };
-    // A panic in the write (a bug, or sled's on a corrupt page) fails this
-    // batch, not the thread: later submissions are still taken (and fail
-    // too, on the writer lock it poisoned).
-    let written = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        store
-            .lock_writer()
-            .and_then(|_writer| store.insert_articles(articles, &mut request_flush))
-    }))
-    .unwrap_or_else(|_| Err(StoreError::Task("writing submissions panicked".into())));
-    if !flush_requested {
+    let written = insert_under_the_writer_lock(&store, articles, &mut request_flush.clone());
+    if !flush_requested.get() {
         // Every article a duplicate: the answer waits for a flush all the
         // same (the article they name may be in a record not synced yet).
-        let acknowledging = Arc::clone(&acknowledgement);
-        store
-            .committer
-            .flush_then(move |flushed| acknowledging.flushed(flushed));
+        request_flush();
     }
     drop(store);
     acknowledgement.written(written);
@@ -342,13 +331,7 @@ fn write_batch(store: Arc<Inner>, articles: Vec<PreparedArticle>, answers: Vec<A
 /// then flushed by the writer itself when nothing else waits, else by the
 /// group commit.
 fn write_small_batch(store: Arc<Inner>, articles: Vec<PreparedArticle>, answers: Vec<Answer>) {
-    let written = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        store
-            .lock_writer()
-            .and_then(|_writer| store.insert_articles(articles, &mut || {}))
-    }))
-    .unwrap_or_else(|_| Err(StoreError::Task("writing submissions panicked".into())));
-    let outcomes = match written {
+    let outcomes = match insert_under_the_writer_lock(&store, articles, &mut || {}) {
         Ok(outcomes) => outcomes,
         Err(error) => {
             drop(store);
@@ -373,6 +356,23 @@ fn write_small_batch(store: Arc<Inner>, articles: Vec<PreparedArticle>, answers:
         }
         send_answers(answers, flushed.map(|()| outcomes));
     });
+}
+
+/// [`Inner::insert_articles`] under the writer lock, on the writer thread. A
+/// panic in the write (a bug, or sled's on a corrupt page) fails this batch,
+/// not the thread: later submissions are still taken (and fail too, on the
+/// writer lock it poisoned).
+fn insert_under_the_writer_lock(
+    store: &Inner,
+    articles: Vec<PreparedArticle>,
+    appended: &mut dyn FnMut(),
+) -> Result<Vec<SubmitOutcome>, StoreError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        store
+            .lock_writer()
+            .and_then(|_writer| store.insert_articles(articles, appended))
+    }))
+    .unwrap_or_else(|_| Err(StoreError::Task("writing submissions panicked".into())))
 }
 
 /// The answers of a batch whose flush was asked for before sled took its

@@ -110,6 +110,11 @@ pub(super) struct Writes {
 }
 
 impl Writes {
+    /// The number of changes so far.
+    pub(super) fn len(&self) -> usize {
+        self.ops.len()
+    }
+
     pub(super) fn insert(
         &mut self,
         tree: TreeId,
@@ -301,16 +306,15 @@ impl Inner {
         self.wal.write(&self.trees, &writes.ops)
     }
 
-    /// [`Inner::commit`], calling `appended` once the record is in the log
-    /// file, before sled takes the changes (see
-    /// [`super::wal::WriteAheadLog::write_announcing`]).
-    pub(super) fn commit_announcing(
+    /// [`Inner::commit`], telling `watcher` once the record is in the log
+    /// file, before sled takes the changes, and as they go in (see
+    /// [`super::wal::WriteAheadLog::write_watched`]).
+    pub(super) fn commit_watched(
         &self,
         writes: &Writes,
-        appended: &mut dyn FnMut(),
+        watcher: &mut dyn super::wal::WriteWatcher,
     ) -> Result<(), StoreError> {
-        self.wal
-            .write_announcing(&self.trees, &writes.ops, appended)
+        self.wal.write_watched(&self.trees, &writes.ops, watcher)
     }
 
     /// [`Inner::commit`] of writes no reader needs to see whole (see

@@ -13,7 +13,9 @@
 //! its record is in the log file (the fsync runs while sled takes the
 //! changes), and goes straight on to the next batch once sled has them, so
 //! the disk's fsync rate bounds the number of flushes, not the number of
-//! articles; a batch is answered when both are done. It is a thread of its own, not a
+//! articles. Each submission is answered once the flush is done and its own
+//! article is in sled, the first of a batch while sled still takes the
+//! rest. The writer is a thread of its own, not a
 //! task that takes a blocking thread per batch: under load the hand-offs
 //! (spawning the blocking work, then waking the task again) took about a
 //! third of each batch's turn, during which nothing was written. A small
@@ -22,6 +24,7 @@
 //! go to the text log ([`super::texts`]), except those of small writes.
 
 use super::records::{TreeId, Writes};
+use super::wal::{Unwatched, WriteWatcher};
 use super::{be, merge, pair_key, read_u64, Inner, Store, StoreError, META_NEXT_ARTICLE};
 use crate::domain::{
     now_millis, ArticleId, ArticleState, ArticleStatus, NewArticle, SubmitOutcome,
@@ -296,10 +299,11 @@ fn poisoned() -> StoreError {
 /// commit and back, which costs more than its fsync on this kind of
 /// machine. Any other write asks the group commit for its flush as soon as
 /// its record is in the log file, so the fsync runs while sled takes the
-/// changes, and goes on with the next batch; the answers go once both are
-/// done ([`Acknowledgement`]). The store is let go of before the writer
-/// sends answers, so a caller that closes and drops the store after its
-/// submission returned can reopen it.
+/// changes, and goes on with the next batch. Each submission is answered
+/// once the flush is done and its own article is in sled
+/// ([`Acknowledgement`]): the first of a batch go while sled takes the
+/// rest, so their clients' next requests are on their way while the writer
+/// works, instead of every client of the batch waiting for its last insert.
 fn write_batch(store: Arc<Inner>, articles: Vec<PreparedArticle>, answers: Vec<Answer>) {
     if articles.len() < SMALL_WRITE_BELOW {
         write_small_batch(store, articles, answers);
@@ -309,19 +313,17 @@ fn write_batch(store: Arc<Inner>, articles: Vec<PreparedArticle>, answers: Vec<A
         answers,
         Arc::clone(&store.work_available),
     ));
-    let flush_requested = std::cell::Cell::new(false);
-    let request_flush = || {
-        flush_requested.set(true);
-        let acknowledging = Arc::clone(&acknowledgement);
-        store
-            .committer
-            .flush_then(move |flushed| acknowledging.flushed(flushed));
+    let mut progress = AcknowledgingProgress {
+        store: &store,
+        acknowledgement: &acknowledgement,
+        flush_requested: false,
+        next_readable_after: 0,
     };
-    let written = insert_under_the_writer_lock(&store, articles, &mut request_flush.clone());
-    if !flush_requested.get() {
+    let written = insert_under_the_writer_lock(&store, articles, &mut progress);
+    if !progress.flush_requested {
         // Every article a duplicate: the answer waits for a flush all the
         // same (the article they name may be in a record not synced yet).
-        request_flush();
+        progress.request_flush();
     }
     drop(store);
     acknowledgement.written(written);
@@ -331,7 +333,7 @@ fn write_batch(store: Arc<Inner>, articles: Vec<PreparedArticle>, answers: Vec<A
 /// then flushed by the writer itself when nothing else waits, else by the
 /// group commit.
 fn write_small_batch(store: Arc<Inner>, articles: Vec<PreparedArticle>, answers: Vec<Answer>) {
-    let outcomes = match insert_under_the_writer_lock(&store, articles, &mut || {}) {
+    let outcomes = match insert_under_the_writer_lock(&store, articles, &mut Unwatched) {
         Ok(outcomes) => outcomes,
         Err(error) => {
             drop(store);
@@ -365,40 +367,112 @@ fn write_small_batch(store: Arc<Inner>, articles: Vec<PreparedArticle>, answers:
 fn insert_under_the_writer_lock(
     store: &Inner,
     articles: Vec<PreparedArticle>,
-    appended: &mut dyn FnMut(),
+    progress: &mut dyn BatchProgress,
 ) -> Result<Vec<SubmitOutcome>, StoreError> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         store
             .lock_writer()
-            .and_then(|_writer| store.insert_articles(articles, appended))
+            .and_then(|_writer| store.insert_articles(articles, progress))
     }))
     .unwrap_or_else(|_| Err(StoreError::Task("writing submissions panicked".into())))
 }
 
+/// Told how the write of a batch goes on, on the writer thread: the
+/// record's progress ([`WriteWatcher`]), and first what each article of the
+/// batch needs of it.
+pub(super) trait BatchProgress: WriteWatcher {
+    /// Each article's outcome, in batch order, and the number of the
+    /// record's changes that must be in sled before its article can be read
+    /// (0 for a duplicate of an article stored before). Told before the
+    /// record is written.
+    fn decided(&mut self, outcomes: &[SubmitOutcome], readable_after: &[usize]);
+}
+
+impl BatchProgress for Unwatched {
+    fn decided(&mut self, _outcomes: &[SubmitOutcome], _readable_after: &[usize]) {}
+}
+
+/// [`write_batch`]'s watcher: asks for the flush once the record is in the
+/// log file, and hands the acknowledgement each change count that makes
+/// another article readable.
+struct AcknowledgingProgress<'batch> {
+    store: &'batch Inner,
+    acknowledgement: &'batch Arc<Acknowledgement>,
+    flush_requested: bool,
+    /// The next change count that makes an unanswered article readable
+    /// (`usize::MAX` when none).
+    next_readable_after: usize,
+}
+
+impl AcknowledgingProgress<'_> {
+    fn request_flush(&mut self) {
+        self.flush_requested = true;
+        let acknowledging = Arc::clone(self.acknowledgement);
+        self.store
+            .committer
+            .flush_then(move |flushed| acknowledging.flushed(flushed));
+    }
+}
+
+impl WriteWatcher for AcknowledgingProgress<'_> {
+    fn appended(&mut self) {
+        self.request_flush();
+    }
+
+    fn applied(&mut self, count: usize) {
+        if count >= self.next_readable_after {
+            self.next_readable_after = self.acknowledgement.applied(count);
+        }
+    }
+}
+
+impl BatchProgress for AcknowledgingProgress<'_> {
+    fn decided(&mut self, outcomes: &[SubmitOutcome], readable_after: &[usize]) {
+        self.next_readable_after = self.acknowledgement.decided(outcomes, readable_after);
+    }
+}
+
 /// The answers of a batch whose flush was asked for before sled took its
-/// changes: sent by whichever of the flush and the write ends second, so an
-/// acknowledged article is both durable and readable; at once, as errors,
-/// when the write failed.
+/// changes. A submission is answered once the flush is done and its
+/// article is in sled (so an acknowledged article is both durable and
+/// readable), by whichever of the flusher and the writer gets there second;
+/// every one not answered yet fails when the flush or the write does.
 struct Acknowledgement {
     state: Mutex<AcknowledgementState>,
 }
 
 struct AcknowledgementState {
-    /// `None` once sent.
-    answers: Option<Vec<Answer>>,
+    /// One per submission, in batch order; `None` once answered.
+    answers: Vec<Option<Answer>>,
+    /// Each submission's outcome (empty until decided).
+    outcomes: Vec<SubmitOutcome>,
+    /// (changes needed in sled, submission), in the order they become
+    /// readable; the first `answered_up_to` are answered.
+    readable_order: Vec<(usize, usize)>,
+    answered_up_to: usize,
+    /// The record's changes in sled so far (`usize::MAX` once all are).
+    applied: usize,
+    /// The flush's outcome, once known: whether it succeeded.
+    flushed: Option<bool>,
+    written: bool,
     work_available: Arc<tokio::sync::Notify>,
-    flushed: Option<Result<(), StoreError>>,
-    written: Option<Vec<SubmitOutcome>>,
+    /// The workers were told of the batch's new articles.
+    workers_told: bool,
 }
 
 impl Acknowledgement {
     fn new(answers: Vec<Answer>, work_available: Arc<tokio::sync::Notify>) -> Self {
         Acknowledgement {
             state: Mutex::new(AcknowledgementState {
-                answers: Some(answers),
-                work_available,
+                answers: answers.into_iter().map(Some).collect(),
+                outcomes: Vec::new(),
+                readable_order: Vec::new(),
+                answered_up_to: 0,
+                applied: 0,
                 flushed: None,
-                written: None,
+                written: false,
+                work_available,
+                workers_told: false,
             }),
         }
     }
@@ -410,49 +484,130 @@ impl Acknowledgement {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    /// The batch's outcomes and what each needs in sled (see
+    /// [`BatchProgress::decided`]); returns the first change count that
+    /// makes one readable.
+    fn decided(&self, outcomes: &[SubmitOutcome], readable_after: &[usize]) -> usize {
+        let mut state = self.lock();
+        state.outcomes = outcomes.to_vec();
+        let mut order: Vec<(usize, usize)> = readable_after
+            .iter()
+            .copied()
+            .zip(0..outcomes.len())
+            .collect();
+        order.sort_unstable();
+        state.readable_order = order;
+        state.next_readable_after()
+    }
+
+    /// The record's first `count` changes are in sled; returns the next
+    /// change count that makes one more readable.
+    fn applied(&self, count: usize) -> usize {
+        let mut state = self.lock();
+        state.applied = state.applied.max(count);
+        let ready = state.take_ready();
+        let next = state.next_readable_after();
+        drop(state);
+        send_each(ready);
+        next
+    }
+
     /// The flush's outcome (from the group commit's task: never blocks).
     fn flushed(&self, outcome: Result<(), StoreError>) {
         let mut state = self.lock();
-        state.flushed = Some(outcome);
-        Self::send_when_both_done(state);
+        state.flushed = Some(outcome.is_ok());
+        if let Err(error) = outcome {
+            let failed = state.take_unanswered();
+            drop(state);
+            send_answers(failed, Err(error));
+            return;
+        }
+        let ready = state.take_ready();
+        let notify = state.finished_with_new_articles();
+        drop(state);
+        send_each(ready);
+        if let Some(work_available) = notify {
+            work_available.notify_waiters();
+        }
     }
 
-    /// The write's outcome.
+    /// The write's outcome: every change in sled, or the error that ends it.
     fn written(&self, outcome: Result<Vec<SubmitOutcome>, StoreError>) {
         let mut state = self.lock();
         match outcome {
             Ok(outcomes) => {
-                state.written = Some(outcomes);
-                Self::send_when_both_done(state);
+                if state.readable_order.is_empty() {
+                    // Not told before (nothing to wait for but the flush).
+                    state.readable_order = (0..outcomes.len()).map(|index| (0, index)).collect();
+                    state.outcomes = outcomes;
+                }
+                state.applied = usize::MAX;
+                state.written = true;
+                let ready = state.take_ready();
+                let notify = state.finished_with_new_articles();
+                drop(state);
+                send_each(ready);
+                if let Some(work_available) = notify {
+                    work_available.notify_waiters();
+                }
             }
             Err(error) => {
-                let answers = state.answers.take();
+                let failed = state.take_unanswered();
                 drop(state);
-                if let Some(answers) = answers {
-                    send_answers(answers, Err(error));
-                }
+                send_answers(failed, Err(error));
             }
         }
     }
+}
 
-    fn send_when_both_done(mut state: std::sync::MutexGuard<'_, AcknowledgementState>) {
-        if state.flushed.is_none() || state.written.is_none() {
-            return;
+impl AcknowledgementState {
+    fn next_readable_after(&self) -> usize {
+        self.readable_order
+            .get(self.answered_up_to)
+            .map_or(usize::MAX, |(needed, _)| *needed)
+    }
+
+    /// The answers now due: the flush is done and their articles are in sled.
+    fn take_ready(&mut self) -> Vec<(Answer, SubmitOutcome)> {
+        let mut ready = Vec::new();
+        if self.flushed != Some(true) {
+            return ready;
         }
-        let (Some(answers), Some(flushed), Some(outcomes)) = (
-            state.answers.take(),
-            state.flushed.take(),
-            state.written.take(),
-        ) else {
-            return;
-        };
-        let work_available = Arc::clone(&state.work_available);
-        drop(state);
-        let created = outcomes.iter().any(|outcome| outcome.created);
-        if flushed.is_ok() && created {
-            work_available.notify_waiters();
+        while let Some(&(needed, index)) = self.readable_order.get(self.answered_up_to) {
+            if needed > self.applied {
+                break;
+            }
+            self.answered_up_to += 1;
+            let answer = self.answers.get_mut(index).and_then(Option::take);
+            let outcome = self.outcomes.get(index).copied();
+            if let (Some(answer), Some(outcome)) = (answer, outcome) {
+                ready.push((answer, outcome));
+            }
         }
-        send_answers(answers, flushed.map(|()| outcomes));
+        ready
+    }
+
+    /// Every answer not sent yet (to fail them).
+    fn take_unanswered(&mut self) -> Vec<Answer> {
+        self.answers.iter_mut().filter_map(Option::take).collect()
+    }
+
+    /// The workers to tell, once: when the batch is both flushed and
+    /// written and created an article.
+    fn finished_with_new_articles(&mut self) -> Option<Arc<tokio::sync::Notify>> {
+        let finished = self.written && self.flushed == Some(true);
+        let created = self.outcomes.iter().any(|outcome| outcome.created);
+        if !finished || !created || std::mem::replace(&mut self.workers_told, true) {
+            return None;
+        }
+        Some(Arc::clone(&self.work_available))
+    }
+}
+
+/// Sends each answer its outcome (the client may have left: nothing to do then).
+fn send_each(ready: Vec<(Answer, SubmitOutcome)>) {
+    for (answer, outcome) in ready {
+        let _ = answer.send(Ok(outcome));
     }
 }
 
@@ -513,7 +668,7 @@ impl Store {
     ) -> Result<Vec<SubmitOutcome>, StoreError> {
         super::blocking(&self.inner, move |inner| {
             let _writer = inner.lock_writer()?;
-            inner.insert_articles(articles, &mut || {})
+            inner.insert_articles(articles, &mut Unwatched)
         })
         .await
     }
@@ -655,7 +810,7 @@ impl Inner {
     fn insert_articles(
         &self,
         articles: Vec<PreparedArticle>,
-        appended: &mut dyn FnMut(),
+        progress: &mut dyn BatchProgress,
     ) -> Result<Vec<SubmitOutcome>, StoreError> {
         let first_id = match self.trees.meta.get(META_NEXT_ARTICLE)? {
             Some(bytes) => read_u64(&bytes)?,
@@ -720,6 +875,7 @@ impl Inner {
             });
         }
         if rows.is_empty() {
+            progress.decided(&outcomes, &vec![0; outcomes.len()]);
             return Ok(outcomes);
         }
         // The bodies go to the text log, in one write, and sled gets where
@@ -738,6 +894,9 @@ impl Inner {
             }
         }
         let mut writes = Writes::default();
+        // Per new article (ids from `first_id` on, in order): the number of
+        // the record's changes up to its last one.
+        let mut written_after = Vec::with_capacity(rows.len());
         for row in rows {
             writes.insert(TreeId::Articles, be(row.article_id.0), row.status);
             writes.insert(TreeId::ArticleBodies, be(row.article_id.0), row.body);
@@ -745,9 +904,23 @@ impl Inner {
                 writes.insert(TreeId::ArticleKeys, key, be(row.article_id.0));
             }
             writes.insert(TreeId::Queue, row.queue_key, []);
+            written_after.push(writes.len());
         }
         writes.insert(TreeId::Meta, META_NEXT_ARTICLE, be(next_id));
-        self.commit_announcing(&writes, appended)?;
+        let readable_after: Vec<usize> = outcomes
+            .iter()
+            .map(|outcome| {
+                outcome
+                    .article_id
+                    .0
+                    .checked_sub(first_id)
+                    .and_then(|row| usize::try_from(row).ok())
+                    .and_then(|row| written_after.get(row).copied())
+                    .unwrap_or(0)
+            })
+            .collect();
+        progress.decided(&outcomes, &readable_after);
+        self.commit_watched(&writes, progress)?;
         Ok(outcomes)
     }
 }
@@ -1093,6 +1266,117 @@ mod tests {
             assert!(receiver.try_recv().expect("answered at once").is_err());
         }
         acknowledgement.flushed(Ok(()));
+    }
+
+    /// Which of `receivers` have an answer now (taking it), as their indexes.
+    fn answered_now(receivers: &mut [Answered]) -> Vec<usize> {
+        receivers
+            .iter_mut()
+            .enumerate()
+            .filter_map(|(index, receiver)| receiver.try_recv().ok().map(|_| index))
+            .collect()
+    }
+
+    #[test]
+    fn each_submission_is_answered_once_flushed_and_its_own_article_is_in_sled() {
+        // Five submissions: three new articles (ids 1-3, readable after 4, 8
+        // and 12 changes), a duplicate of one stored before (readable at
+        // once) and a duplicate of the batch's second article.
+        let outcomes = vec![
+            SubmitOutcome {
+                article_id: ArticleId(1),
+                created: true,
+            },
+            SubmitOutcome {
+                article_id: ArticleId(9),
+                created: false,
+            },
+            SubmitOutcome {
+                article_id: ArticleId(2),
+                created: true,
+            },
+            SubmitOutcome {
+                article_id: ArticleId(2),
+                created: false,
+            },
+            SubmitOutcome {
+                article_id: ArticleId(3),
+                created: true,
+            },
+        ];
+        let readable_after = [4, 0, 8, 8, 12];
+        for flush_after in [0, 5, 9, 13] {
+            let (acknowledgement, mut receivers, work_available) = acknowledged(5);
+            let notified = work_available.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            let mut next = acknowledgement.decided(&outcomes, &readable_after);
+            assert_eq!(
+                next, 0,
+                "the duplicate of a stored article needs nothing in sled"
+            );
+            let mut answered = Vec::new();
+            for count in 1..=13 {
+                if count == flush_after {
+                    acknowledgement.flushed(Ok(()));
+                }
+                if count >= next {
+                    next = acknowledgement.applied(count);
+                }
+                let now = answered_now(&mut receivers);
+                let due: Vec<usize> = (0..5)
+                    .filter(|&index| {
+                        flush_after > 0
+                            && count >= flush_after
+                            && readable_after[index] <= count
+                            && !answered.contains(&index)
+                    })
+                    .collect();
+                assert_eq!(
+                    now, due,
+                    "answered after {count} changes, flushed at {flush_after}"
+                );
+                answered.extend(now);
+            }
+            if flush_after == 0 {
+                assert!(answered.is_empty(), "nothing before the flush");
+                acknowledgement.written(Ok(outcomes.clone()));
+                assert!(
+                    answered_now(&mut receivers).is_empty(),
+                    "nor after the write alone"
+                );
+                acknowledgement.flushed(Ok(()));
+                answered.extend(answered_now(&mut receivers));
+            } else {
+                acknowledgement.written(Ok(outcomes.clone()));
+            }
+            answered.sort_unstable();
+            assert_eq!(answered, vec![0, 1, 2, 3, 4], "each answered once");
+            let waker = futures_util::task::noop_waker();
+            let mut context = std::task::Context::from_waker(&waker);
+            assert!(
+                std::future::Future::poll(notified.as_mut(), &mut context).is_ready(),
+                "workers told of the new articles once all is done"
+            );
+        }
+        // A write that fails part-way fails only the submissions not answered.
+        let (acknowledgement, mut receivers, _) = acknowledged(5);
+        acknowledgement.decided(&outcomes, &readable_after);
+        acknowledgement.flushed(Ok(()));
+        acknowledgement.applied(9);
+        assert_eq!(answered_now(&mut receivers), vec![0, 1, 2, 3]);
+        acknowledgement.written(Err(StoreError::Io("sled".into())));
+        let mut last = receivers.pop().expect("five");
+        assert!(last.try_recv().expect("answered").is_err());
+        // A failed flush fails every one, however much is in sled.
+        let (acknowledgement, receivers, _) = acknowledged(5);
+        acknowledgement.decided(&outcomes, &readable_after);
+        acknowledgement.applied(13);
+        acknowledgement.flushed(Err(StoreError::Io("disk full".into())));
+        acknowledgement.written(Ok(outcomes.clone()));
+        for mut receiver in receivers {
+            assert!(receiver.try_recv().expect("answered").is_err());
+        }
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

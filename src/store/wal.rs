@@ -537,6 +537,27 @@ fn apply(trees: &Trees, tree: TreeId, key: &[u8], value: Option<&[u8]>) -> Resul
     Ok(())
 }
 
+/// Told how the write of a record goes on ([`WriteAheadLog::write_watched`]),
+/// on the writing thread: it must not block.
+pub(super) trait WriteWatcher {
+    /// The record is in the log file and none of its changes is in sled
+    /// yet: a sync started from now on makes it durable.
+    fn appended(&mut self);
+
+    /// The record's first `count` changes are in sled (told after each
+    /// change, in order, until one is deferred).
+    fn applied(&mut self, count: usize);
+}
+
+/// Nobody watching a write.
+pub(super) struct Unwatched;
+
+impl WriteWatcher for Unwatched {
+    fn appended(&mut self) {}
+
+    fn applied(&mut self, _count: usize) {}
+}
+
 impl WriteAheadLog {
     /// Opens the log in `directory`: applies what it holds to `trees`
     /// (see recovery in the module documentation), flushes `db`, and starts
@@ -619,21 +640,23 @@ impl WriteAheadLog {
     /// whole in the log and the next open applies it in full.
     pub(super) fn write(&self, trees: &Trees, changes: &[Change]) -> Result<(), StoreError> {
         // Not deferring: every change is in sled when it returns.
-        self.write_record(trees, changes, false, true, &mut || {})
+        self.write_record(trees, changes, false, true, &mut Unwatched)
             .map(drop)
     }
 
-    /// [`WriteAheadLog::write`], calling `appended` once the record is in
-    /// the log file and before its changes are applied: a sync started
-    /// from then on makes the record durable, so a caller can have its
-    /// flush under way while sled takes the changes.
-    pub(super) fn write_announcing(
+    /// [`WriteAheadLog::write`], telling `watcher` once the record is in
+    /// the log file, before its changes are applied (a sync started from
+    /// then on makes the record durable, so a caller can have its flush
+    /// under way while sled takes the changes), and then as its changes go
+    /// into sled, so a caller can answer for the first ones before the last
+    /// are in.
+    pub(super) fn write_watched(
         &self,
         trees: &Trees,
         changes: &[Change],
-        appended: &mut dyn FnMut(),
+        watcher: &mut dyn WriteWatcher,
     ) -> Result<(), StoreError> {
-        self.write_record(trees, changes, false, true, appended)
+        self.write_record(trees, changes, false, true, watcher)
             .map(drop)
     }
 
@@ -646,7 +669,7 @@ impl WriteAheadLog {
         trees: &Trees,
         changes: &[Change],
     ) -> Result<Option<DeferredChanges<'_>>, StoreError> {
-        self.write_record(trees, changes, true, true, &mut || {})
+        self.write_record(trees, changes, true, true, &mut Unwatched)
     }
 
     /// [`WriteAheadLog::write`] of changes no reader needs to see whole:
@@ -660,11 +683,11 @@ impl WriteAheadLog {
     /// search segments are written so, and no tree that
     /// [`TreeId::applies_after_the_lock`]).
     pub(super) fn write_unseen(&self, trees: &Trees, changes: &[Change]) -> Result<(), StoreError> {
-        self.write_record(trees, changes, false, false, &mut || {})
+        self.write_record(trees, changes, false, false, &mut Unwatched)
             .map(drop)
     }
 
-    /// Appends the record, calls `appended`, and applies its changes
+    /// Appends the record, tells `watcher`, and applies its changes
     /// (excluding readers of whole records when `seen`), but, when `defer`,
     /// those that may wait; those are returned, holding their turn. Without
     /// `defer` it returns `None`, every change applied.
@@ -674,7 +697,7 @@ impl WriteAheadLog {
         changes: &[Change],
         defer: bool,
         seen: bool,
-        appended: &mut dyn FnMut(),
+        watcher: &mut dyn WriteWatcher,
     ) -> Result<Option<DeferredChanges<'_>>, StoreError> {
         if changes.is_empty() {
             return Ok(None);
@@ -708,7 +731,7 @@ impl WriteAheadLog {
             }
             self.unapplied.begin(state.segment)?
         };
-        appended();
+        watcher.appended();
         let _applying_now = if seen {
             Some(self.visible.write().map_err(poisoned)?)
         } else {
@@ -725,6 +748,10 @@ impl WriteAheadLog {
             match reference {
                 Some(reference) => apply(trees, *tree, key, Some(&separated_value(*reference)))?,
                 None => apply(trees, *tree, key, value.as_deref())?,
+            }
+            // Every change up to this one is in sled, unless one was deferred.
+            if positions.is_empty() {
+                watcher.applied(position + 1);
             }
         }
         if positions.is_empty() {
@@ -1161,6 +1188,42 @@ mod tests {
             reads += 1;
         }
         writer.join().expect("writer");
+    }
+
+    /// What a [`WriteWatcher`] was told, with what sled held each time.
+    struct Recording {
+        articles: sled::Tree,
+        /// `None` for `appended`, else the count; and the articles in sled then.
+        told: Vec<(Option<usize>, usize)>,
+    }
+
+    impl WriteWatcher for Recording {
+        fn appended(&mut self) {
+            self.told.push((None, self.articles.len()));
+        }
+
+        fn applied(&mut self, count: usize) {
+            self.told.push((Some(count), self.articles.len()));
+        }
+    }
+
+    #[test]
+    fn a_watched_write_is_told_of_the_append_then_of_each_change_in_sled() {
+        let (_directory, _db, trees, log) = temporary_log();
+        let changes: Vec<Change> = (0..3u8)
+            .map(|key| (TreeId::Articles, vec![key], Some(b"status".to_vec())))
+            .collect();
+        let mut recording = Recording {
+            articles: trees.articles.clone(),
+            told: Vec::new(),
+        };
+        log.write_watched(&trees, &changes, &mut recording)
+            .expect("write");
+        assert_eq!(
+            recording.told,
+            vec![(None, 0), (Some(1), 1), (Some(2), 2), (Some(3), 3)],
+            "the append before any change is in sled, then each change once in"
+        );
     }
 
     /// A log over a temporary sled under `directory`.

@@ -522,13 +522,7 @@ impl Acknowledgement {
             send_answers(failed, Err(error));
             return;
         }
-        let ready = state.take_ready();
-        let notify = state.finished_with_new_articles();
-        drop(state);
-        send_each(ready);
-        if let Some(work_available) = notify {
-            work_available.notify_waiters();
-        }
+        Self::send_ready(state);
     }
 
     /// The write's outcome: every change in sled, or the error that ends it.
@@ -543,19 +537,25 @@ impl Acknowledgement {
                 }
                 state.applied = usize::MAX;
                 state.written = true;
-                let ready = state.take_ready();
-                let notify = state.finished_with_new_articles();
-                drop(state);
-                send_each(ready);
-                if let Some(work_available) = notify {
-                    work_available.notify_waiters();
-                }
+                Self::send_ready(state);
             }
             Err(error) => {
                 let failed = state.take_unanswered();
                 drop(state);
                 send_answers(failed, Err(error));
             }
+        }
+    }
+
+    /// Sends the answers now due, and tells the workers once the batch is
+    /// done, outside the lock.
+    fn send_ready(mut state: std::sync::MutexGuard<'_, AcknowledgementState>) {
+        let ready = state.take_ready();
+        let notify = state.finished_with_new_articles();
+        drop(state);
+        send_each(ready);
+        if let Some(work_available) = notify {
+            work_available.notify_waiters();
         }
     }
 }

@@ -1809,27 +1809,35 @@ async fn populate(path: &Path, events: usize, articles: &Arc<Articles>) -> anyho
     Ok(rate)
 }
 
-/// ListDialogues on the catch-up store: per filter, the median time of the
-/// first page of 50 over `rounds` × 5 calls (date order), and how many
-/// records the page held.
+/// ListDialogues on the catch-up store of `records` records: per filter,
+/// the median time of the first page of 50 over `rounds` × 5 calls (date
+/// order), and how many records the page held.
 async fn list_page_times(
     url: &str,
     rounds: usize,
-) -> anyhow::Result<Vec<(&'static str, Duration, usize)>> {
+    records: usize,
+) -> anyhow::Result<Vec<(String, Duration, usize)>> {
     let mut client =
         proto::dialogue_service_client::DialogueServiceClient::new(connect(url).await?)
             .max_decoding_message_size(64 * 1024 * 1024);
-    let cases: [(&'static str, proto::DialogueFilter); 4] = [
-        ("no filter", proto::DialogueFilter::default()),
+    // Whether the store gathers one partner's entries or scans (see
+    // `dialogwatch::store::index::GATHER_CAP`).
+    let one_partner = if records / PARTNERS.len() < dialogwatch::store::index::GATHER_CAP {
+        "gathered from its filter tokens"
+    } else {
+        "above the gathering cap: a scan"
+    };
+    let cases: [(String, proto::DialogueFilter); 4] = [
+        ("no filter".to_string(), proto::DialogueFilter::default()),
         (
-            "one partner (1/20 of the records: gathered from its filter tokens)",
+            format!("one partner (1/{} of the records: {one_partner})", PARTNERS.len()),
             proto::DialogueFilter {
                 partners: vec![PARTNERS[2].1.to_string()],
                 ..Default::default()
             },
         ),
         (
-            "one partner and one edition (1 record)",
+            "one partner and one edition (1 record)".to_string(),
             proto::DialogueFilter {
                 partners: vec![PARTNERS[2].1.to_string()],
                 edition: Some(7),
@@ -1837,7 +1845,7 @@ async fn list_page_times(
             },
         ),
         (
-            "the kind every record has (above the gathering cap: a scan)",
+            "the kind every record has (above the gathering cap: a scan)".to_string(),
             proto::DialogueFilter {
                 kinds: vec![proto::DialogueKind::PolicyDialogue as i32],
                 ..Default::default()
@@ -1957,7 +1965,7 @@ async fn section_catchup(
         "catchup: replay {rate:.0} records/s (rounds {})",
         rounds_text(&rates)
     ));
-    let list_times = list_page_times(&url, settings.rounds).await?;
+    let list_times = list_page_times(&url, settings.rounds, events).await?;
     for (name, time, returned) in &list_times {
         progress(format!(
             "catchup: ListDialogues first page, {name}: {time:?} ({returned} of 50 returned)"

@@ -1830,7 +1830,10 @@ async fn list_page_times(
     let cases: [(String, proto::DialogueFilter); 4] = [
         ("no filter".to_string(), proto::DialogueFilter::default()),
         (
-            format!("one partner (1/{} of the records: {one_partner})", PARTNERS.len()),
+            format!(
+                "one partner (1/{} of the records: {one_partner})",
+                PARTNERS.len()
+            ),
             proto::DialogueFilter {
                 partners: vec![PARTNERS[2].1.to_string()],
                 ..Default::default()

@@ -929,6 +929,7 @@ impl Inner {
 mod tests {
     use super::*;
     use crate::store::tests::{article, config};
+    use proptest::prelude::*;
     use std::collections::{BTreeMap, BTreeSet};
     use std::time::Duration;
 
@@ -1376,6 +1377,136 @@ mod tests {
         acknowledgement.written(Ok(outcomes.clone()));
         for mut receiver in receivers {
             assert!(receiver.try_recv().expect("answered").is_err());
+        }
+    }
+
+    /// What happens to a batch's acknowledgement after it is decided, in
+    /// the order the writer and the flusher may tell it.
+    #[derive(Debug, Clone)]
+    enum AcknowledgementStep {
+        /// The writer: this many more of the record's changes are in sled.
+        Applied(usize),
+        /// The flusher: the flush succeeded (true) or failed.
+        Flushed(bool),
+        /// The writer: the whole write succeeded (true) or failed.
+        Written(bool),
+    }
+
+    /// A batch (each submission's changes needed in sled, as a share of
+    /// the record) and its steps: applies in any amounts, one flush and one
+    /// end of the write at any points among them.
+    fn acknowledgement_case() -> impl Strategy<Value = (Vec<usize>, Vec<AcknowledgementStep>)> {
+        let needs = proptest::collection::vec(0usize..=40, 1..12);
+        let applies = proptest::collection::vec(1usize..=12, 0..8);
+        (
+            needs,
+            applies,
+            any::<bool>(),
+            any::<bool>(),
+            any::<usize>(),
+            any::<usize>(),
+        )
+            .prop_map(|(needs, applies, flush_ok, write_ok, flush_at, write_at)| {
+                let mut steps: Vec<AcknowledgementStep> = applies
+                    .into_iter()
+                    .map(AcknowledgementStep::Applied)
+                    .collect();
+                // The write ends after its last apply, or part-way when it fails.
+                let write_position = if write_ok {
+                    steps.len()
+                } else {
+                    write_at % (steps.len() + 1)
+                };
+                steps.insert(write_position, AcknowledgementStep::Written(write_ok));
+                steps.truncate(write_position + 1);
+                steps.insert(
+                    flush_at % (steps.len() + 1),
+                    AcknowledgementStep::Flushed(flush_ok),
+                );
+                (needs, steps)
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+        /// Against a model: a submission is answered at most once, never
+        /// before a successful flush nor before its changes are in sled,
+        /// with its own outcome; once both the flush and the write
+        /// succeeded all are answered; a failure fails exactly those not
+        /// answered yet.
+        #[test]
+        fn the_acknowledgement_answers_as_the_model_says(case in acknowledgement_case()) {
+            let (needs, steps) = case;
+            let outcomes: Vec<SubmitOutcome> = (0..needs.len())
+                .map(|index| SubmitOutcome {
+                    article_id: ArticleId(index as u64 + 1),
+                    created: index % 3 != 1,
+                })
+                .collect();
+            let (acknowledgement, mut receivers, _) = acknowledged(needs.len());
+            let mut next = acknowledgement.decided(&outcomes, &needs);
+            let mut applied = 0usize;
+            let mut flushed: Option<bool> = None;
+            let mut written: Option<bool> = None;
+            let mut answered: Vec<Option<bool>> = vec![None; needs.len()];
+            for step in &steps {
+                match *step {
+                    AcknowledgementStep::Applied(more) => {
+                        applied += more;
+                        if applied >= next {
+                            next = acknowledgement.applied(applied);
+                        }
+                    }
+                    AcknowledgementStep::Flushed(ok) => {
+                        flushed = Some(ok);
+                        let outcome = if ok { Ok(()) } else { Err(StoreError::Io("disk".into())) };
+                        acknowledgement.flushed(outcome);
+                    }
+                    AcknowledgementStep::Written(ok) => {
+                        written = Some(ok);
+                        let outcome = if ok {
+                            Ok(outcomes.clone())
+                        } else {
+                            Err(StoreError::Io("sled".into()))
+                        };
+                        acknowledgement.written(outcome);
+                    }
+                }
+                let in_sled = |index: usize| written == Some(true) || needs[index] <= applied;
+                for (index, receiver) in receivers.iter_mut().enumerate() {
+                    let Ok(answer) = receiver.try_recv() else {
+                        continue;
+                    };
+                    prop_assert!(answered[index].is_none(), "answered twice");
+                    match answer {
+                        Ok(outcome) => {
+                            prop_assert_eq!(flushed, Some(true), "answered before its flush");
+                            prop_assert!(in_sled(index), "answered before its article is in sled");
+                            prop_assert_eq!(outcome, outcomes[index]);
+                            answered[index] = Some(true);
+                        }
+                        Err(_) => {
+                            prop_assert!(
+                                flushed == Some(false) || written == Some(false),
+                                "failed without a failure"
+                            );
+                            answered[index] = Some(false);
+                        }
+                    }
+                }
+                // Everything due is answered at once, not later.
+                for (index, answer) in answered.iter().enumerate() {
+                    let due = flushed == Some(true) && in_sled(index);
+                    let failed = flushed == Some(false) || written == Some(false);
+                    prop_assert!(
+                        answer.is_some() || !(due || failed),
+                        "submission {} not answered after {:?}",
+                        index,
+                        step
+                    );
+                }
+            }
         }
     }
 

@@ -51,6 +51,8 @@ pub struct CoalescedWrites<S> {
     written_out: usize,
     /// When a flush was first put off since the last write-out.
     put_off: Option<Instant>,
+    /// How long a flush may be put off ([`WRITE_OUT_AFTER`] unless set).
+    write_out_after: Duration,
 }
 
 impl<S> CoalescedWrites<S> {
@@ -61,6 +63,17 @@ impl<S> CoalescedWrites<S> {
             pending: Vec::new(),
             written_out: 0,
             put_off: None,
+            write_out_after: WRITE_OUT_AFTER,
+        }
+    }
+
+    /// The same stream with flushes put off for at most `write_out_after`
+    /// instead of [`WRITE_OUT_AFTER`] (tests that count writes make it long,
+    /// so that a slow machine does not write out on time).
+    pub fn with_write_out_after(self, write_out_after: Duration) -> Self {
+        CoalescedWrites {
+            write_out_after,
+            ..self
         }
     }
 
@@ -106,7 +119,7 @@ impl<S: AsyncWrite + Unpin> CoalescedWrites<S> {
             return true;
         }
         let since = *self.put_off.get_or_insert_with(Instant::now);
-        if since.elapsed() >= WRITE_OUT_AFTER {
+        if since.elapsed() >= self.write_out_after {
             return true;
         }
         context.waker().wake_by_ref();
@@ -260,10 +273,18 @@ mod tests {
             .is_pending());
     }
 
+    /// A flush put off longer than any test runs: writes are counted without
+    /// the time bound writing out early on a slow or crowded machine.
+    const NEVER_ON_TIME: Duration = Duration::from_secs(3600);
+
+    fn counted_stream() -> CoalescedWrites<RecordingWriter> {
+        CoalescedWrites::new(RecordingWriter::default()).with_write_out_after(NEVER_ON_TIME)
+    }
+
     #[test]
     fn the_frames_of_one_poll_go_out_in_one_write_at_the_next_read() {
         let mut context = Context::from_waker(std::task::Waker::noop());
-        let mut stream = CoalescedWrites::new(RecordingWriter::default());
+        let mut stream = counted_stream();
         a_read(&mut stream, &mut context);
         write_frames(&mut stream, &mut context, &[b"one ", b"two ", b"three"]);
         assert!(stream.get_ref().writes.is_empty(), "nothing written yet");
@@ -288,7 +309,7 @@ mod tests {
         let woken = Arc::new(Counting(AtomicUsize::new(0)));
         let waker = std::task::Waker::from(Arc::clone(&woken));
         let mut context = Context::from_waker(&waker);
-        let mut stream = CoalescedWrites::new(RecordingWriter::default());
+        let mut stream = counted_stream();
         write_frames(&mut stream, &mut context, &[b"frame"]);
         assert!(woken.0.load(Ordering::SeqCst) >= 1);
     }
@@ -306,7 +327,7 @@ mod tests {
     #[test]
     fn a_full_buffer_writes_out_at_once_and_shutdown_writes_the_rest() {
         let mut context = Context::from_waker(std::task::Waker::noop());
-        let mut stream = CoalescedWrites::new(RecordingWriter::default());
+        let mut stream = counted_stream();
         let frame = vec![7u8; PASS_THROUGH_FROM - 1];
         let count = WRITE_OUT_AT / frame.len() + 1;
         let frames: Vec<&[u8]> = (0..count).map(|_| frame.as_slice()).collect();
@@ -322,7 +343,7 @@ mod tests {
     #[test]
     fn a_large_write_follows_what_waits_and_is_not_copied() {
         let mut context = Context::from_waker(std::task::Waker::noop());
-        let mut stream = CoalescedWrites::new(RecordingWriter::default());
+        let mut stream = counted_stream();
         write_frames(&mut stream, &mut context, &[b"small"]);
         let large = vec![1u8; PASS_THROUGH_FROM];
         assert!(matches!(

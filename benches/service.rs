@@ -861,14 +861,14 @@ async fn unary_rate(
 
 /// Articles/s acknowledged through SubmitArticles streams of `batch` articles,
 /// for `seconds`, from `streams` clients (each its own connection, one
-/// stream after another).
+/// stream after another), and how many articles that was.
 async fn bulk_rate(
     url: &str,
     batch: usize,
     seconds: f64,
     streams: usize,
     articles: &Arc<Articles>,
-) -> anyhow::Result<f64> {
+) -> anyhow::Result<(f64, u64)> {
     let started = Instant::now();
     let deadline = started + Duration::from_secs_f64(seconds);
     let mut clients = Vec::with_capacity(streams);
@@ -883,7 +883,10 @@ async fn bulk_rate(
     for client in clients {
         acknowledged += client.await??;
     }
-    Ok(acknowledged as f64 / started.elapsed().as_secs_f64())
+    Ok((
+        acknowledged as f64 / started.elapsed().as_secs_f64(),
+        acknowledged,
+    ))
 }
 
 /// One bulk client: streams of `batch` articles until `deadline`; returns the
@@ -1032,7 +1035,16 @@ fn section_extract(settings: &Settings, corpus: &[(String, String)], rows: &mut 
     }
 }
 
-fn section_fsync(settings: &Settings, rows: &mut Vec<Row>) -> anyhow::Result<f64> {
+/// What the disk allows, measured by the `fsync` section.
+#[derive(Clone, Copy, Debug)]
+struct DiskCeilings {
+    /// Files created, written (4 KiB) and fsynced per second, one at a time.
+    fsyncs_per_second: f64,
+    /// Bytes per second written sequentially to one file and synced.
+    write_bytes_per_second: f64,
+}
+
+fn section_fsync(settings: &Settings, rows: &mut Vec<Row>) -> anyhow::Result<DiskCeilings> {
     let dir = temp_dir(settings, "fsync")?;
     let body = [b'x'; 4096];
     let mut rates = Vec::new();
@@ -1088,7 +1100,72 @@ fn section_fsync(settings: &Settings, rows: &mut Vec<Row>) -> anyhow::Result<f64
         .ratio(Some(median(&overwriting) / median(&appending)))
         .target("(diagnostic)", None),
     );
-    Ok(rate)
+    let bandwidths = write_bandwidths(settings, &dir)?;
+    let bandwidth = median(&bandwidths);
+    progress(format!(
+        "disk: sequential writes {:.0} MB/s (rounds {})",
+        bandwidth / 1e6,
+        bandwidths
+            .iter()
+            .map(|rate| format!("{:.0}", rate / 1e6))
+            .collect::<Vec<_>>()
+            .join(" / ")
+    ));
+    rows.push(
+        Row::new(
+            format!(
+                "Disk bandwidth: 1 MiB writes to one file, fdatasync every {} MiB",
+                BANDWIDTH_SYNC_EVERY >> 20
+            ),
+            format!("{:.0} MB/s", bandwidth / 1e6),
+        )
+        .target("(reference)", None),
+    );
+    Ok(DiskCeilings {
+        fsyncs_per_second: rate,
+        write_bytes_per_second: bandwidth,
+    })
+}
+
+/// Bytes written between the syncs of the bandwidth measure.
+const BANDWIDTH_SYNC_EVERY: u64 = 8 << 20;
+
+/// Bytes per second written to one new file in 1 MiB writes, synced every
+/// [`BANDWIDTH_SYNC_EVERY`] and at the end (at most 1 GiB or the section's
+/// seconds, capped at 2, per round): what the disk takes when nothing but
+/// writing waits on it.
+fn write_bandwidths(settings: &Settings, dir: &tempfile::TempDir) -> anyhow::Result<Vec<f64>> {
+    const MOST_BYTES: u64 = 1 << 30;
+    let chunk = vec![b'x'; 1 << 20];
+    let mut rates = Vec::new();
+    for round in 0..settings.rounds {
+        let path = dir.path().join(format!("bandwidth-{round}"));
+        let mut file = std::fs::File::create(&path)?;
+        let started = Instant::now();
+        let deadline = started + Duration::from_secs_f64(settings.seconds.min(2.0));
+        let mut written = 0u64;
+        while Instant::now() < deadline && written < MOST_BYTES {
+            file.write_all(&chunk)?;
+            written += chunk.len() as u64;
+            if written % BANDWIDTH_SYNC_EVERY == 0 {
+                file.sync_data()?;
+            }
+        }
+        file.sync_data()?;
+        rates.push(written as f64 / started.elapsed().as_secs_f64());
+        drop(file);
+        std::fs::remove_file(&path)?;
+    }
+    Ok(rates)
+}
+
+/// Bytes this process has caused to be written to storage so far
+/// (`write_bytes` of `/proc/self/io`), if the kernel says.
+fn process_write_bytes() -> Option<u64> {
+    let io = std::fs::read_to_string("/proc/self/io").ok()?;
+    io.lines()
+        .find_map(|line| line.strip_prefix("write_bytes:"))
+        .and_then(|rest| rest.trim().parse().ok())
 }
 
 /// Writes-and-syncs per second of 4 KiB records to one file, one at a time,
@@ -1206,9 +1283,10 @@ fn section_sled(
 async fn section_ingest(
     settings: &Settings,
     articles: &Arc<Articles>,
-    fsync_rate: Option<f64>,
+    disk: Option<DiskCeilings>,
     rows: &mut Vec<Row>,
 ) -> anyhow::Result<()> {
+    let fsync_rate = disk.map(|disk| disk.fsyncs_per_second);
     let dir = temp_dir(settings, "ingest")?;
     let server = RunningServer::start(dir.path(), 0, 16).await?;
     let url = server.url();
@@ -1259,23 +1337,46 @@ async fn section_ingest(
     for &streams in &settings.bulk_streams {
         let streams = usize::try_from(streams).unwrap_or(usize::MAX);
         let mut rates = Vec::new();
+        let mut acknowledged = 0u64;
+        // What the disk took per article: the server is in this process, and
+        // the clients write nothing. What the unary phases left dirty is
+        // written out first.
+        quiet_disk().await;
+        let written_before = process_write_bytes();
         for _ in 0..settings.rounds {
-            rates.push(
-                bulk_rate(
-                    &url,
-                    settings.bulk_batch,
-                    settings.seconds,
-                    streams,
-                    articles,
-                )
-                .await?,
-            );
+            let (rate, created) = bulk_rate(
+                &url,
+                settings.bulk_batch,
+                settings.seconds,
+                streams,
+                articles,
+            )
+            .await?;
+            rates.push(rate);
+            acknowledged += created;
         }
         let rate = median(&rates);
+        let written_per_article = match (written_before, process_write_bytes()) {
+            (Some(before), Some(after)) if acknowledged > 0 => {
+                Some(after.saturating_sub(before) as f64 / acknowledged as f64)
+            }
+            _ => None,
+        };
         progress(format!(
-            "ingest bulk, {streams} stream(s) at a time: {rate:.0}/s (rounds {})",
-            rounds_text(&rates)
+            "ingest bulk, {streams} stream(s) at a time: {rate:.0}/s (rounds {}), {} bytes written to disk per article",
+            rounds_text(&rates),
+            written_per_article.map_or_else(|| "?".to_string(), |bytes| format!("{bytes:.0}"))
         ));
+        let disk_reference = match (written_per_article, disk) {
+            (Some(bytes), Some(disk)) if bytes > 0.0 => format!(
+                "disk written {} bytes/article; {:.0} MB/s sequential allows {}",
+                thousands(bytes as u64),
+                disk.write_bytes_per_second / 1e6,
+                per_second(disk.write_bytes_per_second / bytes)
+            ),
+            (Some(bytes), _) => format!("disk written {} bytes/article", thousands(bytes as u64)),
+            (None, _) => String::new(),
+        };
         let metric = if streams == 1 {
             format!(
                 "Durable ingest, SubmitArticles stream of {} articles",
@@ -1287,7 +1388,11 @@ async fn section_ingest(
                 settings.bulk_batch
             )
         };
-        rows.push(Row::new(metric, per_second(rate)).target("≥ 50,000/s", Some(rate >= 50_000.0)));
+        rows.push(
+            Row::new(metric, per_second(rate))
+                .reference(disk_reference)
+                .target("≥ 50,000/s", Some(rate >= 50_000.0)),
+        );
     }
     server.stop().await?;
     let used = disk_usage(dir.path());
@@ -2100,7 +2205,7 @@ async fn run_sections(settings: &Settings) -> anyhow::Result<Vec<Row>> {
     if settings.wants("extract") {
         section_extract(settings, &corpus, &mut rows);
     }
-    let fsync_rate = if settings.wants("fsync") {
+    let disk = if settings.wants("fsync") {
         Some(section_fsync(settings, &mut rows)?)
     } else {
         None
@@ -2118,7 +2223,7 @@ async fn run_sections(settings: &Settings) -> anyhow::Result<Vec<Row>> {
         section_sled(settings, template, &mut rows)?;
     }
     if settings.wants("ingest") {
-        section_ingest(settings, &articles, fsync_rate, &mut rows).await?;
+        section_ingest(settings, &articles, disk, &mut rows).await?;
     }
     if settings.wants("grpc") {
         quiet_disk().await;

@@ -4,7 +4,7 @@
 //! Trees:
 //! - `articles`: article id → its status; `article_bodies`: article id → where
 //!   its text is in the text log, `<data>/texts/` (see [`articles`], [`texts`])
-//! - `article_keys`: `u:<url>` / `h:<text hash>` / `r:<request id>` → article id (dedup)
+//! - `article_keys`: `u:<url>` / `t:<text fingerprint>` / `r:<request id>` → article id (dedup)
 //! - `queue`: (ready-at ms, article id) → () — what is waiting, in due order
 //! - `leases`: article id → [`Lease`]; `lease_deadlines`: (deadline ms, article id) → ()
 //! - `dead_letters`: article id → ()
@@ -458,6 +458,13 @@ impl Store {
                 articles = split,
                 "articles: statuses and bodies stored apart"
             );
+        }
+        let rekeying = Arc::clone(&inner);
+        let rekeyed = tokio::task::spawn_blocking(move || rekeying.rekey_text_fingerprints())
+            .await
+            .map_err(|error| StoreError::Task(error.to_string()))??;
+        if rekeyed > 0 {
+            tracing::info!(keys = rekeyed, "articles: text fingerprints rekeyed (XXH3)");
         }
         let migrating = Arc::clone(&inner);
         let marked = tokio::task::spawn_blocking(move || migrating.migrate_search_index())

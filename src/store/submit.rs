@@ -25,11 +25,11 @@
 
 use super::records::{TreeId, Writes};
 use super::wal::{Unwatched, WriteWatcher};
-use super::{be, merge, pair_key, read_u64, Inner, Store, StoreError, META_NEXT_ARTICLE};
+use super::{be, pair_key, read_u64, Inner, Store, StoreError, META_NEXT_ARTICLE};
 use crate::domain::{
     now_millis, ArticleId, ArticleState, ArticleStatus, NewArticle, SubmitOutcome,
 };
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Condvar, Mutex, Weak};
 use tokio::sync::oneshot;
@@ -76,7 +76,7 @@ impl PreparedArticle {
         if let Some(url) = &article.url {
             keys.push(format!("u:{url}").into_bytes());
         }
-        keys.push(format!("h:{:016x}", text_fingerprint(&article.content)).into_bytes());
+        keys.push(text_key(&article.content));
         let body = super::articles::encode_body(&article.content, article.is_html);
         article.content = String::new();
         PreparedArticle {
@@ -88,51 +88,127 @@ impl PreparedArticle {
     }
 }
 
-/// Hash of the article text in its normalised form, whitespace collapsed:
-/// `merge::stable_hash` (FNV-1a) of the normalised text's words
-/// (`str::split_whitespace`) joined by single spaces. Computed in one pass
-/// over the text (`feed_normalized_words`), without building the normal
-/// form; a text holding what only the full normaliser handles (combining
-/// marks, zero-width characters, …) is normalised, then hashed.
-pub fn text_fingerprint(content: &str) -> u64 {
-    let mut hash = merge::stable_hash(&[]);
-    let fed = dialogwatch_worker::normalize::feed_normalized_words(content, |piece| {
-        hash = merge::stable_hash_extend(hash, piece);
-    });
-    if fed {
-        return hash;
-    }
-    let normalized = dialogwatch_worker::normalize::normalize_cow(content);
-    words_hash(normalized.as_bytes())
+/// The prefix of a text fingerprint key in `article_keys`: `t:` then
+/// [`text_fingerprint`] in 16 hex digits. Stores written before it keyed
+/// texts by an FNV-1a hash under `h:` ([`LEGACY_TEXT_KEY_PREFIX`]);
+/// [`Inner::rekey_text_fingerprints`] replaces those on open.
+pub(super) const TEXT_KEY_PREFIX: &str = "t:";
+
+/// The prefix of the text keys of before [`TEXT_KEY_PREFIX`].
+pub(super) const LEGACY_TEXT_KEY_PREFIX: &[u8] = b"h:";
+
+/// The `article_keys` key of a text: [`TEXT_KEY_PREFIX`] and its fingerprint.
+pub(super) fn text_key(content: &str) -> Vec<u8> {
+    format!("{TEXT_KEY_PREFIX}{:016x}", text_fingerprint(content)).into_bytes()
 }
 
-/// FNV-1a of the words of `text` (valid UTF-8) joined by single spaces, where
-/// a word is what `str::split_whitespace` yields.
-fn words_hash(text: &[u8]) -> u64 {
-    let mut hash = merge::stable_hash(&[]);
+/// Hash of the article text in its normalised form, whitespace collapsed:
+/// XXH3 (64 bits) of the normalised text's words (`str::split_whitespace`)
+/// joined by single spaces. The words are gathered in one pass over the
+/// text (`feed_normalized_words`), without building the normal form; a text
+/// holding what only the full normaliser handles (combining marks,
+/// zero-width characters, …) is normalised, then its words gathered.
+pub fn text_fingerprint(content: &str) -> u64 {
+    let mut joined = Vec::with_capacity(content.len());
+    let fed = dialogwatch_worker::normalize::feed_normalized_words(content, |piece| {
+        joined.extend_from_slice(piece);
+    });
+    if !fed {
+        joined.clear();
+        let normalized = dialogwatch_worker::normalize::normalize_cow(content);
+        join_words(normalized.as_bytes(), &mut joined);
+    }
+    xxhash_rust::xxh3::xxh3_64(&joined)
+}
+
+/// Appends to `joined` the words of `text` (valid UTF-8) joined by single
+/// spaces, where a word is what `str::split_whitespace` yields.
+fn join_words(text: &[u8], joined: &mut Vec<u8>) {
     let mut started = false;
-    let mut space_pending = false;
     let mut index = 0;
-    while let Some(&byte) = text.get(index) {
-        let space = if may_start_whitespace(byte) {
-            whitespace_len(text, index)
-        } else {
-            0
-        };
+    while index < text.len() {
+        let space = whitespace_run(text, index);
         if space > 0 {
-            space_pending = started;
             index += space;
             continue;
         }
-        if space_pending {
-            hash = merge::stable_hash_extend(hash, b" ");
-            space_pending = false;
+        let word_end = (index..text.len())
+            .find(|&end| whitespace_len(text, end) > 0)
+            .unwrap_or(text.len());
+        if started {
+            joined.push(b' ');
         }
-        hash = merge::stable_hash_extend(hash, &[byte]);
+        joined.extend_from_slice(&text[index..word_end]);
         started = true;
-        index += 1;
+        index = word_end;
     }
-    hash
+}
+
+/// The length of the run of `char::is_whitespace` characters at `index`.
+fn whitespace_run(text: &[u8], index: usize) -> usize {
+    let mut end = index;
+    loop {
+        let space = whitespace_len(text, end);
+        if space == 0 {
+            return end - index;
+        }
+        end += space;
+    }
+}
+
+/// Legacy text keys replaced per log record by
+/// [`Inner::rekey_text_fingerprints`].
+const REKEY_BATCH: usize = 512;
+
+impl Inner {
+    /// Replaces the text keys of a store written before [`TEXT_KEY_PREFIX`]
+    /// (`h:`, an FNV-1a hash of the text) by [`text_key`]s computed anew from
+    /// each article's text, [`REKEY_BATCH`] per log record. Each record
+    /// removes the keys it replaces, so an interrupted run resumes where it
+    /// stopped, and a store without legacy keys costs one lookup. Where two
+    /// articles' texts share a key the lower id keeps it (the first stored).
+    /// The key of a text the text log lost is dropped: that submission was
+    /// never acknowledged, and the same text submitted again is stored anew,
+    /// as [`Inner::existing_intact_id`] already treats it. Returns the number
+    /// of legacy keys replaced.
+    pub(super) fn rekey_text_fingerprints(&self) -> Result<u64, StoreError> {
+        let keys = &self.trees.article_keys;
+        let mut replaced = 0u64;
+        loop {
+            let legacy = keys
+                .scan_prefix(LEGACY_TEXT_KEY_PREFIX)
+                .take(REKEY_BATCH)
+                .collect::<Result<Vec<_>, _>>()?;
+            if legacy.is_empty() {
+                return Ok(replaced);
+            }
+            let mut writes = Writes::default();
+            let mut new_keys: BTreeMap<Vec<u8>, u64> = BTreeMap::new();
+            for (legacy_key, value) in &legacy {
+                writes.remove(TreeId::ArticleKeys, legacy_key.as_ref());
+                let article_id = read_u64(value)?;
+                let content = match self.article_body(ArticleId(article_id)) {
+                    Ok(body) => body.content,
+                    Err(StoreError::TextLost { .. } | StoreError::NotFound { .. }) => continue,
+                    Err(error) => return Err(error),
+                };
+                let key = text_key(&content);
+                let holder = match new_keys.get(&key) {
+                    Some(&earlier) => earlier,
+                    None => match keys.get(&key)? {
+                        Some(stored) => read_u64(&stored)?,
+                        None => article_id,
+                    },
+                };
+                new_keys.insert(key, holder.min(article_id));
+            }
+            for (key, article_id) in new_keys {
+                writes.insert(TreeId::ArticleKeys, key, be(article_id));
+            }
+            self.commit(&writes)?;
+            replaced += legacy.len() as u64;
+        }
+    }
 }
 
 /// The first byte of a `char::is_whitespace` character: ASCII tab to
@@ -142,8 +218,12 @@ fn may_start_whitespace(byte: u8) -> bool {
     matches!(byte, 0x09..=0x0D | b' ' | 0xC2 | 0xE1..=0xE3)
 }
 
-/// The UTF-8 length of the `char::is_whitespace` character at `index`, or 0.
+/// The UTF-8 length of the `char::is_whitespace` character at `index`, or 0
+/// (0 past the end).
 fn whitespace_len(text: &[u8], index: usize) -> usize {
+    if !text.get(index).copied().is_some_and(may_start_whitespace) {
+        return 0;
+    }
     let byte = |offset: usize| text.get(index + offset).copied().unwrap_or(0);
     match (byte(0), byte(1), byte(2)) {
         (0x09..=0x0D | b' ', _, _) => 1,
@@ -933,19 +1013,25 @@ mod tests {
     use std::collections::{BTreeMap, BTreeSet};
     use std::time::Duration;
 
-    /// The words of `text` joined by single spaces, hashed: the definition
-    /// [`words_hash`] computes without building the string.
-    fn joined_words_hash(text: &str) -> u64 {
-        merge::stable_hash(
-            text.split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" ")
-                .as_bytes(),
-        )
+    /// The words of `text` joined by single spaces: the definition
+    /// [`join_words`] follows.
+    fn joined_words(text: &str) -> String {
+        text.split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+
+    /// What [`join_words`] gathers from `text`, as a string.
+    fn gathered_words(text: &str) -> String {
+        let mut joined = b"kept ".to_vec();
+        join_words(text.as_bytes(), &mut joined);
+        let gathered = String::from_utf8(joined).expect("words of UTF-8 are UTF-8");
+        gathered
+            .strip_prefix("kept ")
+            .expect("what was there is kept")
+            .to_string()
     }
 
     #[test]
-    fn the_words_hash_splits_on_every_unicode_space_as_split_whitespace_does() {
+    fn the_words_split_on_every_unicode_space_as_split_whitespace_does() {
         for code in 0..0x3100u32 {
             let Some(character) = char::from_u32(code) else {
                 continue;
@@ -957,24 +1043,27 @@ mod tests {
                 format!("ạ{character}\u{a0}ế"),
             ] {
                 assert_eq!(
-                    words_hash(text.as_bytes()),
-                    joined_words_hash(&text),
+                    gathered_words(&text),
+                    joined_words(&text),
                     "U+{code:04X} in {text:?}"
                 );
             }
         }
-        assert_eq!(words_hash(b""), merge::stable_hash(&[]));
-        assert_eq!(words_hash(b" \t\n "), merge::stable_hash(&[]));
+        assert_eq!(gathered_words(""), "");
+        assert_eq!(gathered_words(" \t\n "), "");
     }
 
     proptest::proptest! {
         #[test]
-        fn the_words_hash_is_the_hash_of_the_joined_words(
+        fn the_fingerprint_is_the_hash_of_the_joined_normalised_words(
             text in "([a-zđạếờ,.()/0-9ouàỳ\u{301}]|[ \t\n\r\u{85}\u{a0}\u{1680}\u{2000}-\u{200b}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}\u{feff}]){0,40}"
         ) {
-            proptest::prop_assert_eq!(words_hash(text.as_bytes()), joined_words_hash(&text));
+            proptest::prop_assert_eq!(gathered_words(&text), joined_words(&text));
             let normalized = dialogwatch_worker::normalize::normalize(&text);
-            proptest::prop_assert_eq!(text_fingerprint(&text), joined_words_hash(&normalized));
+            proptest::prop_assert_eq!(
+                text_fingerprint(&text),
+                xxhash_rust::xxh3::xxh3_64(joined_words(&normalized).as_bytes())
+            );
         }
     }
 
@@ -1044,8 +1133,10 @@ mod tests {
         let joined = normalized.split_whitespace().collect::<Vec<_>>().join(" ");
         assert_eq!(
             text_fingerprint(text),
-            merge::stable_hash(joined.as_bytes())
+            xxhash_rust::xxh3::xxh3_64(joined.as_bytes())
         );
+        // XXH3's own test vector: the stored keys of a store depend on it.
+        assert_eq!(xxhash_rust::xxh3::xxh3_64(b""), 0x2d06_8005_38d3_94c2);
         assert_eq!(
             text_fingerprint(text),
             text_fingerprint("Đối thoại Chính sách lần thứ 14")
@@ -1054,6 +1145,129 @@ mod tests {
             text_fingerprint(text),
             text_fingerprint("Đối thoại lần thứ 15")
         );
+    }
+
+    /// The text key a store of before [`TEXT_KEY_PREFIX`] kept: FNV-1a of
+    /// the normalised text's words joined by single spaces, under `h:`.
+    fn legacy_text_key(text: &str) -> Vec<u8> {
+        let normalized = dialogwatch_worker::normalize::normalize(text);
+        let hash = crate::store::merge::stable_hash(joined_words(&normalized).as_bytes());
+        format!("h:{hash:016x}").into_bytes()
+    }
+
+    /// The `article_keys` entries under `prefix`.
+    fn keys_under(store: &Store, prefix: &[u8]) -> Vec<(Vec<u8>, u64)> {
+        store
+            .inner
+            .trees
+            .article_keys
+            .scan_prefix(prefix)
+            .map(|entry| {
+                let (key, value) = entry.expect("read");
+                (key.to_vec(), read_u64(&value).expect("an id"))
+            })
+            .collect()
+    }
+
+    /// Submits `texts` in one bulk submission.
+    async fn submit_all(store: &Store, texts: &[String]) -> Vec<SubmitOutcome> {
+        let mut bulk = store.bulk();
+        for part in texts.chunks(BULK_CHUNK) {
+            bulk.push(part.iter().map(|text| article(text, None)).collect());
+        }
+        bulk.finish().await.expect("submitted")
+    }
+
+    /// A store whose text keys are the legacy ones (written through the
+    /// log, as an older version wrote them) has them replaced on open, in
+    /// more than one log record: resubmitted texts are found again, nothing
+    /// legacy is left, a key of an article not stored is dropped, and a run
+    /// that meets legacy keys again replaces them, the lower id keeping a
+    /// key two texts share.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn legacy_text_keys_are_rekeyed_on_open_and_still_find_their_articles() {
+        let directory = tempfile::tempdir().expect("temp dir");
+        let texts: Vec<String> = (0..REKEY_BATCH + 3)
+            .map(|index| format!("Đối thoại  quốc phòng\tlần thứ {index}."))
+            .collect();
+        let stored_ids: Vec<ArticleId> = {
+            let store = Store::open(config(directory.path())).await.expect("open");
+            let outcomes = submit_all(&store, &texts).await;
+            assert!(outcomes.iter().all(|outcome| outcome.created));
+            let mut writes = Writes::default();
+            for (key, _) in keys_under(&store, TEXT_KEY_PREFIX.as_bytes()) {
+                writes.remove(TreeId::ArticleKeys, key);
+            }
+            for (text, outcome) in texts.iter().zip(&outcomes) {
+                writes.insert(
+                    TreeId::ArticleKeys,
+                    legacy_text_key(text),
+                    be(outcome.article_id.0),
+                );
+            }
+            writes.insert(
+                TreeId::ArticleKeys,
+                b"h:00000000000000ff".to_vec(),
+                be(999_999),
+            );
+            store.inner.commit(&writes).expect("legacy keys");
+            assert_eq!(
+                keys_under(&store, LEGACY_TEXT_KEY_PREFIX).len(),
+                texts.len() + 1
+            );
+            store.close().await.expect("close");
+            outcomes.iter().map(|outcome| outcome.article_id).collect()
+        };
+
+        let store = Store::open(config(directory.path())).await.expect("reopen");
+        assert!(keys_under(&store, LEGACY_TEXT_KEY_PREFIX).is_empty());
+        let new_keys = keys_under(&store, TEXT_KEY_PREFIX.as_bytes());
+        assert_eq!(
+            new_keys.len(),
+            texts.len(),
+            "the unstored article's key is dropped"
+        );
+        let respaced: Vec<String> = texts.iter().map(|text| text.replace("  ", " ")).collect();
+        let outcomes = submit_all(&store, &respaced).await;
+        assert!(outcomes.iter().all(|outcome| !outcome.created));
+        assert_eq!(
+            outcomes
+                .iter()
+                .map(|outcome| outcome.article_id)
+                .collect::<Vec<_>>(),
+            stored_ids,
+            "every text finds its article"
+        );
+
+        // Legacy keys met again (an older version wrote them), one pointing
+        // at a text whose key a later article holds: the lower id keeps it.
+        let (first, second, third) = (stored_ids[0].0, stored_ids[1].0, stored_ids[2].0);
+        let mut writes = Writes::default();
+        writes.insert(TreeId::ArticleKeys, text_key(&texts[1]), be(second + 100));
+        writes.insert(TreeId::ArticleKeys, legacy_text_key(&texts[1]), be(second));
+        writes.insert(TreeId::ArticleKeys, text_key(&texts[2]), be(first));
+        writes.insert(TreeId::ArticleKeys, legacy_text_key(&texts[2]), be(third));
+        writes.insert(TreeId::ArticleKeys, legacy_text_key(&texts[0]), be(first));
+        store.inner.commit(&writes).expect("legacy again");
+        assert_eq!(store.inner.rekey_text_fingerprints().expect("rekey"), 3);
+        assert_eq!(
+            store.inner.rekey_text_fingerprints().expect("nothing left"),
+            0
+        );
+        let holder = |text: &str| {
+            let value = store
+                .inner
+                .trees
+                .article_keys
+                .get(text_key(text))
+                .expect("read")
+                .expect("a key");
+            read_u64(&value).expect("an id")
+        };
+        assert_eq!(holder(&texts[0]), first);
+        assert_eq!(holder(&texts[1]), second);
+        assert_eq!(holder(&texts[2]), first);
+        store.close().await.expect("close");
     }
 
     /// A bulk submission's new bodies are in the text log before the write

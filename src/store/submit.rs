@@ -182,6 +182,11 @@ impl Inner {
             if legacy.is_empty() {
                 return Ok(replaced);
             }
+            if replaced == 0 {
+                tracing::info!(
+                    "articles: rekeying the text fingerprints (XXH3), once: about 20,000 articles a second"
+                );
+            }
             let mut writes = Writes::default();
             let mut new_keys: BTreeMap<Vec<u8>, u64> = BTreeMap::new();
             for (legacy_key, value) in &legacy {

@@ -138,6 +138,33 @@ fn segment_path(directory: &Path, segment: u32) -> PathBuf {
     directory.join(format!("{segment:08}.log"))
 }
 
+/// Writes every byte of `buffers`, one after another, from `offset` of
+/// `file`: `writev` calls from the file's position, set first (readers use
+/// positional reads, so the position is the appender's alone), instead of
+/// copying the buffers into one to write it (that copy, and the copies of
+/// the buffer growing, were about 7 % of the submission writer thread's
+/// time with 64 unary clients).
+fn write_all_vectored_at(file: &File, buffers: &[&[u8]], offset: u64) -> std::io::Result<()> {
+    use std::io::{IoSlice, Seek, SeekFrom, Write};
+    let mut writer = file;
+    writer.seek(SeekFrom::Start(offset))?;
+    let mut slices: Vec<IoSlice<'_>> = buffers
+        .iter()
+        .filter(|buffer| !buffer.is_empty())
+        .map(|buffer| IoSlice::new(buffer))
+        .collect();
+    let mut unwritten = &mut slices[..];
+    while !unwritten.is_empty() {
+        match writer.write_vectored(unwritten) {
+            Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+            Ok(written) => IoSlice::advance_slices(&mut unwritten, written),
+            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(())
+}
+
 fn open_segment(directory: &Path, segment: u32) -> std::io::Result<File> {
     OpenOptions::new()
         .read(true)
@@ -186,44 +213,49 @@ impl TextLog {
         })
     }
 
-    /// Appends `texts` (one write per segment they fall in) and returns where
-    /// each went. Not durable until [`TextLog::sync`].
+    /// Appends `texts` (one vectored write per segment they fall in, from the
+    /// texts where they are: nothing is copied but into the page cache) and
+    /// returns where each went. Not durable until [`TextLog::sync`].
     pub(super) fn append(&self, texts: &[&[u8]]) -> std::io::Result<Vec<TextRef>> {
         let mut tail = self.tail.lock().map_err(|_| poisoned())?;
         let mut refs = Vec::with_capacity(texts.len());
-        let mut pending = Vec::new();
-        for text in texts {
+        // The texts of the tail segment not written yet: from `unwritten_from`,
+        // `unwritten_bytes` in all.
+        let mut unwritten_from = 0;
+        let mut unwritten_bytes = 0u64;
+        for (index, text) in texts.iter().enumerate() {
             let length = u32::try_from(text.len()).map_err(|_| {
                 std::io::Error::new(std::io::ErrorKind::InvalidInput, "text over 4 GiB")
             })?;
-            if tail.length + pending.len() as u64 > 0
-                && tail.length + pending.len() as u64 + u64::from(length) > self.segment_bytes
+            if tail.length + unwritten_bytes > 0
+                && tail.length + unwritten_bytes + u64::from(length) > self.segment_bytes
             {
-                self.write_pending(&mut tail, &mut pending)?;
+                self.write_texts(&mut tail, &texts[unwritten_from..index], unwritten_bytes)?;
+                unwritten_from = index;
+                unwritten_bytes = 0;
                 self.start_segment(&mut tail)?;
             }
             refs.push(TextRef {
                 segment: tail.segment,
-                offset: tail.length + pending.len() as u64,
+                offset: tail.length + unwritten_bytes,
                 length,
                 crc: crc32fast::hash(text),
             });
-            pending.extend_from_slice(text);
+            unwritten_bytes += u64::from(length);
         }
-        self.write_pending(&mut tail, &mut pending)?;
+        self.write_texts(&mut tail, &texts[unwritten_from..], unwritten_bytes)?;
         Ok(refs)
     }
 
-    fn write_pending(&self, tail: &mut Tail, pending: &mut Vec<u8>) -> std::io::Result<()> {
-        if pending.is_empty() {
+    /// Writes `texts` (`bytes` in all) one after another at the tail's end.
+    fn write_texts(&self, tail: &mut Tail, texts: &[&[u8]], bytes: u64) -> std::io::Result<()> {
+        if bytes == 0 {
             return Ok(());
         }
-        tail.file.write_all_at(pending, tail.length)?;
-        tail.length += pending.len() as u64;
-        self.total_bytes
-            .fetch_add(pending.len() as u64, Ordering::Relaxed);
-        tail.unsynced += pending.len() as u64;
-        pending.clear();
+        write_all_vectored_at(&tail.file, texts, tail.length)?;
+        tail.length += bytes;
+        self.total_bytes.fetch_add(bytes, Ordering::Relaxed);
+        tail.unsynced += bytes;
         Ok(())
     }
 
@@ -420,6 +452,32 @@ mod tests {
             assert_eq!(TextRef::from_bytes(&text_ref.to_bytes()), Some(*text_ref));
         }
         assert_eq!(TextRef::from_bytes(&[0u8; 19]), None);
+    }
+
+    /// One append of more texts than one `writev` takes (1,024 buffers on
+    /// Linux), empty ones among them, lands every byte where its reference
+    /// says, and the segment holds them back to back.
+    #[test]
+    fn an_append_of_more_texts_than_one_write_takes_lands_them_all() {
+        let directory = tempfile::tempdir().expect("temp dir");
+        let log = TextLog::open(directory.path(), SEGMENT_BYTES).expect("open");
+        let all: Vec<Vec<u8>> = (0..3000usize)
+            .map(|number| match number % 7 {
+                0 => Vec::new(),
+                _ => format!("văn bản số {number};")
+                    .repeat(number % 5 + 1)
+                    .into_bytes(),
+            })
+            .collect();
+        let borrowed: Vec<&[u8]> = all.iter().map(Vec::as_slice).collect();
+        let refs = log.append(&borrowed).expect("append");
+        log.sync().expect("sync");
+        for (text_ref, text) in refs.iter().zip(&all) {
+            assert_eq!(&log.read(*text_ref).expect("read"), text);
+        }
+        let segment = std::fs::read(segment_path(directory.path(), 1)).expect("segment");
+        assert_eq!(segment, all.concat());
+        assert_eq!(log.total_bytes(), segment.len() as u64);
     }
 
     #[test]

@@ -87,14 +87,7 @@ fn date_from_days(days: i64) -> Option<PartialDate> {
 
 /// A stable 64-bit FNV-1a hash (the same in every process and version).
 pub fn stable_hash(bytes: &[u8]) -> u64 {
-    stable_hash_extend(0xcbf2_9ce4_8422_2325, bytes)
-}
-
-/// [`stable_hash`] of the bytes hashed into `hash` followed by `bytes`:
-/// a hash fed in pieces (start from `stable_hash(&[])`).
-#[inline]
-pub fn stable_hash_extend(hash: u64, bytes: &[u8]) -> u64 {
-    bytes.iter().fold(hash, |hash, byte| {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
         (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
     })
 }

@@ -169,8 +169,10 @@ impl Inner {
     /// articles' texts share a key the lower id keeps it (the first stored).
     /// The key of a text the text log lost is dropped: that submission was
     /// never acknowledged, and the same text submitted again is stored anew,
-    /// as [`Inner::existing_intact_id`] already treats it. Returns the number
-    /// of legacy keys replaced.
+    /// as [`Inner::existing_intact_id`] already treats it; so is the key of a
+    /// body that does not decode (logged), so that one damaged article does
+    /// not keep the store from opening. Returns the number of legacy keys
+    /// replaced.
     pub(super) fn rekey_text_fingerprints(&self) -> Result<u64, StoreError> {
         let keys = &self.trees.article_keys;
         let mut replaced = 0u64;
@@ -195,6 +197,17 @@ impl Inner {
                 let content = match self.article_body(ArticleId(article_id)) {
                     Ok(body) => body.content,
                     Err(StoreError::TextLost { .. } | StoreError::NotFound { .. }) => continue,
+                    Err(StoreError::Corrupt(reason)) => {
+                        // One damaged body must not keep the store from
+                        // opening: the article stays, its text is not found
+                        // by a resubmission.
+                        tracing::warn!(
+                            article_id,
+                            %reason,
+                            "articles: a text that does not read loses its duplicate key"
+                        );
+                        continue;
+                    }
                     Err(error) => return Err(error),
                 };
                 let key = text_key(&content);
@@ -1272,6 +1285,24 @@ mod tests {
         assert_eq!(holder(&texts[0]), first);
         assert_eq!(holder(&texts[1]), second);
         assert_eq!(holder(&texts[2]), first);
+
+        // A body that does not decode loses its key; the rest goes on.
+        let damaged = stored_ids[3].0;
+        let mut writes = Writes::default();
+        writes.remove(TreeId::ArticleKeys, text_key(&texts[3]));
+        writes.insert(TreeId::ArticleKeys, legacy_text_key(&texts[3]), be(damaged));
+        writes.insert(
+            TreeId::ArticleKeys,
+            legacy_text_key(&texts[4]),
+            be(stored_ids[4].0),
+        );
+        writes.insert(TreeId::ArticleBodies, be(damaged), b"Xnot a body".to_vec());
+        store.inner.commit(&writes).expect("damage");
+        assert_eq!(store.inner.rekey_text_fingerprints().expect("rekey"), 2);
+        let read = |key: Vec<u8>| store.inner.trees.article_keys.get(key).expect("read");
+        assert!(read(text_key(&texts[3])).is_none());
+        assert!(keys_under(&store, LEGACY_TEXT_KEY_PREFIX).is_empty());
+        assert_eq!(holder(&texts[4]), stored_ids[4].0);
         store.close().await.expect("close");
     }
 

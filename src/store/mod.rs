@@ -449,27 +449,18 @@ impl Store {
             recent_feed: recent::RecentFeed::default(),
             feed_wire: std::sync::OnceLock::new(),
         });
-        let splitting = Arc::clone(&inner);
-        let split = tokio::task::spawn_blocking(move || splitting.split_article_bodies())
-            .await
-            .map_err(|error| StoreError::Task(error.to_string()))??;
+        let split = blocking(&inner, Inner::split_article_bodies).await?;
         if split > 0 {
             tracing::info!(
                 articles = split,
                 "articles: statuses and bodies stored apart"
             );
         }
-        let rekeying = Arc::clone(&inner);
-        let rekeyed = tokio::task::spawn_blocking(move || rekeying.rekey_text_fingerprints())
-            .await
-            .map_err(|error| StoreError::Task(error.to_string()))??;
+        let rekeyed = blocking(&inner, Inner::rekey_text_fingerprints).await?;
         if rekeyed > 0 {
             tracing::info!(keys = rekeyed, "articles: text fingerprints rekeyed (XXH3)");
         }
-        let migrating = Arc::clone(&inner);
-        let marked = tokio::task::spawn_blocking(move || migrating.migrate_search_index())
-            .await
-            .map_err(|error| StoreError::Task(error.to_string()))??;
+        let marked = blocking(&inner, Inner::migrate_search_index).await?;
         if marked > 0 {
             tracing::info!(records = marked, "search index: rebuilding in segments");
         }

@@ -116,43 +116,19 @@ pub fn text_fingerprint(content: &str) -> u64 {
     if !fed {
         joined.clear();
         let normalized = dialogwatch_worker::normalize::normalize_cow(content);
-        join_words(normalized.as_bytes(), &mut joined);
+        join_words(&normalized, &mut joined);
     }
     xxhash_rust::xxh3::xxh3_64(&joined)
 }
 
-/// Appends to `joined` the words of `text` (valid UTF-8) joined by single
-/// spaces, where a word is what `str::split_whitespace` yields.
-fn join_words(text: &[u8], joined: &mut Vec<u8>) {
-    let mut started = false;
-    let mut index = 0;
-    while index < text.len() {
-        let space = whitespace_run(text, index);
-        if space > 0 {
-            index += space;
-            continue;
-        }
-        let word_end = (index..text.len())
-            .find(|&end| whitespace_len(text, end) > 0)
-            .unwrap_or(text.len());
-        if started {
+/// Appends to `joined` the words of `text` (`str::split_whitespace`)
+/// joined by single spaces.
+fn join_words(text: &str, joined: &mut Vec<u8>) {
+    for (position, word) in text.split_whitespace().enumerate() {
+        if position > 0 {
             joined.push(b' ');
         }
-        joined.extend_from_slice(&text[index..word_end]);
-        started = true;
-        index = word_end;
-    }
-}
-
-/// The length of the run of `char::is_whitespace` characters at `index`.
-fn whitespace_run(text: &[u8], index: usize) -> usize {
-    let mut end = index;
-    loop {
-        let space = whitespace_len(text, end);
-        if space == 0 {
-            return end - index;
-        }
-        end += space;
+        joined.extend_from_slice(word.as_bytes());
     }
 }
 
@@ -226,31 +202,6 @@ impl Inner {
             self.commit(&writes)?;
             replaced += legacy.len() as u64;
         }
-    }
-}
-
-/// The first byte of a `char::is_whitespace` character: ASCII tab to
-/// carriage return, space, or the lead byte of U+0085/U+00A0 (0xC2),
-/// U+1680 (0xE1), U+2000–U+205F (0xE2) or U+3000 (0xE3).
-fn may_start_whitespace(byte: u8) -> bool {
-    matches!(byte, 0x09..=0x0D | b' ' | 0xC2 | 0xE1..=0xE3)
-}
-
-/// The UTF-8 length of the `char::is_whitespace` character at `index`, or 0
-/// (0 past the end).
-fn whitespace_len(text: &[u8], index: usize) -> usize {
-    if !text.get(index).copied().is_some_and(may_start_whitespace) {
-        return 0;
-    }
-    let byte = |offset: usize| text.get(index + offset).copied().unwrap_or(0);
-    match (byte(0), byte(1), byte(2)) {
-        (0x09..=0x0D | b' ', _, _) => 1,
-        (0xC2, 0x85 | 0xA0, _) => 2,
-        (0xE1, 0x9A, 0x80)
-        | (0xE2, 0x80, 0x80..=0x8A | 0xA8 | 0xA9 | 0xAF)
-        | (0xE2, 0x81, 0x9F) => 3,
-        (0xE3, 0x80, 0x80) => 3,
-        _ => 0,
     }
 }
 
@@ -1040,7 +991,7 @@ mod tests {
     /// What [`join_words`] gathers from `text`, as a string.
     fn gathered_words(text: &str) -> String {
         let mut joined = b"kept ".to_vec();
-        join_words(text.as_bytes(), &mut joined);
+        join_words(text, &mut joined);
         let gathered = String::from_utf8(joined).expect("words of UTF-8 are UTF-8");
         gathered
             .strip_prefix("kept ")
